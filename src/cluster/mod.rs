@@ -1,0 +1,85 @@
+//! Where Kubernetes objects come from: a live cluster through kube-rs, or
+//! snapshot files (rendered charts, `kubectl get -o yaml` dumps). Probes see
+//! both through `ObjectSource` and work on plain JSON objects.
+
+pub mod live;
+pub mod selector;
+pub mod snapshot;
+
+use futures::future::BoxFuture;
+
+use crate::checklist::model::ResourceType;
+
+/// What to select: one resource type, optionally narrowed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectQuery {
+    pub resource: ResourceType,
+    /// `None`: all namespaces (and cluster-scoped objects).
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// A Kubernetes label selector: `app=web,tier!=db,env in (a,b),!legacy`.
+    pub label_selector: Option<String>,
+    /// A field selector: `metadata.name=x,status.phase!=Running`.
+    pub field_selector: Option<String>,
+}
+
+/// Why objects could not be listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    /// The cluster does not serve this resource type (the CRD is not
+    /// installed). Probes report this as a `fail`: it is a finding.
+    NotServed(String),
+    /// The source could not answer: unreachable, forbidden, timeout, a bad
+    /// selector. Probes report this as an `error`.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceError::NotServed(m) | SourceError::Unavailable(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A place to read Kubernetes objects from.
+pub trait ObjectSource: Send + Sync {
+    /// Shown in the header and the export: `snapshot rendered/prod.yaml` or
+    /// `context prod`.
+    fn describe(&self) -> String;
+
+    /// Every object matching `query`, as JSON with `managedFields` removed.
+    fn list<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>>;
+}
+
+/// A source with no objects, for environments that configure no cluster:
+/// every kube probe errors with a clear reason.
+pub struct NoCluster;
+
+impl ObjectSource for NoCluster {
+    fn describe(&self) -> String {
+        "no cluster".into()
+    }
+
+    fn list<'a>(
+        &'a self,
+        _query: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+        Box::pin(async {
+            Err(SourceError::Unavailable(
+                "this environment has no kube_context or snapshot configured".into(),
+            ))
+        })
+    }
+}
+
+/// Removes what must never be shown or stored from an ingested object:
+/// `metadata.managedFields` always.
+pub fn strip_object(object: &mut serde_json::Value) {
+    if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("managedFields");
+    }
+}

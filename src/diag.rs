@@ -1,0 +1,173 @@
+//! Load errors that point at a place in a file, printed the way rustc does:
+//! `file:line:col: error: message`, then the source line and a caret.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A source file kept in memory so errors can quote it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        Source {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+
+    fn line_text(&self, line: usize) -> &str {
+        self.text.lines().nth(line - 1).unwrap_or("")
+    }
+
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(self, span, message)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// One error, with where it is when we know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    pub message: String,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub col: usize,
+    /// The whole source line, for the caret display.
+    pub line_text: String,
+    /// How many characters the caret underlines (at least 1).
+    pub width: usize,
+}
+
+impl Diagnostic {
+    pub fn at(source: &Source, span: Range<usize>, message: impl Into<String>) -> Self {
+        let (line, col) = source.line_col(span.start);
+        let line_text = source.line_text(line).to_string();
+        let (end_line, end_col) = source.line_col(span.end.max(span.start));
+        let width = if end_line == line && end_col > col {
+            end_col - col
+        } else {
+            1
+        };
+        Diagnostic {
+            path: source.path.clone(),
+            message: message.into(),
+            location: Some(Location {
+                line,
+                col,
+                line_text,
+                width,
+            }),
+        }
+    }
+
+    /// An error about a whole file (it cannot be read, say).
+    pub fn file(path: &Path, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path: path.to_path_buf(),
+            message: message.into(),
+            location: None,
+        }
+    }
+
+    /// The first line only: `file:line:col: error: message`.
+    pub fn headline(&self) -> String {
+        match &self.location {
+            Some(l) => format!(
+                "{}:{}:{}: error: {}",
+                self.path.display(),
+                l.line,
+                l.col,
+                self.message
+            ),
+            None => format!("{}: error: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.headline())?;
+        if let Some(l) = &self.location {
+            let gutter = l.line.to_string().len();
+            writeln!(f, "{:gutter$} |", "")?;
+            writeln!(f, "{} | {}", l.line, l.line_text)?;
+            let pad: String = l
+                .line_text
+                .chars()
+                .take(l.col - 1)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            writeln!(f, "{:gutter$} | {}{}", "", pad, "^".repeat(l.width.max(1)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every error found in one pass; loading reports them all, not just the first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_at_line_and_column() {
+        let src = Source::new("a.toml", "id = \"x\"\nseverity = \"urgent\"\n");
+        let d = src.error(20..28, "unknown severity `urgent`");
+        assert_eq!(d.headline(), "a.toml:2:12: error: unknown severity `urgent`");
+        let shown = d.to_string();
+        assert!(shown.contains("2 | severity = \"urgent\""), "{shown}");
+        assert!(shown.contains("  |            ^^^^^^^^"), "{shown}");
+    }
+}

@@ -1,0 +1,239 @@
+//! The status model: an item's effective status in one environment, section
+//! verdicts, the review decision and the critical path (DESIGN section 3).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::checklist::model::{Checklist, Item, Severity};
+use crate::ledger::ReviewState;
+use crate::probe::{Outcome, Verdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+    Pending,
+    Done,
+    Waived,
+    Skipped,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Pass,
+        Status::Fail,
+        Status::Error,
+        Status::Pending,
+        Status::Done,
+        Status::Waived,
+        Status::Skipped,
+    ];
+
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Fail | Status::Error | Status::Pending)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Pending => "pending",
+            Status::Done => "done",
+            Status::Waived => "waived",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An item's status with the facts that decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemStatus {
+    pub status: Status,
+    /// A waiver exists but its `until` date has passed: shown as expired.
+    pub expired_waiver: bool,
+}
+
+/// The effective status of `item` in `env` (DESIGN section 3: the first rule
+/// that applies wins).
+pub fn item_status(
+    item: &Item,
+    env: &str,
+    state: &ReviewState,
+    outcome: Option<&Outcome>,
+    now: jiff::Timestamp,
+) -> ItemStatus {
+    let waiver = state.waiver(&item.id);
+    let expired_waiver = waiver.is_some_and(|w| !w.is_live(now));
+    let status = if !item.applies_to(env) {
+        Status::Skipped
+    } else if waiver.is_some_and(|w| w.is_live(now)) {
+        Status::Waived
+    } else if item.is_manual() {
+        if state.tick(&item.id).is_some() {
+            Status::Done
+        } else {
+            Status::Pending
+        }
+    } else {
+        match outcome.map(|o| o.verdict) {
+            Some(Verdict::Pass) => Status::Pass,
+            Some(Verdict::Fail) => Status::Fail,
+            Some(Verdict::Error) => Status::Error,
+            None => Status::Pending,
+        }
+    };
+    ItemStatus {
+        status,
+        expired_waiver,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SectionVerdict {
+    #[serde(rename = "READY")]
+    Ready,
+    #[serde(rename = "CONDITIONAL")]
+    Conditional,
+    #[serde(rename = "NOT_READY")]
+    NotReady,
+}
+
+impl SectionVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            SectionVerdict::Ready => "READY",
+            SectionVerdict::Conditional => "CONDITIONAL",
+            SectionVerdict::NotReady => "NOT READY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Decision {
+    #[serde(rename = "GO")]
+    Go,
+    #[serde(rename = "GO_WITH_CONDITIONS")]
+    GoWithConditions,
+    #[serde(rename = "NO_GO")]
+    NoGo,
+}
+
+impl Decision {
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Go => "GO",
+            Decision::GoWithConditions => "GO WITH CONDITIONS",
+            Decision::NoGo => "NO-GO",
+        }
+    }
+
+    /// The same rule as a section verdict, named for the whole review.
+    pub fn from_verdict(v: SectionVerdict) -> Decision {
+        match v {
+            SectionVerdict::Ready => Decision::Go,
+            SectionVerdict::Conditional => Decision::GoWithConditions,
+            SectionVerdict::NotReady => Decision::NoGo,
+        }
+    }
+}
+
+/// READY when nothing is open, CONDITIONAL when only non-blockers are open,
+/// NOT READY when a blocker is open.
+pub fn verdict<'a>(items: impl IntoIterator<Item = (Severity, Status)> + 'a) -> SectionVerdict {
+    let mut verdict = SectionVerdict::Ready;
+    for (severity, status) in items {
+        if !status.is_open() {
+            continue;
+        }
+        if severity == Severity::Blocker {
+            return SectionVerdict::NotReady;
+        }
+        verdict = SectionVerdict::Conditional;
+    }
+    verdict
+}
+
+/// The decision over several verdicts: the worst one.
+pub fn decision(verdicts: impl IntoIterator<Item = SectionVerdict>) -> Decision {
+    let mut worst = SectionVerdict::Ready;
+    for v in verdicts {
+        worst = match (worst, v) {
+            (_, SectionVerdict::NotReady) | (SectionVerdict::NotReady, _) => {
+                SectionVerdict::NotReady
+            }
+            (_, SectionVerdict::Conditional) | (SectionVerdict::Conditional, _) => {
+                SectionVerdict::Conditional
+            }
+            _ => SectionVerdict::Ready,
+        };
+    }
+    Decision::from_verdict(worst)
+}
+
+/// The open blockers and highs, ordered so every item comes after the items
+/// it depends on (and, among items free to go next, blockers first, then
+/// checklist order). `statuses` maps item id to status.
+pub fn critical_path<'a>(
+    checklist: &'a Checklist,
+    statuses: &HashMap<&str, Status>,
+) -> Vec<&'a Item> {
+    let on_path = |item: &Item| {
+        item.severity <= Severity::High
+            && statuses
+                .get(item.id.as_str())
+                .is_some_and(|s| s.is_open())
+    };
+    let items: Vec<&Item> = checklist.items().map(|(_, i)| i).collect();
+    let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), *i)).collect();
+    let chosen: Vec<&Item> = items.iter().copied().filter(|i| on_path(i)).collect();
+    let chosen_ids: HashSet<&str> = chosen.iter().map(|i| i.id.as_str()).collect();
+
+    // Dependencies through items off the path still order the path: walk
+    // the whole depends_on graph, not just the chosen items' direct edges.
+    let mut placed: HashSet<&str> = HashSet::new();
+    let mut path = Vec::new();
+    while path.len() < chosen.len() {
+        let ready = chosen
+            .iter()
+            .filter(|i| !placed.contains(i.id.as_str()))
+            .filter(|i| {
+                ancestors(i, &by_id)
+                    .iter()
+                    .all(|a| !chosen_ids.contains(a) || placed.contains(a))
+            })
+            .min_by_key(|i| i.severity);
+        // Cycles are load errors, so something is always ready; guard anyway.
+        let Some(next) = ready.or_else(|| chosen.iter().find(|i| !placed.contains(i.id.as_str())))
+        else {
+            break;
+        };
+        placed.insert(next.id.as_str());
+        path.push(*next);
+    }
+    path
+}
+
+/// Every item `item` depends on, directly or not.
+fn ancestors<'a>(item: &'a Item, by_id: &HashMap<&'a str, &'a Item>) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    let mut stack: Vec<&str> = item.depends_on.iter().map(String::as_str).collect();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id)
+            && let Some(dep) = by_id.get(id)
+        {
+            stack.extend(dep.depends_on.iter().map(String::as_str));
+        }
+    }
+    seen
+}

@@ -1,0 +1,83 @@
+//! Cleaning of remote text (HTTP bodies, annotations, notes) before it reaches
+//! a terminal or an export.
+
+/// Removes control characters (ANSI escapes included) from `input`, keeping
+/// newlines and tabs only when `keep_newlines` is set.
+pub fn sanitize(input: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\n' | '\t' if keep_newlines => out.push(c),
+            '\n' | '\t' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            // Bidirectional overrides can make text read differently than it is.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Skips the rest of an escape sequence whose ESC has been consumed.
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            // CSI: parameters and intermediates, then one final byte 0x40..=0x7e.
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        }
+        Some(']') => {
+            chars.next();
+            // OSC: ends with BEL or ESC \.
+            while let Some(c) = chars.next() {
+                if c == '\u{7}' {
+                    break;
+                }
+                if c == '\u{1b}' {
+                    chars.next();
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            chars.next();
+        }
+        None => {}
+    }
+}
+
+/// Shortens `input` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(input: &str, max: usize) -> String {
+    if input.chars().count() <= max {
+        return input.to_string();
+    }
+    let mut out: String = input.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ansi_and_controls() {
+        assert_eq!(sanitize("ok\u{1b}[31mred\u{1b}[0m\u{7}", false), "okred");
+        assert_eq!(sanitize("a\nb\tc", false), "a b c");
+        assert_eq!(sanitize("a\nb", true), "a\nb");
+        assert_eq!(sanitize("x\u{1b}]0;title\u{7}y", false), "xy");
+        assert_eq!(sanitize("rtl\u{202e}txet", false), "rtltxet");
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        assert_eq!(truncate("héllo", 10), "héllo");
+        assert_eq!(truncate("héllo wörld", 5), "héll…");
+    }
+}
