@@ -1,1 +1,109 @@
-//! TODO
+//! The command line (DESIGN section 6). Global flags work before or after the
+//! subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gonogo",
+    version,
+    about = "Production-readiness reviews: checklists that check themselves, and a go / no-go sign-off",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct Global {
+    /// Config file (default: ./gonogo.toml, then the user config)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Environment to review (default: the first in the config)
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Only this checklist (by id); repeatable
+    #[arg(long = "checklist", global = true, value_name = "ID")]
+    pub checklist: Vec<String>,
+    /// Where sign-off logs live (overrides the config's state_dir)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Evaluate kube probes against these manifests instead of a cluster
+    #[arg(long, global = true, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// Kubeconfig context to use (overrides the environment's kube_context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Name recorded in the sign-off log (default: config operator, then $USER)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Let `command` probes run programs on this machine
+    #[arg(long, global = true)]
+    pub allow_exec: bool,
+    /// Colour theme for the TUI
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Use only ASCII characters on screen
+    #[arg(long, global = true)]
+    pub ascii: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every probe once and print the result; exit 1 when the gate fails
+    Check(CheckArgs),
+    /// Check checklist files and the config; print every error
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Md,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Blocker,
+    High,
+    Medium,
+    Low,
+    None,
+}
+
+impl FailOn {
+    pub fn severity(self) -> Option<crate::checklist::Severity> {
+        use crate::checklist::Severity;
+        match self {
+            FailOn::Blocker => Some(Severity::Blocker),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Fail (exit 1) when an open item has this severity or worse
+    #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Checklist files to check (default: every checklist the config loads)
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+}

@@ -1,1 +1,311 @@
-//! TODO
+//! `gonogo.toml`: where checklists, state and exports live, and the
+//! environments with their vars and cluster source (DESIGN section 5).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::checklist::parse::parse_duration;
+use crate::diag::{Diagnostic, Diagnostics, Source};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; `None` for the built-in defaults.
+    pub path: Option<PathBuf>,
+    /// Relative paths resolve against this: the config file's folder, or the
+    /// current directory when there is no file.
+    pub base_dir: PathBuf,
+    pub checklists: Vec<String>,
+    pub builtin: bool,
+    pub state_dir: Option<PathBuf>,
+    pub export_dir: Option<PathBuf>,
+    pub operator: Option<String>,
+    pub theme: Option<String>,
+    /// `ID@SHA256` entries: checklists whose `command` probes may run without
+    /// `--allow-exec`, pinned to the exact file content. Read from the user
+    /// config file only, so a repository's own gonogo.toml cannot trust
+    /// itself.
+    pub trust: Vec<String>,
+    pub every: Option<std::time::Duration>,
+    pub timeout: Option<std::time::Duration>,
+    pub concurrency: usize,
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub name: String,
+    pub kube_context: Option<String>,
+    pub snapshot: Option<PathBuf>,
+    pub vars: BTreeMap<String, String>,
+    pub read_only: bool,
+}
+
+impl Environment {
+    pub fn named(name: &str) -> Environment {
+        Environment {
+            name: name.to_string(),
+            kube_context: None,
+            snapshot: None,
+            vars: BTreeMap::new(),
+            read_only: false,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    checklists: Vec<String>,
+    builtin: Option<bool>,
+    state_dir: Option<String>,
+    export_dir: Option<String>,
+    operator: Option<String>,
+    theme: Option<String>,
+    #[serde(default)]
+    trust: Vec<String>,
+    every: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    #[serde(default)]
+    environments: Vec<RawEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: Spanned<String>,
+    kube_context: Option<String>,
+    snapshot: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    read_only: bool,
+}
+
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            base_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            checklists: Vec::new(),
+            builtin: true,
+            state_dir: None,
+            export_dir: None,
+            operator: None,
+            theme: None,
+            trust: Vec::new(),
+            every: None,
+            timeout: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            environments: ["dev", "staging", "prod"]
+                .into_iter()
+                .map(Environment::named)
+                .collect(),
+        }
+    }
+}
+
+impl Config {
+    /// Finds the config: `explicit` (from `--config`), else `gonogo.toml` in
+    /// the current directory, else the user config file, else defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<Config, Diagnostics> {
+        let user = user_config_path().filter(|p| p.is_file());
+        let mut config = if let Some(path) = explicit {
+            Config::load(path)?
+        } else if Path::new("gonogo.toml").is_file() {
+            Config::load(Path::new("gonogo.toml"))?
+        } else if let Some(user) = &user {
+            Config::load(user)?
+        } else {
+            Config::default()
+        };
+        let is_user = |p: &Path| {
+            user.as_deref()
+                .is_some_and(|u| std::fs::canonicalize(u).ok() == std::fs::canonicalize(p).ok())
+        };
+        let loaded_user = config.path.as_deref().is_some_and(is_user);
+        if !loaded_user {
+            if !config.trust.is_empty() {
+                let path = config.path.clone().unwrap_or_default();
+                let shown = user_config_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "the user config".into());
+                return Err(Diagnostics(vec![Diagnostic::file(
+                    &path,
+                    format!("`trust` is only read from {shown}, so that a repository cannot trust its own checklists"),
+                )]));
+            }
+            if let Some(user) = &user {
+                config.trust = Config::load(user)?.trust;
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::file(path, format!("cannot read config: {e}"))])
+        })?;
+        Config::parse(Source::new(path, text))
+    }
+
+    pub fn parse(source: Source) -> Result<Config, Diagnostics> {
+        let raw: RawConfig = toml::from_str(&source.text).map_err(|e| {
+            let message = e.message().trim_end().replace('\n', "; ");
+            Diagnostics(vec![source.error(e.span().unwrap_or(0..0), message)])
+        })?;
+        let base_dir = source
+            .path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
+        let mut errors = Diagnostics::default();
+        let mut duration = |field: &Option<Spanned<String>>, name: &str| {
+            field.as_ref().and_then(|f| match parse_duration(f.get_ref()) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.push(source.error(f.span(), format!("bad `{name}`: {e}")));
+                    None
+                }
+            })
+        };
+        let every = duration(&raw.every, "every");
+        let timeout = duration(&raw.timeout, "timeout");
+        let concurrency = match &raw.concurrency {
+            None => DEFAULT_CONCURRENCY,
+            Some(c) if (1..=1024).contains(c.get_ref()) => *c.get_ref() as usize,
+            Some(c) => {
+                errors.push(source.error(c.span(), "`concurrency` must be between 1 and 1024"));
+                DEFAULT_CONCURRENCY
+            }
+        };
+        let mut environments: Vec<Environment> = Vec::new();
+        for env in raw.environments {
+            let name = env.name.get_ref();
+            if !crate::checklist::parse::valid_id(name) {
+                errors.push(source.error(
+                    env.name.span(),
+                    format!("bad environment name `{name}`: use lowercase letters, digits and dashes"),
+                ));
+            }
+            if environments.iter().any(|e| &e.name == name) {
+                errors.push(source.error(
+                    env.name.span(),
+                    format!("environment `{name}` is defined twice"),
+                ));
+            }
+            let mut vars = BTreeMap::new();
+            for (k, v) in env.vars {
+                match crate::checklist::parse::scalar_to_string(v.get_ref()) {
+                    Some(s) => {
+                        vars.insert(k, s);
+                    }
+                    None => errors.push(source.error(
+                        v.span(),
+                        format!("var `{k}` must be a string, number or boolean"),
+                    )),
+                }
+            }
+            environments.push(Environment {
+                name: env.name.into_inner(),
+                kube_context: env.kube_context,
+                snapshot: env.snapshot.map(|s| base_dir.join(s)),
+                vars,
+                read_only: env.read_only,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if environments.is_empty() {
+            environments = Config::default().environments;
+        }
+        Ok(Config {
+            path: Some(source.path.clone()),
+            checklists: raw.checklists,
+            builtin: raw.builtin.unwrap_or(true),
+            state_dir: raw.state_dir.map(|s| base_dir.join(s)),
+            export_dir: raw.export_dir.map(|s| base_dir.join(s)),
+            operator: raw.operator,
+            theme: raw.theme,
+            trust: raw.trust,
+            every,
+            timeout,
+            concurrency,
+            environments,
+            base_dir,
+        })
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// Where sign-off logs go when neither `--state-dir` nor the config says.
+    pub fn default_state_dir() -> PathBuf {
+        project_dirs()
+            .map(|d| d.data_dir().join("reviews"))
+            .unwrap_or_else(|| PathBuf::from(".gonogo/reviews"))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/gonogo/config.toml` or the platform's equivalent.
+pub fn user_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+/// The trust entry that lets `checklist` run `command` probes: its id and
+/// the SHA-256 of its file, so any edit to the file withdraws the trust.
+pub fn trust_entry(checklist: &crate::checklist::Checklist) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(checklist.source.text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}@{hex}", checklist.id)
+}
+
+pub fn is_trusted(config: &Config, checklist: &crate::checklist::Checklist) -> bool {
+    let entry = trust_entry(checklist);
+    config.trust.iter().any(|t| *t == entry)
+}
+
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "gonogo", "gonogo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_follow_the_config_file() {
+        let src = Source::new(
+            "/srv/review/gonogo.toml",
+            "state_dir = \"reviews\"\n[[environments]]\nname = \"prod\"\nsnapshot = \"rendered/prod.yaml\"\nvars = { replicas = 3 }\n",
+        );
+        let c = Config::parse(src).expect("valid config");
+        assert_eq!(c.state_dir, Some(PathBuf::from("/srv/review/reviews")));
+        let prod = c.environment("prod").expect("prod");
+        assert_eq!(prod.snapshot, Some(PathBuf::from("/srv/review/rendered/prod.yaml")));
+        assert_eq!(prod.vars.get("replicas").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let src = Source::new("gonogo.toml", "builtin = true\nstate_dri = \"x\"\n");
+        let e = Config::parse(src).expect_err("unknown key");
+        assert!(e.0[0].headline().starts_with("gonogo.toml:2:1: error: unknown field `state_dri`"), "{}", e.0[0].headline());
+    }
+}

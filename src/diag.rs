@@ -144,6 +144,19 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+
+    /// Sorted by file, then position, with exact repeats removed.
+    pub fn sorted(mut self) -> Diagnostics {
+        let key = |d: &Diagnostic| {
+            (
+                d.path.clone(),
+                d.location.as_ref().map_or((0, 0), |l| (l.line, l.col)),
+            )
+        };
+        self.0.sort_by_key(key);
+        self.0.dedup();
+        self
+    }
 }
 
 impl fmt::Display for Diagnostics {

@@ -7,6 +7,7 @@
 pub mod checklist;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod ledger;
@@ -14,6 +15,7 @@ pub mod probe;
 pub mod report;
 pub mod review;
 pub mod runner;
+pub mod session;
 pub mod text;
 
 /// Installs the one process-wide rustls crypto provider (ring). kube and

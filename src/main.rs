@@ -1,1 +1,38 @@
-fn main() {}
+//! gonogo's entry point: parse the command line, install the error hooks,
+//! dispatch. Everything else lives in the library.
+
+use clap::Parser;
+
+use gonogo::cli::{Cli, Command};
+use gonogo::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    gonogo::install_crypto_provider();
+    let _ = color_eyre::install();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(commands::EXIT_USAGE);
+        }
+    };
+    let code = runtime.block_on(async {
+        match &cli.command {
+            Some(Command::Check(args)) => commands::check(&cli.global, args).await,
+            Some(Command::Validate(args)) => commands::validate(&cli.global, args),
+            None => {
+                eprintln!(
+                    "the TUI is not built yet: use `gonogo check` or `gonogo validate` (see --help)"
+                );
+                commands::EXIT_USAGE
+            }
+        }
+    });
+    // Probe tasks may still hold sockets; do not wait for them.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}

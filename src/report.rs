@@ -1,1 +1,326 @@
-//! TODO
+//! A review evaluated at one moment: every item's status with its evidence,
+//! section verdicts, decisions and the critical path. `check` prints it as
+//! text or JSON (DESIGN section 6); exports build on it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::checklist::model::{Checklist, Severity};
+use crate::ledger::ReviewState;
+use crate::probe::Outcome;
+use crate::review::{self, Decision, SectionVerdict, Status};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub generated_at: jiff::Timestamp,
+    pub environment: String,
+    pub decision: Decision,
+    /// Where kube objects came from: `snapshot …`, `context …`.
+    pub cluster: String,
+    pub checklists: Vec<ChecklistReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistReport {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub decision: Decision,
+    pub sections: Vec<SectionReport>,
+    /// Open blockers and highs, dependencies first.
+    pub critical_path: Vec<String>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionReport {
+    pub id: String,
+    pub title: String,
+    pub verdict: SectionVerdict,
+    pub items: Vec<ItemReport>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    /// `manual`, or the probe kind.
+    pub kind: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<jiff::Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expired_waiver: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// How many items are in each status.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub pending: usize,
+    pub done: usize,
+    pub waived: usize,
+    pub skipped: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, s: Status) {
+        *match s {
+            Status::Pass => &mut self.pass,
+            Status::Fail => &mut self.fail,
+            Status::Error => &mut self.error,
+            Status::Pending => &mut self.pending,
+            Status::Done => &mut self.done,
+            Status::Waived => &mut self.waived,
+            Status::Skipped => &mut self.skipped,
+        } += 1;
+    }
+    pub fn merge(&mut self, other: &Counts) {
+        for s in Status::ALL {
+            for _ in 0..other.get(s) {
+                self.add(s);
+            }
+        }
+    }
+    pub fn get(&self, s: Status) -> usize {
+        match s {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::Error => self.error,
+            Status::Pending => self.pending,
+            Status::Done => self.done,
+            Status::Waived => self.waived,
+            Status::Skipped => self.skipped,
+        }
+    }
+    pub fn open(&self) -> usize {
+        self.fail + self.error + self.pending
+    }
+}
+
+/// Evaluates one checklist in `env`.
+pub fn checklist_report(
+    checklist: &Checklist,
+    env: &str,
+    state: &ReviewState,
+    outcomes: &HashMap<String, Outcome>,
+    now: jiff::Timestamp,
+) -> ChecklistReport {
+    let mut statuses: HashMap<&str, Status> = HashMap::new();
+    let mut sections = Vec::new();
+    let mut total = Counts::default();
+    for section in &checklist.sections {
+        let mut items = Vec::new();
+        let mut counts = Counts::default();
+        for item in &section.items {
+            let outcome = outcomes.get(&item.id);
+            let st = review::item_status(item, env, state, outcome, now);
+            statuses.insert(item.id.as_str(), st.status);
+            counts.add(st.status);
+            items.push(ItemReport {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                severity: item.severity,
+                status: st.status,
+                kind: item
+                    .probe
+                    .as_ref()
+                    .map_or("manual".into(), |p| p.kind().to_string()),
+                summary: summary(item, env, st.status, state, outcome),
+                checked_at: outcome.map(|o| o.evidence.taken_at),
+                duration_ms: outcome.map(|o| o.evidence.duration.as_millis() as u64),
+                expired_waiver: st.expired_waiver,
+                depends_on: item.depends_on.clone(),
+                detail: outcome
+                    .map(|o| o.evidence.detail.clone())
+                    .filter(|d| d.as_object().is_some_and(|o| !o.is_empty())),
+            });
+        }
+        let verdict = review::verdict(items.iter().map(|i| (i.severity, i.status)));
+        total.merge(&counts);
+        sections.push(SectionReport {
+            id: section.id.clone(),
+            title: section.title.clone(),
+            verdict,
+            items,
+            counts,
+        });
+    }
+    let decision = review::decision(sections.iter().map(|s| s.verdict));
+    let critical_path = review::critical_path(checklist, &statuses)
+        .into_iter()
+        .map(|i| i.id.clone())
+        .collect();
+    ChecklistReport {
+        id: checklist.id.clone(),
+        title: checklist.title.clone(),
+        version: checklist.version.clone(),
+        decision,
+        sections,
+        critical_path,
+        counts: total,
+    }
+}
+
+/// The one line shown next to an item: the probe's evidence, or what people
+/// decided.
+fn summary(
+    item: &crate::checklist::Item,
+    env: &str,
+    status: Status,
+    state: &ReviewState,
+    outcome: Option<&Outcome>,
+) -> String {
+    match status {
+        Status::Skipped => format!("not part of {env}"),
+        Status::Waived => {
+            let w = state.waiver(&item.id);
+            let until = w
+                .and_then(|w| w.until)
+                .map(|d| format!(" until {d}"))
+                .unwrap_or_default();
+            let by = w.map(|w| w.by.as_str()).unwrap_or("?");
+            let reason = w.map(|w| w.reason.as_str()).unwrap_or("");
+            crate::text::sanitize(&format!("waived by {by}{until}: {reason}"), false)
+        }
+        Status::Done => {
+            let t = state.tick(&item.id);
+            let by = t.map(|t| t.by.as_str()).unwrap_or("?");
+            crate::text::sanitize(&format!("ticked by {by}"), false)
+        }
+        Status::Pending if item.is_manual() => "waiting for a person to tick it".into(),
+        Status::Pending => "not checked yet".into(),
+        _ => outcome.map(|o| o.evidence.summary.clone()).unwrap_or_default(),
+    }
+}
+
+impl Report {
+    pub fn new(
+        environment: &str,
+        cluster: String,
+        checklists: Vec<ChecklistReport>,
+        now: jiff::Timestamp,
+    ) -> Report {
+        let decision = review::decision(checklists.iter().map(|c| match c.decision {
+            Decision::Go => SectionVerdict::Ready,
+            Decision::GoWithConditions => SectionVerdict::Conditional,
+            Decision::NoGo => SectionVerdict::NotReady,
+        }));
+        Report {
+            generated_at: now,
+            environment: environment.to_string(),
+            decision,
+            cluster,
+            checklists,
+        }
+    }
+
+    /// Whether an open item has `fail_on` severity or worse.
+    pub fn gate_fails(&self, fail_on: Option<Severity>) -> bool {
+        let Some(threshold) = fail_on else {
+            return false;
+        };
+        self.items()
+            .any(|i| i.status.is_open() && i.severity.at_least(threshold))
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &ItemReport> {
+        self.checklists
+            .iter()
+            .flat_map(|c| c.sections.iter().flat_map(|s| s.items.iter()))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes: plain data")
+    }
+
+    /// The compact report for CI logs: one line per item, grouped by section,
+    /// the decision last.
+    pub fn to_text(&self, ascii: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "gonogo check: environment {} ({})",
+            self.environment, self.cluster
+        );
+        for c in &self.checklists {
+            let _ = writeln!(out);
+            let version = if c.version.is_empty() {
+                String::new()
+            } else {
+                format!(" (version {})", c.version)
+            };
+            let _ = writeln!(out, "{} — {}{}", c.id, c.title, version);
+            for s in &c.sections {
+                let _ = writeln!(
+                    out,
+                    "  {} [{}] {}/{} closed",
+                    s.title,
+                    s.verdict.label(),
+                    s.items.len() - s.counts.open(),
+                    s.items.len()
+                );
+                for i in &s.items {
+                    let _ = writeln!(
+                        out,
+                        "    {} {:<7} {:<7} {:<32} {}",
+                        glyph(i.status, ascii),
+                        i.status.as_str(),
+                        i.severity.as_str(),
+                        crate::text::truncate(&i.id, 32),
+                        i.summary
+                    );
+                }
+            }
+            if !c.critical_path.is_empty() {
+                let _ = writeln!(out, "  critical path: {}", c.critical_path.join(" -> "));
+            }
+            let _ = writeln!(out, "  {}: {}", c.id, c.decision.label());
+        }
+        let mut totals = Counts::default();
+        for c in &self.checklists {
+            totals.merge(&c.counts);
+        }
+        let _ = writeln!(out);
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| totals.get(**s) > 0)
+            .map(|s| format!("{} {}", totals.get(*s), s.as_str()))
+            .collect();
+        let _ = writeln!(out, "{}", counts.join(", "));
+        let _ = writeln!(out, "decision: {}", self.decision.label());
+        out
+    }
+}
+
+/// The status marker used in text output; ASCII for old terminals and logs.
+pub fn glyph(status: Status, ascii: bool) -> &'static str {
+    match (status, ascii) {
+        (Status::Pass, false) => "✔",
+        (Status::Done, false) => "✔",
+        (Status::Fail, false) => "✘",
+        (Status::Error, false) => "!",
+        (Status::Pending, false) => "…",
+        (Status::Waived, false) => "~",
+        (Status::Skipped, false) => "-",
+        (Status::Pass | Status::Done, true) => "+",
+        (Status::Fail, true) => "x",
+        (Status::Error, true) => "!",
+        (Status::Pending, true) => ".",
+        (Status::Waived, true) => "~",
+        (Status::Skipped, true) => "-",
+    }
+}

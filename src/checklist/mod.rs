@@ -2,6 +2,7 @@
 //! resolution of `{{ vars }}`.
 
 pub mod model;
+pub mod load;
 pub mod parse;
 pub mod resolve;
 

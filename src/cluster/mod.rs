@@ -83,3 +83,20 @@ pub fn strip_object(object: &mut serde_json::Value) {
         meta.remove("managedFields");
     }
 }
+
+/// A live cluster that could not be set up (bad kubeconfig, unknown
+/// context): every kube probe errors with the reason.
+pub struct Unreachable(pub String);
+
+impl ObjectSource for Unreachable {
+    fn describe(&self) -> String {
+        format!("unreachable cluster ({})", self.0)
+    }
+
+    fn list<'a>(
+        &'a self,
+        _query: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+        Box::pin(async move { Err(SourceError::Unavailable(self.0.clone())) })
+    }
+}

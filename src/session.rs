@@ -1,0 +1,189 @@
+//! Everything one run needs for one environment: the config, the loaded
+//! checklists, the cluster source and the resolved probes. `check`, `export`,
+//! the ledger commands and the TUI all start here.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::checklist::load;
+use crate::checklist::model::{Checklist, Probe};
+use crate::checklist::resolve;
+use crate::cli::Global;
+use crate::cluster::{NoCluster, ObjectSource};
+use crate::config::{Config, Environment};
+use crate::diag::Diagnostics;
+use crate::probe::ProbeContext;
+use crate::runner::{ItemKey, Job};
+
+/// A failure before anything ran: bad config, bad checklist, unknown
+/// environment. Exit code 2.
+#[derive(Debug)]
+pub enum LoadError {
+    Diagnostics(Diagnostics),
+    Usage(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Diagnostics(d) => write!(f, "{d}"),
+            LoadError::Usage(m) => writeln!(f, "error: {m}"),
+        }
+    }
+}
+
+impl From<Diagnostics> for LoadError {
+    fn from(d: Diagnostics) -> Self {
+        LoadError::Diagnostics(d)
+    }
+}
+
+/// The config and checklists, before an environment is chosen.
+pub struct Workspace {
+    pub config: Config,
+    pub checklists: Vec<Checklist>,
+    pub global: Global,
+}
+
+impl Workspace {
+    pub fn load(global: &Global) -> Result<Workspace, LoadError> {
+        let config = Config::discover(global.config.as_deref())?;
+        let mut checklists = load::load_all(&config, &[])?;
+        if !global.checklist.is_empty() {
+            for wanted in &global.checklist {
+                if !checklists.iter().any(|c| &c.id == wanted) {
+                    let known: Vec<&str> = checklists.iter().map(|c| c.id.as_str()).collect();
+                    return Err(LoadError::Usage(format!(
+                        "no checklist `{wanted}` (loaded: {})",
+                        known.join(", ")
+                    )));
+                }
+            }
+            checklists.retain(|c| global.checklist.contains(&c.id));
+        }
+        Ok(Workspace {
+            config,
+            checklists,
+            global: global.clone(),
+        })
+    }
+
+    /// The environment named on the command line, else the first configured.
+    pub fn environment(&self, name: Option<&str>) -> Result<Environment, LoadError> {
+        let mut env = match name {
+            Some(n) => self.config.environment(n).cloned().ok_or_else(|| {
+                let known: Vec<&str> =
+                    self.config.environments.iter().map(|e| e.name.as_str()).collect();
+                LoadError::Usage(format!(
+                    "no environment `{n}` (configured: {})",
+                    known.join(", ")
+                ))
+            })?,
+            None => self
+                .config
+                .environments
+                .first()
+                .cloned()
+                .ok_or_else(|| LoadError::Usage("no environments configured".into()))?,
+        };
+        if let Some(s) = &self.global.snapshot {
+            env.snapshot = Some(s.clone());
+            env.kube_context = None;
+        }
+        if let Some(c) = &self.global.context {
+            env.kube_context = Some(c.clone());
+            env.snapshot = None;
+        }
+        Ok(env)
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.global
+            .state_dir
+            .clone()
+            .or_else(|| self.config.state_dir.clone())
+            .unwrap_or_else(Config::default_state_dir)
+    }
+
+    pub fn operator(&self) -> String {
+        self.global
+            .operator
+            .clone()
+            .or_else(|| self.config.operator.clone())
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("USERNAME").ok())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// Whether `command` probes of `checklist` may run.
+    pub fn may_exec(&self, checklist: &Checklist) -> bool {
+        self.global.allow_exec || crate::config::is_trusted(&self.config, checklist)
+    }
+
+    /// Probes of every checklist, resolved for `env`.
+    pub fn probes(
+        &self,
+        env: &Environment,
+    ) -> Result<Vec<(String, BTreeMap<String, Probe>)>, LoadError> {
+        let mut out = Vec::new();
+        let mut errors = Diagnostics::default();
+        for c in &self.checklists {
+            let vars = resolve::env_vars(c, &env.vars);
+            match resolve::resolve_all(c, &env.name, &vars, load::probe_defaults(&self.config)) {
+                Ok(p) => out.push((c.id.clone(), p)),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors.into())
+        }
+    }
+
+    /// The source of kube objects for `env`. A snapshot that cannot be read is
+    /// a load error; a live cluster that cannot be reached is not (its probes
+    /// report the reason).
+    pub async fn cluster(&self, env: &Environment) -> Result<Arc<dyn ObjectSource>, LoadError> {
+        if let Some(path) = &env.snapshot {
+            let snap = crate::cluster::snapshot::Snapshot::load(std::slice::from_ref(path))
+                .map_err(|e| LoadError::Usage(e.to_string()))?;
+            return Ok(Arc::new(snap));
+        }
+        if env.kube_context.is_some() {
+            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await {
+                Ok(live) => Ok(Arc::new(live)),
+                Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
+            };
+        }
+        Ok(Arc::new(NoCluster))
+    }
+
+    /// One job per probe item of every checklist for `env`.
+    pub fn jobs(
+        &self,
+        probes: &[(String, BTreeMap<String, Probe>)],
+        cluster: Arc<dyn ObjectSource>,
+    ) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for (checklist_id, items) in probes {
+            let Some(checklist) = self.checklists.iter().find(|c| &c.id == checklist_id) else {
+                continue;
+            };
+            let ctx = ProbeContext {
+                cluster: cluster.clone(),
+                allow_exec: self.may_exec(checklist),
+                base_dir: self.config.base_dir.clone(),
+            };
+            for (item, probe) in items {
+                jobs.push(Job {
+                    key: ItemKey::new(checklist_id, item),
+                    probe: Arc::new(probe.clone()),
+                    ctx: ctx.clone(),
+                });
+            }
+        }
+        jobs
+    }
+}
