@@ -458,7 +458,12 @@ impl Resolver<'_> {
                     Ok(r) => Some(r),
                     Err(e) => {
                         let message = e.to_string();
-                        let last = message.lines().last().unwrap_or("invalid regex").trim();
+                        let last = message
+                            .lines()
+                            .last()
+                            .unwrap_or("invalid regex")
+                            .trim()
+                            .trim_start_matches("error: ");
                         self.error(p.span(), format!("bad regex `{text}`: {last}"));
                         return None;
                     }
