@@ -51,6 +51,9 @@ pub struct Global {
     /// Use only ASCII characters on screen
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Let the dashboard use the mouse (scroll, click to select)
+    #[arg(long, global = true)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +62,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check checklist files and the config; print every error
     Validate(ValidateArgs),
+    /// The dashboard on a bundled demo: no cluster, network or config needed
+    Demo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

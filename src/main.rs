@@ -24,12 +24,8 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
-            None => {
-                eprintln!(
-                    "the TUI is not built yet: use `gonogo check` or `gonogo validate` (see --help)"
-                );
-                commands::EXIT_USAGE
-            }
+            Some(Command::Demo) => gonogo::tui::demo::run(&cli.global).await,
+            None => gonogo::tui::run(&cli.global).await,
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.
