@@ -34,7 +34,11 @@ pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     if matches!(args.format, CheckFormat::Md | CheckFormat::Junit) {
         eprintln!(
             "error: --format {} is not supported yet: use text or json",
-            if args.format == CheckFormat::Md { "md" } else { "junit" }
+            if args.format == CheckFormat::Md {
+                "md"
+            } else {
+                "junit"
+            }
         );
         return EXIT_USAGE;
     }
@@ -85,7 +89,9 @@ pub async fn run_review(global: &Global, env: Option<&str>) -> Result<Report, Lo
         .map(|c| {
             let state = review_state(&ws, &c.id, &env.name)?;
             let outcomes = by_checklist.get(&c.id).unwrap_or(&empty);
-            Ok(report::checklist_report(c, &env.name, &state, outcomes, now))
+            Ok(report::checklist_report(
+                c, &env.name, &state, outcomes, now,
+            ))
         })
         .collect::<Result<Vec<_>, LoadError>>()?;
     Ok(Report::new(&env.name, cluster.describe(), reports, now))
@@ -140,7 +146,11 @@ pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {
             "ok: {count} checklist{} valid for {} environment{}",
             if count == 1 { "" } else { "s" },
             config.environments.len(),
-            if config.environments.len() == 1 { "" } else { "s" }
+            if config.environments.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
         EXIT_OK
     } else {

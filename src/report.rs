@@ -203,7 +203,9 @@ fn summary(
         }
         Status::Pending if item.is_manual() => "waiting for a person to tick it".into(),
         Status::Pending => "not checked yet".into(),
-        _ => outcome.map(|o| o.evidence.summary.clone()).unwrap_or_default(),
+        _ => outcome
+            .map(|o| o.evidence.summary.clone())
+            .unwrap_or_default(),
     }
 }
 

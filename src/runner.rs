@@ -149,7 +149,9 @@ async fn run_guarded(job: &Job) -> Outcome {
     }));
     match (&mut task.0).await {
         Ok(outcome) => outcome,
-        Err(e) if e.is_panic() => Outcome::error("the probe crashed (a bug in gonogo; see the log)"),
+        Err(e) if e.is_panic() => {
+            Outcome::error("the probe crashed (a bug in gonogo; see the log)")
+        }
         Err(_) => Outcome::error("the probe was cancelled"),
     }
 }
@@ -261,7 +263,12 @@ mod tests {
             ..Default::default()
         });
         let results = run_once(
-            jobs(20, source.clone(), Duration::from_secs(60), Duration::from_secs(5)),
+            jobs(
+                20,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+            ),
             4,
         )
         .await;
@@ -277,7 +284,12 @@ mod tests {
             ..Default::default()
         });
         let results = run_once(
-            jobs(1, source, Duration::from_secs(60), Duration::from_millis(50)),
+            jobs(
+                1,
+                source,
+                Duration::from_secs(60),
+                Duration::from_millis(50),
+            ),
             4,
         )
         .await;
@@ -291,7 +303,12 @@ mod tests {
         let source = Arc::new(CountingSource::default());
         let (tx, mut rx) = mpsc::unbounded_channel();
         let runner = Runner::start(
-            jobs(1, source.clone(), Duration::from_secs(60), Duration::from_secs(5)),
+            jobs(
+                1,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+            ),
             4,
             Mode::Repeat,
             tx,
@@ -321,7 +338,12 @@ mod tests {
         });
         let (tx, mut rx) = mpsc::unbounded_channel();
         let runner = Runner::start(
-            jobs(3, source.clone(), Duration::from_secs(60), Duration::from_secs(60)),
+            jobs(
+                3,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            ),
             8,
             Mode::Repeat,
             tx,

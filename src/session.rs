@@ -73,8 +73,12 @@ impl Workspace {
     pub fn environment(&self, name: Option<&str>) -> Result<Environment, LoadError> {
         let mut env = match name {
             Some(n) => self.config.environment(n).cloned().ok_or_else(|| {
-                let known: Vec<&str> =
-                    self.config.environments.iter().map(|e| e.name.as_str()).collect();
+                let known: Vec<&str> = self
+                    .config
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
                 LoadError::Usage(format!(
                     "no environment `{n}` (configured: {})",
                     known.join(", ")
@@ -152,7 +156,8 @@ impl Workspace {
             return Ok(Arc::new(snap));
         }
         if env.kube_context.is_some() {
-            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await {
+            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await
+            {
                 Ok(live) => Ok(Arc::new(live)),
                 Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
             };

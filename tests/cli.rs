@@ -31,10 +31,17 @@ fn invalid_checklists_report_exact_errors() {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let name = path.file_name().expect("file name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
         let expected = std::fs::read_to_string(path.with_extension("err"))
             .unwrap_or_else(|_| panic!("{name} has no .err file"));
-        let out = gonogo(&dir).args(["validate", &name]).output().expect("runs");
+        let out = gonogo(&dir)
+            .args(["validate", &name])
+            .output()
+            .expect("runs");
         assert_eq!(out.status.code(), Some(2), "{name}: exit code");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let got: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
@@ -67,7 +74,11 @@ fn validate_reports_every_error_in_one_run() {
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().filter(|l| l.contains(": error: ")).count(), 3, "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains(": error: ")).count(),
+        3,
+        "{stderr}"
+    );
     assert!(stderr.contains("error: 3 problems found"), "{stderr}");
 }
 
@@ -140,7 +151,12 @@ fn check_json_against_a_snapshot_environment() {
     assert_eq!(shop["id"], "shop");
     assert_eq!(shop["decision"], "NO_GO");
 
-    let status = |id: &str| item(&report, id)["status"].as_str().expect("status").to_string();
+    let status = |id: &str| {
+        item(&report, id)["status"]
+            .as_str()
+            .expect("status")
+            .to_string()
+    };
     assert_eq!(status("db-secret"), "pass");
     assert_eq!(status("oidc-secret"), "fail");
     assert_eq!(status("replicas"), "pass", "staging asks for 1 replica");
@@ -153,7 +169,10 @@ fn check_json_against_a_snapshot_environment() {
     let limits = item(&report, "limits");
     let summary = limits["summary"].as_str().expect("summary");
     assert!(summary.contains("shop/shop-worker"), "{summary}");
-    assert!(summary.contains("resources"), "names the missing field: {summary}");
+    assert!(
+        summary.contains("resources"),
+        "names the missing field: {summary}"
+    );
     assert!(limits["checked_at"].is_string());
     assert!(limits["duration_ms"].is_u64());
     assert_eq!(limits["severity"], "medium");
@@ -161,7 +180,10 @@ fn check_json_against_a_snapshot_environment() {
     let sections = shop["sections"].as_array().expect("sections");
     assert_eq!(sections[0]["id"], "secrets");
     assert_eq!(sections[0]["verdict"], "CONDITIONAL", "only a high is open");
-    assert_eq!(sections[2]["verdict"], "NOT_READY", "the DR drill blocker is open");
+    assert_eq!(
+        sections[2]["verdict"], "NOT_READY",
+        "the DR drill blocker is open"
+    );
     assert_eq!(
         shop["critical_path"],
         serde_json::json!(["dr-drill", "oidc-secret", "runbook"]),
@@ -176,7 +198,10 @@ fn environment_vars_change_the_outcome() {
     assert_eq!(replicas["status"], "fail");
     let summary = replicas["summary"].as_str().expect("summary");
     assert!(summary.contains("shop/shop-worker"), "{summary}");
-    assert!(!summary.contains("shop/shop-api"), "shop-api has 2 replicas: {summary}");
+    assert!(
+        !summary.contains("shop/shop-api"),
+        "shop-api has 2 replicas: {summary}"
+    );
     assert_eq!(item(&report, "pdb")["status"], "pass");
 }
 
@@ -188,7 +213,11 @@ fn secret_values_never_reach_the_output() {
             .output()
             .expect("runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        for secret in ["aHVudGVyMg==", "hunter2", "cG9zdGdyZXM6Ly9zaG9wQGRiL3Nob3A="] {
+        for secret in [
+            "aHVudGVyMg==",
+            "hunter2",
+            "cG9zdGdyZXM6Ly9zaG9wQGRiL3Nob3A=",
+        ] {
             assert!(!stdout.contains(secret), "{format} output leaks {secret}");
         }
     }
@@ -218,7 +247,12 @@ fn text_report_reads_well_in_a_ci_log() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.is_ascii(), "--ascii output has non-ASCII: {stdout}");
     assert!(stdout.contains("Secrets [CONDITIONAL]"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("x fail") && l.contains("oidc-secret")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("x fail") && l.contains("oidc-secret")),
+        "{stdout}"
+    );
     assert!(stdout.trim_end().ends_with("decision: NO-GO"), "{stdout}");
 }
 
@@ -230,7 +264,10 @@ fn unknown_environment_is_a_usage_error() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no environment `qa` (configured: staging, prod)"), "{stderr}");
+    assert!(
+        stderr.contains("no environment `qa` (configured: staging, prod)"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -101,8 +101,7 @@ pub fn check_environments(checklist: &Checklist, config: &Config) -> Diagnostics
     let mut all: Vec<(crate::diag::Diagnostic, Vec<String>)> = Vec::new();
     for env in &config.environments {
         let vars = resolve::env_vars(checklist, &env.vars);
-        let Err(errors) =
-            resolve::resolve_all(checklist, &env.name, &vars, probe_defaults(config))
+        let Err(errors) = resolve::resolve_all(checklist, &env.name, &vars, probe_defaults(config))
         else {
             continue;
         };
@@ -182,7 +181,11 @@ fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     // Walk from the longest folder prefix that has no wildcard.
     let literal: PathBuf = Path::new(pattern)
         .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{'])
+        })
         .collect();
     let mut found = Vec::new();
     walk(&base.join(&literal), &mut |p| {

@@ -1,13 +1,20 @@
 //! Live sources (being built on the `cluster` branch).
-use futures::future::BoxFuture;
 use super::{ObjectQuery, ObjectSource, SourceError};
+use futures::future::BoxFuture;
 pub struct Live;
 impl Live {
-    pub async fn from_context(_context: Option<&str>) -> Result<Live, String> { Ok(Live) }
+    pub async fn from_context(_context: Option<&str>) -> Result<Live, String> {
+        Ok(Live)
+    }
 }
 impl ObjectSource for Live {
-    fn describe(&self) -> String { "live".into() }
-    fn list<'a>(&'a self, _q: &'a ObjectQuery) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+    fn describe(&self) -> String {
+        "live".into()
+    }
+    fn list<'a>(
+        &'a self,
+        _q: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
         Box::pin(async { Ok(vec![]) })
     }
 }
