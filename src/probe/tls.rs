@@ -520,11 +520,15 @@ pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {
 
 /// An I/O error from connecting or handshaking, with a TLS cause unwrapped.
 pub(crate) fn describe_io_error(e: &io::Error) -> String {
-    if let Some(tls) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        return describe_tls_error(tls);
+    // Connectors wrap errors in io::Error, sometimes twice; `source()` skips
+    // the wrapped error itself, so unwrap by hand.
+    if let Some(inner) = e.get_ref() {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return describe_tls_error(tls);
+        }
+        if let Some(io) = inner.downcast_ref::<io::Error>() {
+            return describe_io_error(io);
+        }
     }
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "connection refused".into(),
