@@ -165,9 +165,14 @@ pub(crate) async fn read_ca_file(
     path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, String> {
     let full = base_dir.join(path);
-    let pem = tokio::fs::read(&full)
-        .await
-        .map_err(|e| format!("cannot read ca_file {}: {}", path.display(), e.kind()))?;
+    let pem = tokio::fs::read(&full).await.map_err(|e| {
+        let reason = match e.kind() {
+            io::ErrorKind::NotFound => "no such file".to_string(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        format!("cannot read ca_file {}: {reason}", full.display())
+    })?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("ca_file {} is not valid PEM: {e}", path.display()))?;
@@ -306,7 +311,7 @@ impl Report<'_> {
             problems.push(self.name_mismatch());
         }
         if days_left < self.probe.min_days {
-            problems.push(expiry_problem(days_left, self.probe.min_days, &self.facts));
+            problems.push(self.expiry_problem(days_left));
         }
         if let Some(expect) = &self.probe.expect
             && let Some(problem) = super::http::expect_problem(expect, "tls", &tls)
@@ -346,6 +351,27 @@ impl Report<'_> {
         }
     }
 
+    fn expiry_problem(&self, days_left: i64) -> String {
+        let min_days = self.probe.min_days;
+        let plural = |n: i64| if n == 1 { "" } else { "s" };
+        if days_left < 0 {
+            // Whole days since expiry, not the (floored) days left negated.
+            let ago = (self.now.as_second() - self.facts.not_after.as_second()).div_euclid(86_400);
+            let date = self.facts.not_after.strftime("%Y-%m-%d");
+            return match ago {
+                0 => format!("certificate expired today (on {date})"),
+                n => format!("certificate expired {n} day{} ago (on {date})", plural(n)),
+            };
+        }
+        match days_left {
+            0 => format!("certificate expires today (minimum {min_days})"),
+            n => format!(
+                "certificate expires in {n} day{} (minimum {min_days})",
+                plural(n)
+            ),
+        }
+    }
+
     fn detail(&self, tls: &Value) -> Value {
         let mut detail = tls.clone();
         detail["host"] = json!(self.probe.host);
@@ -379,20 +405,6 @@ fn is_expiry(e: &rustls::Error) -> bool {
             CertificateError::Expired | CertificateError::ExpiredContext { .. }
         )
     )
-}
-
-fn expiry_problem(days_left: i64, min_days: i64, facts: &CertificateFacts) -> String {
-    let date = facts.not_after.strftime("%Y-%m-%d");
-    match days_left {
-        ..0 => format!(
-            "certificate expired {} day{} ago (on {date})",
-            -days_left,
-            if days_left == -1 { "" } else { "s" }
-        ),
-        0 => format!("certificate expires today (minimum {min_days})"),
-        1 => format!("certificate expires in 1 day (minimum {min_days})"),
-        _ => format!("certificate expires in {days_left} days (minimum {min_days})"),
-    }
 }
 
 /// The facts about one certificate that probes show and CEL sees. Every
@@ -514,6 +526,9 @@ pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {
             format!("the server refused the handshake ({alert:?})")
         }
         rustls::Error::NoCertificatesPresented => "the server sent no certificate".into(),
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server does not speak TLS on this port".into()
+        }
         other => other.to_string(),
     }
 }
@@ -536,5 +551,37 @@ pub(crate) fn describe_io_error(e: &io::Error) -> String {
         io::ErrorKind::TimedOut => "timed out".into(),
         io::ErrorKind::UnexpectedEof => "the server closed the connection".into(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts_expiring_at(not_after: jiff::Timestamp) -> CertificateFacts {
+        CertificateFacts {
+            subject: "CN=a".into(),
+            issuer: "CN=b".into(),
+            not_before: jiff::Timestamp::UNIX_EPOCH,
+            not_after,
+            sans: vec![],
+        }
+    }
+
+    #[test]
+    fn days_left_rounds_down_on_both_sides_of_expiry() {
+        let now = jiff::Timestamp::from_second(1_800_000_000).expect("in range");
+        let at = |secs: i64| facts_expiring_at(now + jiff::SignedDuration::from_secs(secs));
+        assert_eq!(at(86_400 * 5 + 3_600).days_left(now), 5);
+        assert_eq!(at(86_399).days_left(now), 0);
+        assert_eq!(at(-1).days_left(now), -1);
+        assert_eq!(at(-86_400).days_left(now), -1);
+        assert_eq!(at(-86_401).days_left(now), -2);
+    }
+
+    #[test]
+    fn ipv6_endpoints_are_bracketed() {
+        assert_eq!(endpoint("::1", 443), "[::1]:443");
+        assert_eq!(endpoint("example.test", 8443), "example.test:8443");
     }
 }
