@@ -464,7 +464,10 @@ impl SampleStats {
             "failures": self.failures,
         });
         self.add_to(&mut value);
-        value.as_object_mut().map(|m| m.remove("samples"));
+        // `requests` already says it; `samples` is only for CEL's benefit.
+        if let Some(map) = value.as_object_mut() {
+            map.remove("samples");
+        }
         value
     }
 }
