@@ -165,10 +165,7 @@ mod tests {
     fn points_at_line_and_column() {
         let src = Source::new("a.toml", "id = \"x\"\nseverity = \"urgent\"\n");
         let d = src.error(20..28, "unknown severity `urgent`");
-        assert_eq!(
-            d.headline(),
-            "a.toml:2:12: error: unknown severity `urgent`"
-        );
+        assert_eq!(d.headline(), "a.toml:2:12: error: unknown severity `urgent`");
         let shown = d.to_string();
         assert!(shown.contains("2 | severity = \"urgent\""), "{shown}");
         assert!(shown.contains("  |            ^^^^^^^^"), "{shown}");

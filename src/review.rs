@@ -190,7 +190,9 @@ pub fn critical_path<'a>(
 ) -> Vec<&'a Item> {
     let on_path = |item: &Item| {
         item.severity <= Severity::High
-            && statuses.get(item.id.as_str()).is_some_and(|s| s.is_open())
+            && statuses
+                .get(item.id.as_str())
+                .is_some_and(|s| s.is_open())
     };
     let items: Vec<&Item> = checklist.items().map(|(_, i)| i).collect();
     let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), *i)).collect();

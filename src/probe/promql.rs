@@ -1,7 +1,7 @@
 //! `promql` probes.
 
-use super::Outcome;
 use crate::checklist::model::PromqlProbe;
+use super::Outcome;
 
 pub async fn run(_probe: &PromqlProbe) -> Outcome {
     Outcome::error("promql probes are not built yet")

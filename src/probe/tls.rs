@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::Outcome;
 use crate::checklist::model::*;
+use super::Outcome;
 
 pub async fn run(_probe: &TlsProbe, _base_dir: &Path) -> Outcome {
     Outcome::error("tls probes are not built yet")
