@@ -407,6 +407,18 @@ fn parse_json(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
         })
 }
 
+/// The kube-prometheus manifests in the shared fixtures folder, which sits
+/// beside the project (`../shared`) or beside a worktree folder
+/// (`../../shared`); `None` when neither exists.
+#[cfg(test)]
+pub(crate) fn kube_prometheus() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["../shared", "../../shared"]
+        .iter()
+        .map(|up| root.join(up).join("fixtures/kube-prometheus"))
+        .find(|p| p.is_dir())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,16 +707,4 @@ items:
             3 + 33
         );
     }
-}
-
-/// The kube-prometheus manifests in the shared fixtures folder, which sits
-/// beside the project (`../shared`) or beside a worktree folder
-/// (`../../shared`); `None` when neither exists.
-#[cfg(test)]
-pub(crate) fn kube_prometheus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["../shared", "../../shared"]
-        .iter()
-        .map(|up| root.join(up).join("fixtures/kube-prometheus"))
-        .find(|p| p.is_dir())
 }
