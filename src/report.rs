@@ -265,7 +265,8 @@ impl Report {
             } else {
                 format!(" (version {})", c.version)
             };
-            let _ = writeln!(out, "{} — {}{}", c.id, c.title, version);
+            let dash = if ascii { "-" } else { "—" };
+            let _ = writeln!(out, "{} {dash} {}{}", c.id, c.title, version);
             for s in &c.sections {
                 let _ = writeln!(
                     out,
