@@ -454,11 +454,11 @@ fn chain(
 ) -> Result<(Vec<Event>, String), LedgerError> {
     let now = jiff::Timestamp::now();
     let at = now.round(jiff::Unit::Millisecond).unwrap_or(now);
-    let mut seq = cursor.next_seq.unwrap_or(1);
+    let first_seq = cursor.next_seq.unwrap_or(1);
     let mut prev = cursor.head();
     let mut events = Vec::with_capacity(kinds.len());
     let mut text = String::new();
-    for mut kind in kinds {
+    for (seq, mut kind) in (first_seq..).zip(kinds) {
         if let EventKind::Signoff { signed_hash, .. } = &mut kind {
             if signed_hash.is_empty() {
                 signed_hash.clone_from(&prev);
@@ -482,7 +482,6 @@ fn chain(
         text.push_str(&line);
         events.push(event);
         prev = hash;
-        seq += 1;
     }
     Ok((events, text))
 }
