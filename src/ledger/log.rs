@@ -144,8 +144,9 @@ pub enum Refresh {
     Appended(Vec<Event>),
     /// The file was replaced or cut: it was read again from the start.
     Reloaded,
-    /// No new events, but a torn tail appeared or went away.
-    WarningsChanged,
+    /// No new events, but the warnings or problems changed (a torn tail
+    /// appeared or went away, a line that is not an event was added).
+    ReportChanged,
 }
 
 /// The outcome of re-hashing a whole log.
@@ -220,6 +221,11 @@ impl Ledger {
             return Ok(Refresh::Reloaded);
         }
         let torn_before = loaded.torn_tail().cloned();
+        let found_more = !scan.problems.is_empty()
+            || scan
+                .warnings
+                .iter()
+                .any(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
         loaded
             .warnings
             .retain(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
@@ -233,8 +239,8 @@ impl Ledger {
         }
         if !new.is_empty() {
             Ok(Refresh::Appended(new))
-        } else if loaded.torn_tail() != torn_before.as_ref() {
-            Ok(Refresh::WarningsChanged)
+        } else if found_more || loaded.torn_tail() != torn_before.as_ref() {
+            Ok(Refresh::ReportChanged)
         } else {
             Ok(Refresh::Unchanged)
         }
@@ -968,7 +974,7 @@ mod tests {
         file.write_all(b"{\"seq\":4,").expect("write torn bytes");
         assert_eq!(
             ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::WarningsChanged
+            Refresh::ReportChanged
         );
         assert!(loaded.torn_tail().is_some());
         let untick = other
@@ -992,6 +998,53 @@ mod tests {
         );
         assert_eq!(loaded.events, 1);
         assert_eq!(loaded.state, ledger.load().expect("load").state);
+    }
+
+    #[test]
+    fn refresh_reports_tampering_as_it_arrives() {
+        let (_dir, ledger) = ledger_with(3);
+        let mut loaded = ledger.load().expect("load");
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        file.write_all(b"not an event\nnor this\n")
+            .expect("write junk");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::ReportChanged
+        );
+        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["line 4: not a log event (no hash as its last field)"]
+        );
+        assert!(loaded.torn_tail().is_some_and(|w| w.line == 5));
+        assert!(matches!(
+            ledger.append("bob", note("a", "x")),
+            Err(LedgerError::Tampered { .. })
+        ));
+    }
+
+    #[test]
+    fn a_replayed_line_is_caught_by_a_running_session() {
+        let (_dir, ledger) = ledger_with(3);
+        let mut loaded = ledger.load().expect("load");
+        let last = lines(&ledger).pop().expect("three lines");
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        writeln!(file, "{last}").expect("replay the last line");
+        assert!(matches!(
+            ledger.refresh(&mut loaded),
+            Ok(Refresh::Appended(_))
+        ));
+        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["line 4: prev does not link to line 3 (deleted or reordered line?)"]
+        );
     }
 
     #[test]
