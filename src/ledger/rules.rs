@@ -1,0 +1,569 @@
+//! The rules that protect a review, checked by every client (CLI and TUI)
+//! before it appends: pure functions of what they are given, each refusing
+//! with a message a reviewer can act on.
+//!
+//! Evidence notes: ticking an `evidence = true` item needs a note, either one
+//! already on the item or one given with the tick. A note given with the tick
+//! (`gonogo tick ITEM --note TEXT`) is written as a note event and then the
+//! tick, in one append (one lock, one fsync): `plan` returns both.
+
+use std::fmt;
+
+use crate::checklist::model::Item;
+use crate::review::Decision;
+use crate::text::sanitize;
+
+use super::event::{EventKind, SignoffDecision, StatusCounts};
+use super::log::Loaded;
+use super::state::ReviewState;
+
+/// What the rules need to know about the review being changed.
+#[derive(Debug, Clone, Copy)]
+pub struct Review<'a> {
+    pub env: &'a str,
+    /// The environment is configured `read_only`: no writes at all.
+    pub read_only: bool,
+    pub state: &'a ReviewState,
+    /// The log head `state` was folded up to: a sign-off signs it.
+    pub head: &'a str,
+    pub now: jiff::Timestamp,
+}
+
+impl<'a> Review<'a> {
+    /// The review as `loaded` from its log, now.
+    pub fn of(loaded: &'a Loaded, env: &'a str, read_only: bool) -> Review<'a> {
+        Review {
+            env,
+            read_only,
+            state: &loaded.state,
+            head: &loaded.head,
+            now: jiff::Timestamp::now(),
+        }
+    }
+}
+
+/// A change someone asks for, before the rules have looked at it.
+#[derive(Debug, Clone)]
+pub enum Change<'a> {
+    Tick {
+        item: &'a Item,
+        /// A note given with the tick (the evidence).
+        note: Option<String>,
+    },
+    Untick {
+        item: &'a Item,
+    },
+    Note {
+        item: &'a Item,
+        text: String,
+    },
+    Waive {
+        item: &'a Item,
+        reason: String,
+        until: Option<jiff::civil::Date>,
+    },
+    Unwaive {
+        item: &'a Item,
+    },
+    Signoff {
+        decision: SignoffDecision,
+        note: Option<String>,
+        /// The decision computed from the current statuses.
+        computed: Decision,
+        /// Ids of the blockers still open.
+        open_blockers: Vec<String>,
+        /// Items per status, as the signer sees them (`status_counts`).
+        counts: StatusCounts,
+    },
+}
+
+/// Checks `change` against the rules and returns the events that record it,
+/// in order, ready for `Ledger::append_after(review.head, ..)`. A sign-off
+/// carries `review.head` as what it signs, so it is refused at append time
+/// if the log moved on after the decision was computed.
+pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal> {
+    let id = |item: &Item| item.id.clone();
+    match change {
+        Change::Tick { item, note: text } => {
+            tick(review, item, text.as_deref())?;
+            let mut kinds = Vec::with_capacity(2);
+            if let Some(text) = text {
+                kinds.push(EventKind::Note {
+                    item: id(item),
+                    text: text.clone(),
+                });
+            }
+            kinds.push(EventKind::Tick { item: id(item) });
+            Ok(kinds)
+        }
+        Change::Untick { item } => {
+            untick(review, item)?;
+            Ok(vec![EventKind::Untick { item: id(item) }])
+        }
+        Change::Note { item, text } => {
+            note(review, item, text)?;
+            Ok(vec![EventKind::Note {
+                item: id(item),
+                text: text.clone(),
+            }])
+        }
+        Change::Waive {
+            item,
+            reason,
+            until,
+        } => {
+            waive(review, item, reason, *until)?;
+            Ok(vec![EventKind::Waive {
+                item: id(item),
+                reason: reason.clone(),
+                until: *until,
+            }])
+        }
+        Change::Unwaive { item } => {
+            unwaive(review, item)?;
+            Ok(vec![EventKind::Unwaive { item: id(item) }])
+        }
+        Change::Signoff {
+            decision,
+            note,
+            computed,
+            open_blockers,
+            counts,
+        } => {
+            let blockers: Vec<&str> = open_blockers.iter().map(String::as_str).collect();
+            signoff(review, *decision, *computed, &blockers)?;
+            Ok(vec![EventKind::Signoff {
+                decision: *decision,
+                note: note.clone(),
+                counts: counts.clone(),
+                signed_hash: review.head.to_string(),
+            }])
+        }
+    }
+}
+
+/// Why a change was refused, in words for the person who asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(message: impl Into<String>) -> Refusal {
+        Refusal {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Any write at all.
+pub fn writable(review: &Review) -> Result<(), Refusal> {
+    if review.read_only {
+        return Err(Refusal::new(format!(
+            "{} is read-only: nothing can be ticked, noted, waived or signed there",
+            review.env
+        )));
+    }
+    Ok(())
+}
+
+/// Ticking a manual item done; `note` is the note given with the tick, if any.
+pub fn tick(review: &Review, item: &Item, note: Option<&str>) -> Result<(), Refusal> {
+    writable(review)?;
+    if !item.is_manual() {
+        return Err(Refusal::new(format!(
+            "{} is checked by a probe; a failing probe is closed only by a waiver",
+            item.id
+        )));
+    }
+    applies(review, item)?;
+    if let Some(tick) = review.state.tick(&item.id) {
+        return Err(Refusal::new(format!(
+            "{} is already ticked (by {} at {})",
+            item.id, tick.by, tick.at
+        )));
+    }
+    if let Some(text) = note {
+        has_text(text, "the note given with the tick is empty")?;
+    }
+    if item.evidence && note.is_none() && !review.state.has_notes(&item.id) {
+        return Err(Refusal::new(format!(
+            "{} needs evidence: tick it with a note (a link to the drill record, the ticket, the screenshot)",
+            item.id
+        )));
+    }
+    Ok(())
+}
+
+pub fn untick(review: &Review, item: &Item) -> Result<(), Refusal> {
+    writable(review)?;
+    if review.state.tick(&item.id).is_none() {
+        return Err(Refusal::new(format!("{} is not ticked", item.id)));
+    }
+    Ok(())
+}
+
+/// Notes are allowed on any item, skipped ones included (to say why).
+pub fn note(review: &Review, _item: &Item, text: &str) -> Result<(), Refusal> {
+    writable(review)?;
+    has_text(text, "a note needs some text")
+}
+
+/// `until` is the last day the waiver applies (UTC): today is fine, the past
+/// is not.
+pub fn waive(
+    review: &Review,
+    item: &Item,
+    reason: &str,
+    until: Option<jiff::civil::Date>,
+) -> Result<(), Refusal> {
+    writable(review)?;
+    applies(review, item)?;
+    has_text(
+        reason,
+        &format!(
+            "a waiver of {} needs a reason (who accepted what risk, and why)",
+            item.id
+        ),
+    )?;
+    let today = review.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if let Some(until) = until
+        && until < today
+    {
+        return Err(Refusal::new(format!(
+            "the waiver would end on {until}, which is already past (today is {today} UTC)"
+        )));
+    }
+    Ok(())
+}
+
+pub fn unwaive(review: &Review, item: &Item) -> Result<(), Refusal> {
+    writable(review)?;
+    if review.state.waiver(&item.id).is_none() {
+        return Err(Refusal::new(format!("{} has no waiver", item.id)));
+    }
+    Ok(())
+}
+
+/// A sign-off against the decision computed from the current statuses;
+/// `open_blockers` names the blockers still open (they are what makes it
+/// NO-GO). `no-go` can always be signed.
+pub fn signoff(
+    review: &Review,
+    decision: SignoffDecision,
+    computed: Decision,
+    open_blockers: &[&str],
+) -> Result<(), Refusal> {
+    writable(review)?;
+    let blockers = if open_blockers.is_empty() {
+        String::new()
+    } else {
+        format!(" (open blockers: {})", open_blockers.join(", "))
+    };
+    match decision {
+        SignoffDecision::Go if computed == Decision::NoGo => Err(Refusal::new(format!(
+            "cannot sign off go: the review is {}{blockers}",
+            computed.label()
+        ))),
+        SignoffDecision::GoWithConditions
+            if computed == Decision::NoGo || !open_blockers.is_empty() =>
+        {
+            Err(Refusal::new(format!(
+                "cannot sign off go-with-conditions while a blocker is open{blockers}: \
+                 fix or waive it, or sign no-go"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a waiver's `until` as written on a command line: `YYYY-MM-DD`.
+pub fn parse_until(text: &str) -> Result<jiff::civil::Date, Refusal> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let bad = || Refusal::new(format!("{text:?} is not a date: write it as YYYY-MM-DD"));
+    if !shaped {
+        return Err(bad());
+    }
+    text.parse().map_err(|_| bad())
+}
+
+fn applies(review: &Review, item: &Item) -> Result<(), Refusal> {
+    if item.applies_to(review.env) {
+        return Ok(());
+    }
+    let envs = item.envs.as_deref().unwrap_or_default().join(", ");
+    Err(Refusal::new(format!(
+        "{} does not apply to {} (only to {envs})",
+        item.id, review.env
+    )))
+}
+
+/// Text that still says something once cleaned the way the log will store it.
+fn has_text(text: &str, refusal: &str) -> Result<(), Refusal> {
+    if sanitize(text, true).trim().is_empty() {
+        return Err(Refusal::new(refusal));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::model::{ProbeKind, ProbeTemplate, Severity};
+    use crate::ledger::event::Event;
+
+    fn manual(id: &str) -> Item {
+        Item {
+            id: id.into(),
+            title: id.into(),
+            severity: Severity::High,
+            help: String::new(),
+            links: Vec::new(),
+            envs: None,
+            depends_on: Vec::new(),
+            evidence: false,
+            probe: None,
+        }
+    }
+
+    fn probed(id: &str) -> Item {
+        Item {
+            probe: Some(ProbeTemplate {
+                kind: ProbeKind::Http,
+                raw: Default::default(),
+            }),
+            ..manual(id)
+        }
+    }
+
+    fn now() -> jiff::Timestamp {
+        "2026-03-10T15:00:00Z".parse().expect("literal timestamp")
+    }
+
+    fn review(state: &ReviewState) -> Review<'_> {
+        Review {
+            env: "prod",
+            read_only: false,
+            state,
+            head: "",
+            now: now(),
+        }
+    }
+
+    fn with(events: Vec<EventKind>) -> ReviewState {
+        let events: Vec<Event> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| Event {
+                seq: i as u64 + 1,
+                at: now(),
+                by: "alice".into(),
+                kind,
+                prev: String::new(),
+                hash: String::new(),
+            })
+            .collect();
+        ReviewState::from_events(&events)
+    }
+
+    fn refused(result: Result<(), Refusal>) -> String {
+        match result {
+            Err(r) => r.message,
+            Ok(()) => panic!("expected a refusal"),
+        }
+    }
+
+    #[test]
+    fn a_probe_item_cannot_be_ticked() {
+        let state = ReviewState::default();
+        let message = refused(tick(&review(&state), &probed("tls-cert"), None));
+        assert_eq!(
+            message,
+            "tls-cert is checked by a probe; a failing probe is closed only by a waiver"
+        );
+    }
+
+    #[test]
+    fn an_evidence_item_needs_a_note_given_now_or_already_there() {
+        let item = Item {
+            evidence: true,
+            ..manual("restore-drill")
+        };
+        let empty = ReviewState::default();
+        let message = refused(tick(&review(&empty), &item, None));
+        assert!(
+            message.starts_with("restore-drill needs evidence"),
+            "{message}"
+        );
+        assert!(tick(&review(&empty), &item, Some("https://tickets/42")).is_ok());
+        assert!(tick(&review(&empty), &item, Some(" \u{1b}[0m ")).is_err());
+
+        let noted = with(vec![EventKind::Note {
+            item: "restore-drill".into(),
+            text: "drill on 3 March".into(),
+        }]);
+        assert!(tick(&review(&noted), &item, None).is_ok());
+    }
+
+    #[test]
+    fn ticks_and_waivers_must_exist_to_be_withdrawn() {
+        let state = ReviewState::default();
+        let item = manual("runbook");
+        assert_eq!(
+            refused(untick(&review(&state), &item)),
+            "runbook is not ticked"
+        );
+        assert_eq!(
+            refused(unwaive(&review(&state), &item)),
+            "runbook has no waiver"
+        );
+        let ticked = with(vec![EventKind::Tick {
+            item: "runbook".into(),
+        }]);
+        assert!(untick(&review(&ticked), &item).is_ok());
+        assert_eq!(
+            refused(tick(&review(&ticked), &item, None)),
+            "runbook is already ticked (by alice at 2026-03-10T15:00:00Z)"
+        );
+    }
+
+    #[test]
+    fn a_waiver_needs_a_reason_and_a_date_not_past() {
+        let state = ReviewState::default();
+        let item = probed("hsts");
+        let r = review(&state);
+        assert!(refused(waive(&r, &item, "  ", None)).contains("needs a reason"));
+        let yesterday = jiff::civil::date(2026, 3, 9);
+        let message = refused(waive(&r, &item, "accepted", Some(yesterday)));
+        assert!(
+            message.contains("2026-03-09") && message.contains("past"),
+            "{message}"
+        );
+        assert!(waive(&r, &item, "accepted", Some(jiff::civil::date(2026, 3, 10))).is_ok());
+        assert!(waive(&r, &item, "accepted", None).is_ok());
+    }
+
+    #[test]
+    fn until_dates_are_strict() {
+        assert_eq!(parse_until("2026-04-01"), Ok(jiff::civil::date(2026, 4, 1)));
+        for bad in [
+            "2026-4-1",
+            "2026-02-30",
+            "tomorrow",
+            "2026-04-01T00:00:00Z",
+            "",
+        ] {
+            assert!(parse_until(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signoff_follows_the_computed_decision() {
+        let state = ReviewState::default();
+        let r = review(&state);
+        let message = refused(signoff(
+            &r,
+            SignoffDecision::Go,
+            Decision::NoGo,
+            &["db-backup"],
+        ));
+        assert_eq!(
+            message,
+            "cannot sign off go: the review is NO-GO (open blockers: db-backup)"
+        );
+        assert!(
+            refused(signoff(
+                &r,
+                SignoffDecision::GoWithConditions,
+                Decision::NoGo,
+                &["db-backup"]
+            ))
+            .contains("while a blocker is open")
+        );
+        assert!(
+            signoff(
+                &r,
+                SignoffDecision::GoWithConditions,
+                Decision::GoWithConditions,
+                &[]
+            )
+            .is_ok()
+        );
+        assert!(signoff(&r, SignoffDecision::Go, Decision::GoWithConditions, &[]).is_ok());
+        assert!(signoff(&r, SignoffDecision::NoGo, Decision::NoGo, &["db-backup"]).is_ok());
+    }
+
+    #[test]
+    fn a_read_only_environment_refuses_everything() {
+        let state = ReviewState::default();
+        let r = Review {
+            read_only: true,
+            ..review(&state)
+        };
+        let item = manual("runbook");
+        let results = [
+            tick(&r, &item, Some("n")),
+            note(&r, &item, "n"),
+            waive(&r, &item, "r", None),
+            signoff(&r, SignoffDecision::NoGo, Decision::NoGo, &[]),
+        ];
+        for result in results {
+            assert!(refused(result).contains("prod is read-only"));
+        }
+    }
+
+    #[test]
+    fn an_item_outside_its_environments_is_not_ticked_or_waived() {
+        let state = ReviewState::default();
+        let item = Item {
+            envs: Some(vec!["staging".into()]),
+            ..manual("smoke")
+        };
+        let message = refused(tick(&review(&state), &item, None));
+        assert_eq!(message, "smoke does not apply to prod (only to staging)");
+        assert!(waive(&review(&state), &item, "r", None).is_err());
+    }
+
+    #[test]
+    fn a_tick_with_a_note_is_planned_as_the_note_then_the_tick() {
+        let state = ReviewState::default();
+        let item = Item {
+            evidence: true,
+            ..manual("restore-drill")
+        };
+        let change = Change::Tick {
+            item: &item,
+            note: Some("https://tickets/42".into()),
+        };
+        let kinds = plan(&review(&state), &change).expect("allowed with a note");
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Note {
+                    item: "restore-drill".into(),
+                    text: "https://tickets/42".into()
+                },
+                EventKind::Tick {
+                    item: "restore-drill".into()
+                }
+            ]
+        );
+        let bare = Change::Tick {
+            item: &item,
+            note: None,
+        };
+        assert!(plan(&review(&state), &bare).is_err());
+    }
+}
