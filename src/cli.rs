@@ -59,6 +59,94 @@ pub enum Command {
     Check(CheckArgs),
     /// Check checklist files and the config; print every error
     Validate(ValidateArgs),
+    /// The audit trail of one checklist in one environment
+    Log(LogArgs),
+    #[command(flatten)]
+    Decide(DecideCommand),
+}
+
+/// Changes to a review, recorded in its sign-off log.
+#[derive(Debug, Subcommand)]
+pub enum DecideCommand {
+    /// Mark a manual item done
+    Tick {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// A note recorded with the tick (required for evidence items without one)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Withdraw a tick
+    Untick {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+    },
+    /// Add a note to an item
+    Note {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// The note (a link to the ticket, the drill record, a remark)
+        text: String,
+    },
+    /// Accept an open item for now, with a reason
+    Waive {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// Who accepted what risk, and why
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Last day the waiver applies (YYYY-MM-DD, UTC)
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
+    /// Withdraw a waiver
+    Unwaive {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+    },
+    /// Sign the review off: go, go-with-conditions or no-go
+    Signoff {
+        #[arg(value_parser = parse_decision)]
+        decision: crate::ledger::SignoffDecision,
+        /// A remark recorded with the sign-off
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+impl DecideCommand {
+    /// The item the command is about; `None` for a sign-off.
+    pub fn item(&self) -> Option<&str> {
+        match self {
+            DecideCommand::Tick { item, .. }
+            | DecideCommand::Untick { item }
+            | DecideCommand::Note { item, .. }
+            | DecideCommand::Waive { item, .. }
+            | DecideCommand::Unwaive { item } => Some(item),
+            DecideCommand::Signoff { .. } => None,
+        }
+    }
+}
+
+fn parse_decision(s: &str) -> Result<crate::ledger::SignoffDecision, String> {
+    crate::ledger::SignoffDecision::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a decision: use go, go-with-conditions or no-go"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Re-hash every line and check the chain; exit 1 if it was altered
+    #[arg(long)]
+    pub verify: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -287,7 +287,7 @@ pub fn trust_entry(checklist: &crate::checklist::Checklist) -> String {
 
 pub fn is_trusted(config: &Config, checklist: &crate::checklist::Checklist) -> bool {
     let entry = trust_entry(checklist);
-    config.trust.iter().any(|t| *t == entry)
+    config.trust.contains(&entry)
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -24,6 +24,8 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
+            Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
+            Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
             None => {
                 eprintln!(
                     "the TUI is not built yet: use `gonogo check` or `gonogo validate` (see --help)"

@@ -39,6 +39,9 @@ impl From<Diagnostics> for LoadError {
     }
 }
 
+/// Each checklist's probes for one environment, by item id.
+pub type ResolvedProbes = Vec<(String, BTreeMap<String, Probe>)>;
+
 /// The config and checklists, before an environment is chosen.
 pub struct Workspace {
     pub config: Config,
@@ -126,10 +129,7 @@ impl Workspace {
     }
 
     /// Probes of every checklist, resolved for `env`.
-    pub fn probes(
-        &self,
-        env: &Environment,
-    ) -> Result<Vec<(String, BTreeMap<String, Probe>)>, LoadError> {
+    pub fn probes(&self, env: &Environment) -> Result<ResolvedProbes, LoadError> {
         let mut out = Vec::new();
         let mut errors = Diagnostics::default();
         for c in &self.checklists {
@@ -166,11 +166,7 @@ impl Workspace {
     }
 
     /// One job per probe item of every checklist for `env`.
-    pub fn jobs(
-        &self,
-        probes: &[(String, BTreeMap<String, Probe>)],
-        cluster: Arc<dyn ObjectSource>,
-    ) -> Vec<Job> {
+    pub fn jobs(&self, probes: &ResolvedProbes, cluster: Arc<dyn ObjectSource>) -> Vec<Job> {
         let mut jobs = Vec::new();
         for (checklist_id, items) in probes {
             let Some(checklist) = self.checklists.iter().find(|c| &c.id == checklist_id) else {

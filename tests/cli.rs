@@ -279,3 +279,246 @@ fn md_and_junit_are_not_yet_supported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
 }
+
+/// `gonogo` in the review folder with its own state dir and operator.
+fn decide(state: &Path, args: &[&str]) -> std::process::Output {
+    gonogo(&review_dir())
+        .arg("--state-dir")
+        .arg(state)
+        .args(["--operator", "alice", "--env", "staging"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn log_bytes(state: &Path) -> Vec<u8> {
+    std::fs::read(state.join("shop/staging.jsonl")).unwrap_or_default()
+}
+
+#[test]
+fn a_tick_in_the_log_counts_in_the_gate() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(
+        state.path(),
+        &[
+            "tick",
+            "dr-drill",
+            "--note",
+            "https://wiki.example.com/dr-2026",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(
+        state.path(),
+        &[
+            "waive",
+            "oidc-secret",
+            "--reason",
+            "audience ships next week",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = decide(state.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(item(&report, "dr-drill")["status"], "done");
+    assert_eq!(item(&report, "dr-drill")["summary"], "ticked by alice");
+    assert_eq!(item(&report, "oidc-secret")["status"], "waived");
+    assert_eq!(report["decision"], "GO_WITH_CONDITIONS");
+    assert_eq!(out.status.code(), Some(0), "no blocker is open any more");
+}
+
+#[test]
+fn refused_changes_leave_the_log_untouched() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(state.path(), &["note", "limits", "tracked in SHOP-42"]);
+    assert!(out.status.success());
+    let before = log_bytes(state.path());
+    let refusals: [(&[&str], &str); 6] = [
+        (&["tick", "dr-drill"], "needs evidence"),
+        (&["tick", "db-secret"], "checked by a probe"),
+        (&["waive", "limits", "--reason", " "], "needs a reason"),
+        (
+            &[
+                "waive",
+                "limits",
+                "--reason",
+                "later",
+                "--until",
+                "2001-01-01",
+            ],
+            "already past",
+        ),
+        (&["signoff", "go"], "NO-GO"),
+        (&["signoff", "go-with-conditions"], "dr-drill"),
+    ];
+    for (args, why) in refusals {
+        let out = decide(state.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} should be refused: {stderr}"
+        );
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        assert_eq!(log_bytes(state.path()), before, "{args:?} changed the log");
+    }
+    // A no-go can always be signed, and records what was signed.
+    let out = decide(
+        state.path(),
+        &["signoff", "no-go", "--note", "DR drill first"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(state.path(), &["log", "--format", "json"]);
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let signoff = &events[1];
+    assert_eq!(signoff["kind"], "signoff");
+    assert_eq!(signoff["decision"], "no-go");
+    assert_eq!(signoff["by"], "alice");
+    assert_eq!(signoff["signed_hash"], events[0]["hash"]);
+    assert_eq!(signoff["counts"]["pending"], 2);
+}
+
+#[test]
+fn read_only_environments_refuse_every_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let checklists = review_dir().join("checklists/shop.toml");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        format!(
+            "builtin = false\nchecklists = [{:?}]\nstate_dir = \"state\"\n[[environments]]\nname = \"prod\"\nread_only = true\n",
+            checklists.display().to_string()
+        ),
+    )
+    .expect("write config");
+    for args in [
+        &["note", "runbook", "hello"][..],
+        &["tick", "runbook"],
+        &["signoff", "no-go"],
+    ] {
+        let out = gonogo(dir.path()).args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("prod is read-only"), "{stderr}");
+    }
+    assert!(!dir.path().join("state").exists(), "nothing was written");
+}
+
+#[test]
+fn items_are_found_by_id_or_checklist_slash_id() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(state.path(), &["note", "shop/runbook", "reviewed with ops"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(state.path(), &["note", "nope", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no item `nope`"));
+}
+
+#[test]
+fn an_ambiguous_item_lists_the_candidates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shop = std::fs::read_to_string(review_dir().join("checklists/shop.toml")).expect("read");
+    std::fs::write(dir.path().join("a.toml"), &shop).expect("write");
+    std::fs::write(
+        dir.path().join("b.toml"),
+        shop.replace("id = \"shop\"", "id = \"shop-eu\""),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"*.toml\"]\nstate_dir = \"state\"\n",
+    )
+    .expect("write config");
+    let out = gonogo(dir.path())
+        .args(["note", "runbook", "x"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("name one of: shop/runbook, shop-eu/runbook"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn log_verify_names_the_edited_line() {
+    let state = tempfile::tempdir().expect("tempdir");
+    for text in ["one", "two", "three"] {
+        assert!(
+            decide(state.path(), &["note", "runbook", text])
+                .status
+                .success()
+        );
+    }
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 events, chain intact"));
+
+    let path = state.path().join("shop/staging.jsonl");
+    let text = std::fs::read_to_string(&path).expect("log");
+    std::fs::write(&path, text.replace("\"two\"", "\"TWO\"")).expect("edit");
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2: hash does not match its content"),
+        "{stderr}"
+    );
+    // Nothing more is recorded on a log that was altered.
+    let out = decide(state.path(), &["note", "runbook", "four"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Several real gonogo processes recording notes at once: every note lands
+/// exactly once and the chain stays intact.
+#[test]
+fn concurrent_processes_lose_nothing() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let writers: Vec<std::thread::JoinHandle<()>> = (0..4)
+        .map(|w| {
+            let state = state.path().to_path_buf();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let text = format!("writer {w} note {i}");
+                    let out = decide(&state, &["note", "runbook", &text]);
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer thread");
+    }
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 100 events"));
+    let out = decide(state.path(), &["log", "--format", "json"]);
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let mut texts: Vec<String> = events
+        .iter()
+        .map(|e| e["text"].as_str().expect("text").to_string())
+        .collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 100);
+}

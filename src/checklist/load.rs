@@ -48,6 +48,14 @@ pub fn load_all(config: &Config, extra: &[PathBuf]) -> Result<Vec<Checklist>, Di
             )),
         }
     }
+    // A glob like `*.toml` next to the config must not read the config itself.
+    if let Some(config_path) = config
+        .path
+        .as_deref()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+    {
+        paths.retain(|p| std::fs::canonicalize(p).ok().as_deref() != Some(config_path.as_path()));
+    }
     paths.extend(extra.iter().cloned());
     paths.dedup();
     for path in paths {

@@ -172,10 +172,10 @@ fn build(source: &Source, raw: RawChecklist, builtin: bool, errors: &mut Diagnos
             deps.push((raw_item.id.get_ref().clone(), raw_item.depends_on.clone()));
             check_id(source, &raw_item.id, "item", errors);
             let id = raw_item.id.get_ref().clone();
-            if item_spans.contains_key(&id) {
-                errors.push(source.error(raw_item.id.span(), format!("duplicate item id `{id}`")));
+            if let std::collections::hash_map::Entry::Vacant(slot) = item_spans.entry(id.clone()) {
+                slot.insert(raw_item.id.span());
             } else {
-                item_spans.insert(id, raw_item.id.span());
+                errors.push(source.error(raw_item.id.span(), format!("duplicate item id `{id}`")));
             }
             items.push(build_item(source, raw_item, errors));
         }

@@ -161,6 +161,14 @@ impl Event {
         self.kind.item()
     }
 
+    /// The event as a JSON object, in the same fields and order as its line.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(Wire::from_event(self))
+            .expect("an event holds only strings, numbers and string maps: it always serializes");
+        value["hash"] = serde_json::Value::String(self.hash.clone());
+        value
+    }
+
     /// The event as a log line, `\n` included, with `hash` set from its
     /// content (the `hash` field of `self` is ignored).
     pub(crate) fn to_line(&self) -> (String, String) {

@@ -1,5 +1,7 @@
-//! The headless commands: `check` and `validate`. Each returns the process
-//! exit code; `main` only parses and dispatches.
+//! The headless commands. Each returns the process exit code; `main` only
+//! parses and dispatches.
+
+pub mod decide;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,7 +20,7 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_GATE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
-fn print_load_error(e: &LoadError) -> i32 {
+pub(crate) fn print_load_error(e: &LoadError) -> i32 {
     eprint!("{e}");
     if let LoadError::Diagnostics(d) = e {
         let n = d.0.len();
@@ -97,9 +99,24 @@ pub async fn run_review(global: &Global, env: Option<&str>) -> Result<Report, Lo
     Ok(Report::new(&env.name, cluster.describe(), reports, now))
 }
 
-/// People's decisions for one checklist in one environment.
-fn review_state(_ws: &Workspace, _checklist: &str, _env: &str) -> Result<ReviewState, LoadError> {
-    Ok(ReviewState::default())
+/// People's decisions for one checklist in one environment. A log that
+/// fails verification is reported and its decisions are not counted: the
+/// gate must not rest on ticks nobody can vouch for.
+fn review_state(ws: &Workspace, checklist: &str, env: &str) -> Result<ReviewState, LoadError> {
+    let ledger = crate::ledger::Ledger::open(&ws.state_dir(), checklist, env)
+        .map_err(|e| LoadError::Usage(e.to_string()))?;
+    let loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
+    if let Some(w) = loaded.torn_tail() {
+        eprintln!("warning: {}: {w}", ledger.path().display());
+    }
+    if let Some(problem) = loaded.problems.first() {
+        eprintln!(
+            "warning: {} has been altered ({problem}); its ticks, notes and waivers are ignored",
+            ledger.path().display()
+        );
+        return Ok(ReviewState::default());
+    }
+    Ok(loaded.state)
 }
 
 pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {
