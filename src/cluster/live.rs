@@ -238,7 +238,9 @@ impl Live {
                 }
             }
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
-                format!("cannot reach the API server at {endpoint}: {}", chain(e))
+                // Skip kube's own "ServiceError:" wrapper; the causes say it.
+                let why = std::error::Error::source(e).map_or_else(|| chain(e), chain);
+                format!("cannot reach the API server at {endpoint}: {why}")
             }
             kube::Error::Auth(_) => {
                 format!(
