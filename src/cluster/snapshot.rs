@@ -145,8 +145,12 @@ impl Snapshot {
         let (api_version, kind) = (text(&map, "apiVersion"), text(&map, "kind"));
         if let Some(kind) = &kind
             && is_list(kind, &map)
-            && let Some(Value::Array(items)) = map.remove("items")
         {
+            // `kubectl get` of nothing prints `items: []`, some tools `null`.
+            let items = match map.remove("items") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
             // A typed list (`DeploymentList`) names its items' type; a plain
             // `List` does not, and its items carry their own.
             let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
@@ -212,7 +216,7 @@ impl ObjectSource for Snapshot {
 /// whose kind merely ends in "List" has a name).
 fn is_list(kind: &str, map: &serde_json::Map<String, Value>) -> bool {
     kind.ends_with("List")
-        && matches!(map.get("items"), Some(Value::Array(_)))
+        && matches!(map.get("items"), Some(Value::Array(_) | Value::Null))
         && map.get("metadata").and_then(|m| m.get("name")).is_none()
 }
 
@@ -552,7 +556,14 @@ items:
   apiVersion: apps/v1
 ",
         );
+        write(
+            dir.path(),
+            "empty.yaml",
+            "apiVersion: v1\nkind: List\nitems: []\n---\napiVersion: v1\nkind: SecretList\nitems: null\n",
+        );
         let snapshot = Snapshot::load(&[dir.path().to_path_buf()]).expect("valid YAML");
+        assert_eq!(snapshot.len(), 4, "empty lists add nothing");
+        assert!(snapshot.skipped().is_empty(), "{:?}", snapshot.skipped());
         assert_eq!(names(&snapshot, &query("v1/Secret")), ["s1"]);
         assert_eq!(
             names(&snapshot, &query("apps/v1/Deployment")),
