@@ -59,6 +59,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check checklist files and the config; print every error
     Validate(ValidateArgs),
+    /// The sign-off document (Markdown, JSON or JUnit) after a fresh probe run
+    Export(ExportArgs),
     /// The audit trail of one checklist in one environment
     Log(LogArgs),
     #[command(flatten)]
@@ -187,6 +189,26 @@ pub struct CheckArgs {
     /// Fail (exit 1) when an open item has this severity or worse
     #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Document format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+    pub format: ExportFormat,
+    /// Write to this file (atomically) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not run the probes: probe items show as not checked
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
+            Some(Command::Export(args)) => commands::export(&cli.global, args).await,
             Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
             None => {

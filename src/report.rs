@@ -52,6 +52,9 @@ pub struct ItemReport {
     /// `manual`, or the probe kind.
     pub kind: String,
     pub summary: String,
+    /// The probe's own summary, also when a waiver decides the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +143,7 @@ pub fn checklist_report(
                     .as_ref()
                     .map_or("manual".into(), |p| p.kind().to_string()),
                 summary: summary(item, env, st.status, state, outcome),
+                evidence: outcome.map(|o| o.evidence.summary.clone()),
                 checked_at: outcome.map(|o| o.evidence.taken_at),
                 duration_ms: outcome.map(|o| o.evidence.duration.as_millis() as u64),
                 expired_waiver: st.expired_waiver,

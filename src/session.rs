@@ -2,7 +2,7 @@
 //! checklists, the cluster source and the resolved probes. `check`, `export`,
 //! the ledger commands and the TUI all start here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,6 +13,10 @@ use crate::cli::Global;
 use crate::cluster::{NoCluster, ObjectSource};
 use crate::config::{Config, Environment};
 use crate::diag::Diagnostics;
+use crate::export::{self, EnvironmentDoc};
+use crate::ledger::{Ledger, ReviewState};
+use crate::probe::Outcome;
+use crate::report::{self, Report};
 use crate::probe::ProbeContext;
 use crate::runner::{ItemKey, Job};
 
@@ -163,6 +167,53 @@ impl Workspace {
             };
         }
         Ok(Arc::new(NoCluster))
+    }
+
+    /// One environment evaluated from `outcomes` (by checklist, then item)
+    /// and the sign-off logs: what `check`, `export` and the TUI's export
+    /// show. A log that fails verification is listed with its problems and
+    /// its decisions are not counted: the gate must not rest on ticks nobody
+    /// can vouch for. A torn last line is reported on stderr.
+    pub fn environment_doc(
+        &self,
+        env: &Environment,
+        outcomes: &HashMap<String, HashMap<String, Outcome>>,
+        cluster: String,
+        now: jiff::Timestamp,
+    ) -> Result<EnvironmentDoc, LoadError> {
+        let empty = HashMap::new();
+        let mut reports = Vec::new();
+        let mut logs = BTreeMap::new();
+        for c in &self.checklists {
+            let ledger = Ledger::open(&self.state_dir(), &c.id, &env.name)
+                .map_err(|e| LoadError::Usage(e.to_string()))?;
+            let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
+            if let Some(w) = loaded.torn_tail() {
+                eprintln!("warning: {}: {w}", ledger.path().display());
+            }
+            let events = if loaded.is_tampered() {
+                loaded.state = ReviewState::default();
+                Vec::new()
+            } else {
+                ledger.events().map_err(|e| LoadError::Usage(e.to_string()))?
+            };
+            let report = report::checklist_report(
+                c,
+                &env.name,
+                &loaded.state,
+                outcomes.get(&c.id).unwrap_or(&empty),
+                now,
+            );
+            let path = ledger.path().display().to_string();
+            let problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+            let facts = export::LogFacts::of(&loaded, &problems);
+            logs.insert(c.id.clone(), export::log_doc(&path, facts, &events, &report, now));
+            reports.push(report);
+        }
+        Ok(EnvironmentDoc {
+            report: Report::new(&env.name, cluster, reports, now),
+            logs,
+        })
     }
 
     /// One job per probe item of every checklist for `env`.

@@ -320,6 +320,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         computed: Decision::NoGo,
         open_blockers: vec!["tls-cert".into()],
         counts: status_counts([Status::Done, Status::Fail]),
+        items: Default::default(),
     };
 
     let refusals: Vec<(Change, bool, &str)> = vec![
@@ -425,6 +426,7 @@ fn a_signoff_decided_on_a_stale_state_is_refused() {
         computed: Decision::Go,
         open_blockers: Vec::new(),
         counts: status_counts([Status::Done]),
+        items: Default::default(),
     };
     let kinds = rules::plan(&review, &change).expect("go is allowed when GO");
     // Meanwhile another session unticks something.

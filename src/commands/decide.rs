@@ -155,6 +155,7 @@ async fn signoff_change<'a>(
         computed: report.decision,
         open_blockers,
         counts: status_counts(items.iter().map(|i| i.status)),
+        items: crate::export::item_statuses(&report),
     })
 }
 
@@ -324,6 +325,7 @@ fn describe(e: &crate::ledger::Event) -> String {
             note,
             counts,
             signed_hash,
+            ..
         } => {
             let open: u64 = ["fail", "error", "pending"]
                 .iter()

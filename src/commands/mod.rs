@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::checklist::load;
-use crate::cli::{CheckArgs, CheckFormat, Global, ValidateArgs};
+use crate::cli::{CheckArgs, CheckFormat, ExportArgs, ExportFormat, Global, ValidateArgs};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Source};
-use crate::ledger::ReviewState;
+use crate::export::{self, Document};
 use crate::probe::Outcome;
-use crate::report::{self, Report};
 use crate::runner;
 use crate::session::{LoadError, Workspace};
 
@@ -33,90 +32,118 @@ pub(crate) fn print_load_error(e: &LoadError) -> i32 {
 }
 
 pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
-    if matches!(args.format, CheckFormat::Md | CheckFormat::Junit) {
-        eprintln!(
-            "error: --format {} is not supported yet: use text or json",
-            if args.format == CheckFormat::Md {
-                "md"
-            } else {
-                "junit"
-            }
-        );
-        return EXIT_USAGE;
-    }
-    if global.env.len() > 1 {
-        eprintln!("error: check takes one --env for now");
-        return EXIT_USAGE;
-    }
-    let report = match run_review(global, global.env.first().map(String::as_str)).await {
-        Ok(r) => r,
+    let envs = env_names(global);
+    let doc = match review_document(global, &envs, true).await {
+        Ok(d) => d,
         Err(e) => return print_load_error(&e),
     };
     let out = match args.format {
-        CheckFormat::Json => report.to_json() + "\n",
-        _ => report.to_text(global.ascii),
+        CheckFormat::Json => export::json::render(&doc),
+        CheckFormat::Md => export::markdown::render(&doc),
+        CheckFormat::Junit => export::junit::render(&doc),
+        CheckFormat::Text => doc
+            .environments
+            .iter()
+            .map(|e| e.report.to_text(global.ascii))
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     let mut stdout = std::io::stdout().lock();
     if stdout.write_all(out.as_bytes()).is_err() {
         return EXIT_USAGE;
     }
-    if report.gate_fails(args.fail_on.severity()) {
-        EXIT_GATE
-    } else {
-        EXIT_OK
-    }
-}
-
-/// Loads everything for one environment, runs every probe once and folds in
-/// people's decisions.
-pub async fn run_review(global: &Global, env: Option<&str>) -> Result<Report, LoadError> {
-    let ws = Workspace::load(global)?;
-    let env = ws.environment(env)?;
-    let probes = ws.probes(&env)?;
-    let cluster = ws.cluster(&env).await?;
-    let jobs = ws.jobs(&probes, cluster.clone());
-    let results = runner::run_once(jobs, ws.config.concurrency).await;
-    let mut by_checklist: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
-    for (key, outcome) in results {
-        by_checklist
-            .entry(key.checklist.to_string())
-            .or_default()
-            .insert(key.item.to_string(), outcome);
-    }
-    let now = jiff::Timestamp::now();
-    let empty = HashMap::new();
-    let reports = ws
-        .checklists
+    let fails = doc
+        .environments
         .iter()
-        .map(|c| {
-            let state = review_state(&ws, &c.id, &env.name)?;
-            let outcomes = by_checklist.get(&c.id).unwrap_or(&empty);
-            Ok(report::checklist_report(
-                c, &env.name, &state, outcomes, now,
-            ))
-        })
-        .collect::<Result<Vec<_>, LoadError>>()?;
-    Ok(Report::new(&env.name, cluster.describe(), reports, now))
+        .any(|e| e.report.gate_fails(args.fail_on.severity()));
+    if fails { EXIT_GATE } else { EXIT_OK }
 }
 
-/// People's decisions for one checklist in one environment. A log that
-/// fails verification is reported and its decisions are not counted: the
-/// gate must not rest on ticks nobody can vouch for.
-fn review_state(ws: &Workspace, checklist: &str, env: &str) -> Result<ReviewState, LoadError> {
-    let ledger = crate::ledger::Ledger::open(&ws.state_dir(), checklist, env)
-        .map_err(|e| LoadError::Usage(e.to_string()))?;
-    let loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
-    if let Some(w) = loaded.torn_tail() {
-        eprintln!("warning: {}: {w}", ledger.path().display());
+/// `gonogo export`: the sign-off document, written atomically with `-o`.
+pub async fn export(global: &Global, args: &ExportArgs) -> i32 {
+    let envs = env_names(global);
+    let doc = match review_document(global, &envs, !args.no_probe).await {
+        Ok(d) => d,
+        Err(e) => return print_load_error(&e),
+    };
+    let text = match args.format {
+        ExportFormat::Md => export::markdown::render(&doc),
+        ExportFormat::Json => export::json::render(&doc),
+        ExportFormat::Junit => export::junit::render(&doc),
+    };
+    match &args.output {
+        None => {
+            if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
+                return EXIT_USAGE;
+            }
+        }
+        Some(path) => {
+            if let Err(e) = export::write_atomically(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+            eprintln!("wrote {}", path.display());
+        }
     }
-    if let Some(problem) = loaded.problems.first() {
-        eprintln!(
-            "warning: {} has been altered ({problem}); its ticks, notes and waivers are ignored",
-            ledger.path().display()
-        );
-        return Ok(ReviewState::default());
+    EXIT_OK
+}
+
+/// The environments asked for with `--env`; none means the default one.
+fn env_names(global: &Global) -> Vec<Option<&str>> {
+    if global.env.is_empty() {
+        vec![None]
+    } else {
+        global.env.iter().map(|e| Some(e.as_str())).collect()
     }
-    Ok(loaded.state)
+}
+
+/// Loads everything, and for each environment runs every probe once (unless
+/// `probe` is false) and folds in people's decisions.
+pub async fn review_document(
+    global: &Global,
+    envs: &[Option<&str>],
+    probe: bool,
+) -> Result<Document, LoadError> {
+    let ws = Workspace::load(global)?;
+    let mut docs = Vec::new();
+    let mut seen = Vec::new();
+    for name in envs {
+        let env = ws.environment(*name)?;
+        if seen.contains(&env.name) {
+            continue;
+        }
+        seen.push(env.name.clone());
+        let probes = ws.probes(&env)?;
+        let cluster = ws.cluster(&env).await?;
+        let outcomes = if probe {
+            let jobs = ws.jobs(&probes, cluster.clone());
+            runner::run_once(jobs, ws.config.concurrency).await
+        } else {
+            Vec::new()
+        };
+        let mut by_checklist: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
+        for (key, outcome) in outcomes {
+            by_checklist
+                .entry(key.checklist.to_string())
+                .or_default()
+                .insert(key.item.to_string(), outcome);
+        }
+        let doc = ws.environment_doc(&env, &by_checklist, cluster.describe(), jiff::Timestamp::now())?;
+        for log in doc.logs.values() {
+            if let Some(problem) = log.problems.first() {
+                eprintln!(
+                    "warning: {} has been altered ({problem}); its ticks, notes and waivers are ignored",
+                    log.path
+                );
+            }
+        }
+        docs.push(doc);
+    }
+    Ok(Document {
+        generated_at: jiff::Timestamp::now(),
+        generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
+        environments: docs,
+    })
 }
 
 pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {

@@ -546,11 +546,13 @@ fn clean_kind(kind: EventKind) -> Result<EventKind, LedgerError> {
             decision,
             note,
             counts,
+            items,
             signed_hash,
         } => EventKind::Signoff {
             decision,
             note: note.map(text),
             counts,
+            items,
             signed_hash,
         },
         EventKind::Unknown { kind, .. } => {
@@ -744,6 +746,7 @@ mod tests {
             decision: SignoffDecision::NoGo,
             note: None,
             counts: StatusCounts::new(),
+            items: Default::default(),
             signed_hash,
         };
         let event = ledger.append("dana", signoff(String::new())).expect("sign");
@@ -1113,6 +1116,7 @@ mod tests {
                         decision,
                         note,
                         counts,
+                        items: Default::default(),
                         signed_hash: String::new(),
                     }),
             ]
@@ -1170,6 +1174,7 @@ mod tests {
                     decision,
                     note,
                     counts,
+                    items,
                     signed_hash,
                 } = &event.kind
                 {
@@ -1179,6 +1184,7 @@ mod tests {
                         decision: *decision,
                         note: note.clone(),
                         counts: counts.clone(),
+                        items: items.clone(),
                         signed_hash: signed_hash.clone(),
                         seq: event.seq,
                     });

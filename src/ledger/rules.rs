@@ -74,6 +74,8 @@ pub enum Change<'a> {
         open_blockers: Vec<String>,
         /// Items per status, as the signer sees them (`status_counts`).
         counts: StatusCounts,
+        /// Each item's status as the signer sees them.
+        items: super::event::ItemStatuses,
     },
 }
 
@@ -129,6 +131,7 @@ pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal>
             computed,
             open_blockers,
             counts,
+            items,
         } => {
             let blockers: Vec<&str> = open_blockers.iter().map(String::as_str).collect();
             signoff(review, *decision, *computed, &blockers)?;
@@ -136,6 +139,7 @@ pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal>
                 decision: *decision,
                 note: note.clone(),
                 counts: counts.clone(),
+                items: items.clone(),
                 signed_hash: review.head.to_string(),
             }])
         }
