@@ -16,8 +16,8 @@ use crate::diag::Diagnostics;
 use crate::export::{self, EnvironmentDoc};
 use crate::ledger::{Ledger, ReviewState};
 use crate::probe::Outcome;
-use crate::report::{self, Report};
 use crate::probe::ProbeContext;
+use crate::report::{self, Report};
 use crate::runner::{ItemKey, Job};
 
 /// A failure before anything ran: bad config, bad checklist, unknown
@@ -195,7 +195,9 @@ impl Workspace {
                 loaded.state = ReviewState::default();
                 Vec::new()
             } else {
-                ledger.events().map_err(|e| LoadError::Usage(e.to_string()))?
+                ledger
+                    .events()
+                    .map_err(|e| LoadError::Usage(e.to_string()))?
             };
             let report = report::checklist_report(
                 c,
@@ -207,7 +209,10 @@ impl Workspace {
             let path = ledger.path().display().to_string();
             let problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
             let facts = export::LogFacts::of(&loaded, &problems);
-            logs.insert(c.id.clone(), export::log_doc(&path, facts, &events, &report, now));
+            logs.insert(
+                c.id.clone(),
+                export::log_doc(&path, facts, &events, &report, now),
+            );
             reports.push(report);
         }
         Ok(EnvironmentDoc {

@@ -271,13 +271,58 @@ fn unknown_environment_is_a_usage_error() {
 }
 
 #[test]
-fn md_and_junit_are_not_yet_supported() {
+fn export_writes_one_document_for_several_environments() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let target = out_dir.path().join("signoff.md");
+    assert!(
+        decide(
+            state.path(),
+            &["tick", "dr-drill", "--note", "https://wiki/dr"]
+        )
+        .status
+        .success()
+    );
     let out = gonogo(&review_dir())
-        .args(["check", "--format", "junit"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["export", "--env", "staging", "--env", "prod", "-o"])
+        .arg(&target)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(&target).expect("document written");
+    assert!(md.contains("| Section | staging | prod |"), "{md}");
+    assert!(
+        md.contains("| **Decision** | **GO WITH CONDITIONS** | **NO-GO** |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Decision in staging: GO WITH CONDITIONS"),
+        "{md}"
+    );
+    // Only the document itself is left behind: the temp file was renamed.
+    let files: Vec<_> = std::fs::read_dir(out_dir.path()).expect("dir").collect();
+    assert_eq!(files.len(), 1);
+}
+
+#[test]
+fn check_speaks_junit_for_ci() {
+    let out = gonogo(&review_dir())
+        .args(["check", "--env", "staging", "--format", "junit"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"shop / Secrets [staging]\" tests=\"2\" failures=\"1\""),
+        "{xml}"
+    );
 }
 
 /// `gonogo` in the review folder with its own state dir and operator.

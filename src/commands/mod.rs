@@ -128,7 +128,12 @@ pub async fn review_document(
                 .or_default()
                 .insert(key.item.to_string(), outcome);
         }
-        let doc = ws.environment_doc(&env, &by_checklist, cluster.describe(), jiff::Timestamp::now())?;
+        let doc = ws.environment_doc(
+            &env,
+            &by_checklist,
+            cluster.describe(),
+            jiff::Timestamp::now(),
+        )?;
         for log in doc.logs.values() {
             if let Some(problem) = log.problems.first() {
                 eprintln!(

@@ -16,7 +16,8 @@ pub fn render(doc: &Document) -> String {
             "environments": several.iter().map(|e| environment(e, doc)).collect::<Vec<_>>(),
         }),
     };
-    serde_json::to_string_pretty(&value).expect("a document is plain data: it always serializes") + "\n"
+    serde_json::to_string_pretty(&value).expect("a document is plain data: it always serializes")
+        + "\n"
 }
 
 fn environment(env: &EnvironmentDoc, doc: &Document) -> Value {

@@ -49,7 +49,10 @@ pub fn render(doc: &Document) -> String {
                 let _ = writeln!(
                     suites,
                     "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\">",
-                    xml(&format!("{} / {} [{}]", c.id, s.title, env.report.environment)),
+                    xml(&format!(
+                        "{} / {} [{}]",
+                        c.id, s.title, env.report.environment
+                    )),
                     s.items.len(),
                     doc.generated_at
                 );

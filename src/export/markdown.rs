@@ -17,7 +17,20 @@ pub fn escape(text: &str) -> String {
     for c in clean.chars() {
         if matches!(
             c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '&' | '!' | '{' | '}'
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '|'
+                | '~'
+                | '#'
+                | '&'
+                | '!'
+                | '{'
+                | '}'
         ) {
             out.push('\\');
         }
@@ -45,12 +58,22 @@ pub fn render(doc: &Document) -> String {
     let titles: Vec<String> = doc
         .environments
         .first()
-        .map(|e| e.report.checklists.iter().map(|c| escape(&c.title)).collect())
+        .map(|e| {
+            e.report
+                .checklists
+                .iter()
+                .map(|c| escape(&c.title))
+                .collect()
+        })
         .unwrap_or_default();
     let _ = writeln!(
         out,
         "# Sign-off: {} ({})\n",
-        if titles.is_empty() { "no checklist".to_string() } else { titles.join(", ") },
+        if titles.is_empty() {
+            "no checklist".to_string()
+        } else {
+            titles.join(", ")
+        },
         envs.join(", ")
     );
     header_table(&mut out, doc);
@@ -102,12 +125,19 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
     };
     let _ = writeln!(out, "## Decision{which}: {}\n", r.decision.label());
     let _ = writeln!(out, "**{}**: {}\n", r.decision.label(), reason(r));
-    let signoffs: Vec<_> = env.logs.iter().flat_map(|(id, l)| l.signoffs.iter().map(move |s| (id, s))).collect();
+    let signoffs: Vec<_> = env
+        .logs
+        .iter()
+        .flat_map(|(id, l)| l.signoffs.iter().map(move |s| (id, s)))
+        .collect();
     if signoffs.is_empty() {
         let _ = writeln!(out, "Not signed off yet.\n");
         return;
     }
-    let _ = writeln!(out, "| Signed | By | Checklist | Decision | Note |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| Signed | By | Checklist | Decision | Note |\n|---|---|---|---|---|"
+    );
     for (id, s) in signoffs {
         let _ = writeln!(
             out,
@@ -269,9 +299,18 @@ fn critical_path(out: &mut String, c: &ChecklistReport, which: &str) {
 }
 
 fn section(out: &mut String, s: &SectionReport, log: &LogDoc, which: &str) {
-    let _ = writeln!(out, "## {}{which} — {}\n", escape(&s.title), s.verdict.label());
+    let _ = writeln!(
+        out,
+        "## {}{which} — {}\n",
+        escape(&s.title),
+        s.verdict.label()
+    );
     for item in &s.items {
-        let mark = if super::is_checked(item.status) { "x" } else { " " };
+        let mark = if super::is_checked(item.status) {
+            "x"
+        } else {
+            " "
+        };
         let _ = writeln!(
             out,
             "- [{mark}] **{}** {} — {} · {} · {}",
@@ -364,13 +403,23 @@ fn changes(out: &mut String, log: &LogDoc, which: &str) {
         let _ = writeln!(out, "- {}: {} → {}", code(&c.item), c.from, c.to);
     }
     for e in &ch.events {
-        let item = e.item.as_deref().map(|i| format!(" on {}", code(i))).unwrap_or_default();
+        let item = e
+            .item
+            .as_deref()
+            .map(|i| format!(" on {}", code(i)))
+            .unwrap_or_default();
         let text = if e.text.is_empty() {
             String::new()
         } else {
             format!(": {}", escape(&e.text))
         };
-        let _ = writeln!(out, "- {}{item} by {} at {}{text}", e.kind, escape(&e.by), time(e.at));
+        let _ = writeln!(
+            out,
+            "- {}{item} by {} at {}{text}",
+            e.kind,
+            escape(&e.by),
+            time(e.at)
+        );
     }
     out.push('\n');
 }
@@ -379,7 +428,11 @@ fn audit(out: &mut String, doc: &Document) {
     let _ = writeln!(out, "## Audit trail\n");
     for env in &doc.environments {
         for (id, log) in &env.logs {
-            let head = if log.head.is_empty() { "(empty log)".to_string() } else { code(&log.head) };
+            let head = if log.head.is_empty() {
+                "(empty log)".to_string()
+            } else {
+                code(&log.head)
+            };
             let _ = writeln!(
                 out,
                 "- {} in {}: {} events in {}, head {head}",
