@@ -64,6 +64,96 @@ pub enum Command {
     Validate(ValidateArgs),
     /// The dashboard on a bundled demo: no cluster, network or config needed
     Demo,
+    /// The sign-off document (Markdown, JSON or JUnit) after a fresh probe run
+    Export(ExportArgs),
+    /// The audit trail of one checklist in one environment
+    Log(LogArgs),
+    #[command(flatten)]
+    Decide(DecideCommand),
+}
+
+/// Changes to a review, recorded in its sign-off log.
+#[derive(Debug, Subcommand)]
+pub enum DecideCommand {
+    /// Mark a manual item done
+    Tick {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// A note recorded with the tick (required for evidence items without one)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Withdraw a tick
+    Untick {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+    },
+    /// Add a note to an item
+    Note {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// The note (a link to the ticket, the drill record, a remark)
+        text: String,
+    },
+    /// Accept an open item for now, with a reason
+    Waive {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+        /// Who accepted what risk, and why
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Last day the waiver applies (YYYY-MM-DD, UTC)
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
+    /// Withdraw a waiver
+    Unwaive {
+        /// ITEM or CHECKLIST/ITEM
+        item: String,
+    },
+    /// Sign the review off: go, go-with-conditions or no-go
+    Signoff {
+        #[arg(value_parser = parse_decision)]
+        decision: crate::ledger::SignoffDecision,
+        /// A remark recorded with the sign-off
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+impl DecideCommand {
+    /// The item the command is about; `None` for a sign-off.
+    pub fn item(&self) -> Option<&str> {
+        match self {
+            DecideCommand::Tick { item, .. }
+            | DecideCommand::Untick { item }
+            | DecideCommand::Note { item, .. }
+            | DecideCommand::Waive { item, .. }
+            | DecideCommand::Unwaive { item } => Some(item),
+            DecideCommand::Signoff { .. } => None,
+        }
+    }
+}
+
+fn parse_decision(s: &str) -> Result<crate::ledger::SignoffDecision, String> {
+    crate::ledger::SignoffDecision::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a decision: use go, go-with-conditions or no-go"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Re-hash every line and check the chain; exit 1 if it was altered
+    #[arg(long)]
+    pub verify: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +194,26 @@ pub struct CheckArgs {
     /// Fail (exit 1) when an open item has this severity or worse
     #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Document format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+    pub format: ExportFormat,
+    /// Write to this file (atomically) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not run the probes: probe items show as not checked
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
 #[derive(Debug, Args)]

@@ -138,7 +138,9 @@ impl Config {
                     .unwrap_or_else(|| "the user config".into());
                 return Err(Diagnostics(vec![Diagnostic::file(
                     &path,
-                    format!("`trust` is only read from {shown}, so that a repository cannot trust its own checklists"),
+                    format!(
+                        "`trust` is only read from {shown}, so that a repository cannot trust its own checklists"
+                    ),
                 )]));
             }
             if let Some(user) = &user {
@@ -150,7 +152,10 @@ impl Config {
 
     pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::file(path, format!("cannot read config: {e}"))])
+            Diagnostics(vec![Diagnostic::file(
+                path,
+                format!("cannot read config: {e}"),
+            )])
         })?;
         Config::parse(Source::new(path, text))
     }
@@ -174,13 +179,15 @@ impl Config {
         let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
         let mut errors = Diagnostics::default();
         let mut duration = |field: &Option<Spanned<String>>, name: &str| {
-            field.as_ref().and_then(|f| match parse_duration(f.get_ref()) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    errors.push(source.error(f.span(), format!("bad `{name}`: {e}")));
-                    None
-                }
-            })
+            field
+                .as_ref()
+                .and_then(|f| match parse_duration(f.get_ref()) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        errors.push(source.error(f.span(), format!("bad `{name}`: {e}")));
+                        None
+                    }
+                })
         };
         let every = duration(&raw.every, "every");
         let timeout = duration(&raw.timeout, "timeout");
@@ -198,7 +205,9 @@ impl Config {
             if !crate::checklist::parse::valid_id(name) {
                 errors.push(source.error(
                     env.name.span(),
-                    format!("bad environment name `{name}`: use lowercase letters, digits and dashes"),
+                    format!(
+                        "bad environment name `{name}`: use lowercase letters, digits and dashes"
+                    ),
                 ));
             }
             if environments.iter().any(|e| &e.name == name) {
@@ -278,7 +287,7 @@ pub fn trust_entry(checklist: &crate::checklist::Checklist) -> String {
 
 pub fn is_trusted(config: &Config, checklist: &crate::checklist::Checklist) -> bool {
     let entry = trust_entry(checklist);
-    config.trust.iter().any(|t| *t == entry)
+    config.trust.contains(&entry)
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -298,7 +307,10 @@ mod tests {
         let c = Config::parse(src).expect("valid config");
         assert_eq!(c.state_dir, Some(PathBuf::from("/srv/review/reviews")));
         let prod = c.environment("prod").expect("prod");
-        assert_eq!(prod.snapshot, Some(PathBuf::from("/srv/review/rendered/prod.yaml")));
+        assert_eq!(
+            prod.snapshot,
+            Some(PathBuf::from("/srv/review/rendered/prod.yaml"))
+        );
         assert_eq!(prod.vars.get("replicas").map(String::as_str), Some("3"));
     }
 
@@ -306,6 +318,12 @@ mod tests {
     fn unknown_key_names_line_and_column() {
         let src = Source::new("gonogo.toml", "builtin = true\nstate_dri = \"x\"\n");
         let e = Config::parse(src).expect_err("unknown key");
-        assert!(e.0[0].headline().starts_with("gonogo.toml:2:1: error: unknown field `state_dri`"), "{}", e.0[0].headline());
+        assert!(
+            e.0[0]
+                .headline()
+                .starts_with("gonogo.toml:2:1: error: unknown field `state_dri`"),
+            "{}",
+            e.0[0].headline()
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod export;
 pub mod ledger;
 pub mod probe;
 pub mod report;

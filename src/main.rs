@@ -26,6 +26,9 @@ fn main() {
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
             Some(Command::Demo) => gonogo::tui::demo::run(&cli.global).await,
             None => gonogo::tui::run(&cli.global).await,
+            Some(Command::Export(args)) => commands::export(&cli.global, args).await,
+            Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
+            Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.

@@ -52,6 +52,9 @@ pub struct ItemReport {
     /// `manual`, or the probe kind.
     pub kind: String,
     pub summary: String,
+    /// The probe's own summary, also when a waiver decides the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +143,7 @@ pub fn checklist_report(
                     .as_ref()
                     .map_or("manual".into(), |p| p.kind().to_string()),
                 summary: summary(item, env, st.status, state, outcome),
+                evidence: outcome.map(|o| o.evidence.summary.clone()),
                 checked_at: outcome.map(|o| o.evidence.taken_at),
                 duration_ms: outcome.map(|o| o.evidence.duration.as_millis() as u64),
                 expired_waiver: st.expired_waiver,
@@ -203,7 +207,9 @@ fn summary(
         }
         Status::Pending if item.is_manual() => "waiting for a person to tick it".into(),
         Status::Pending => "not checked yet".into(),
-        _ => outcome.map(|o| o.evidence.summary.clone()).unwrap_or_default(),
+        _ => outcome
+            .map(|o| o.evidence.summary.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -263,7 +269,8 @@ impl Report {
             } else {
                 format!(" (version {})", c.version)
             };
-            let _ = writeln!(out, "{} — {}{}", c.id, c.title, version);
+            let dash = if ascii { "-" } else { "—" };
+            let _ = writeln!(out, "{} {dash} {}{}", c.id, c.title, version);
             for s in &c.sections {
                 let _ = writeln!(
                     out,

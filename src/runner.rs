@@ -144,11 +144,25 @@ async fn schedule(
 async fn run_guarded(job: &Job) -> Outcome {
     let probe = job.probe.clone();
     let ctx = job.ctx.clone();
-    let task = tokio::spawn(async move { probe::run(&probe.spec, &ctx, probe.timeout).await });
-    match task.await {
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        probe::run(&probe.spec, &ctx, probe.timeout).await
+    }));
+    match (&mut task.0).await {
         Ok(outcome) => outcome,
-        Err(e) if e.is_panic() => Outcome::error("the probe crashed (a bug in gonogo; see the log)"),
+        Err(e) if e.is_panic() => {
+            Outcome::error("the probe crashed (a bug in gonogo; see the log)")
+        }
         Err(_) => Outcome::error("the probe was cancelled"),
+    }
+}
+
+/// Aborts the probe's task when the scheduler that awaits it is cancelled,
+/// so an environment switch stops work in flight too.
+struct AbortOnDrop(tokio::task::JoinHandle<Outcome>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -164,4 +178,182 @@ pub async fn run_once(jobs: Vec<Job>, concurrency: usize) -> Vec<(ItemKey, Outco
     }
     runner.finished().await;
     results
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scheduler is tested with kube probes over an object source that
+    //! counts how many lists run at once and can be made slow: the thing
+    //! under test is the scheduling, not a cluster.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::checklist::model::{KubeProbe, ProbeSpec, Quantifier, ResourceType};
+    use crate::cluster::{ObjectQuery, ObjectSource, SourceError};
+    use crate::probe::Verdict;
+
+    #[derive(Default)]
+    struct CountingSource {
+        delay: Duration,
+        running: AtomicUsize,
+        peak: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl ObjectSource for CountingSource {
+        fn describe(&self) -> String {
+            "counting".into()
+        }
+        fn list<'a>(
+            &'a self,
+            _q: &'a ObjectQuery,
+        ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+            Box::pin(async move {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+                self.peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(self.delay).await;
+                self.running.fetch_sub(1, Ordering::SeqCst);
+                Ok(vec![serde_json::json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "x", "namespace": "default"}
+                })])
+            })
+        }
+    }
+
+    fn jobs(n: usize, source: Arc<CountingSource>, every: Duration, timeout: Duration) -> Vec<Job> {
+        let spec = ProbeSpec::Kube(KubeProbe {
+            resource: ResourceType::parse("v1/ConfigMap").expect("valid resource"),
+            namespace: None,
+            name: None,
+            selector: None,
+            field_selector: None,
+            expect: None,
+            quantifier: Quantifier::All,
+            min: 1,
+            max: None,
+        });
+        let ctx = ProbeContext {
+            cluster: source,
+            allow_exec: false,
+            base_dir: ".".into(),
+        };
+        (0..n)
+            .map(|i| Job {
+                key: ItemKey::new("c", &format!("item-{i}")),
+                probe: Arc::new(Probe {
+                    spec: spec.clone(),
+                    every,
+                    timeout,
+                }),
+                ctx: ctx.clone(),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn concurrency_limit_holds() {
+        let source = Arc::new(CountingSource {
+            delay: Duration::from_millis(30),
+            ..Default::default()
+        });
+        let results = run_once(
+            jobs(
+                20,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+            ),
+            4,
+        )
+        .await;
+        assert_eq!(results.len(), 20);
+        assert!(results.iter().all(|(_, o)| o.verdict == Verdict::Pass));
+        assert_eq!(source.peak.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_slow_probe_times_out_as_an_error() {
+        let source = Arc::new(CountingSource {
+            delay: Duration::from_secs(30),
+            ..Default::default()
+        });
+        let results = run_once(
+            jobs(
+                1,
+                source,
+                Duration::from_secs(60),
+                Duration::from_millis(50),
+            ),
+            4,
+        )
+        .await;
+        let outcome = &results[0].1;
+        assert_eq!(outcome.verdict, Verdict::Error);
+        assert_eq!(outcome.evidence.summary, "timed out after 50ms");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repeat_mode_reruns_every_interval_and_on_request() {
+        let source = Arc::new(CountingSource::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let runner = Runner::start(
+            jobs(
+                1,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+            ),
+            4,
+            Mode::Repeat,
+            tx,
+        );
+        let mut finished = 0;
+        while finished < 3 {
+            if let Some(RunnerEvent::Finished(..)) = rx.recv().await {
+                finished += 1;
+            }
+        }
+        // With the clock paused, three runs means two intervals elapsed.
+        assert_eq!(source.calls.load(Ordering::SeqCst), 3);
+        runner.rerun(&ItemKey::new("c", "item-0"));
+        loop {
+            if let Some(RunnerEvent::Finished(..)) = rx.recv().await {
+                break;
+            }
+        }
+        assert_eq!(source.calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_runner_cancels_its_probes() {
+        let source = Arc::new(CountingSource {
+            delay: Duration::from_secs(30),
+            ..Default::default()
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let runner = Runner::start(
+            jobs(
+                3,
+                source.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            ),
+            8,
+            Mode::Repeat,
+            tx,
+        );
+        for _ in 0..3 {
+            assert!(matches!(rx.recv().await, Some(RunnerEvent::Started(_))));
+        }
+        drop(runner);
+        // Every task is gone, so every sender is gone: the channel closes
+        // without a single result.
+        assert!(rx.recv().await.is_none());
+    }
 }

@@ -2,7 +2,7 @@
 //! checklists, the cluster source and the resolved probes. `check`, `export`,
 //! the ledger commands and the TUI all start here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,7 +13,11 @@ use crate::cli::Global;
 use crate::cluster::{NoCluster, ObjectSource};
 use crate::config::{Config, Environment};
 use crate::diag::Diagnostics;
+use crate::export::{self, EnvironmentDoc};
+use crate::ledger::{Ledger, ReviewState};
+use crate::probe::Outcome;
 use crate::probe::ProbeContext;
+use crate::report::{self, Report};
 use crate::runner::{ItemKey, Job};
 
 /// A failure before anything ran: bad config, bad checklist, unknown
@@ -38,6 +42,9 @@ impl From<Diagnostics> for LoadError {
         LoadError::Diagnostics(d)
     }
 }
+
+/// Each checklist's probes for one environment, by item id.
+pub type ResolvedProbes = Vec<(String, BTreeMap<String, Probe>)>;
 
 /// The config and checklists, before an environment is chosen.
 pub struct Workspace {
@@ -73,8 +80,12 @@ impl Workspace {
     pub fn environment(&self, name: Option<&str>) -> Result<Environment, LoadError> {
         let mut env = match name {
             Some(n) => self.config.environment(n).cloned().ok_or_else(|| {
-                let known: Vec<&str> =
-                    self.config.environments.iter().map(|e| e.name.as_str()).collect();
+                let known: Vec<&str> = self
+                    .config
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
                 LoadError::Usage(format!(
                     "no environment `{n}` (configured: {})",
                     known.join(", ")
@@ -122,10 +133,7 @@ impl Workspace {
     }
 
     /// Probes of every checklist, resolved for `env`.
-    pub fn probes(
-        &self,
-        env: &Environment,
-    ) -> Result<Vec<(String, BTreeMap<String, Probe>)>, LoadError> {
+    pub fn probes(&self, env: &Environment) -> Result<ResolvedProbes, LoadError> {
         let mut out = Vec::new();
         let mut errors = Diagnostics::default();
         for c in &self.checklists {
@@ -152,7 +160,8 @@ impl Workspace {
             return Ok(Arc::new(snap));
         }
         if env.kube_context.is_some() {
-            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await {
+            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await
+            {
                 Ok(live) => Ok(Arc::new(live)),
                 Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
             };
@@ -160,12 +169,78 @@ impl Workspace {
         Ok(Arc::new(NoCluster))
     }
 
-    /// One job per probe item of every checklist for `env`.
-    pub fn jobs(
+    /// One environment evaluated from `outcomes` (by checklist, then item)
+    /// and the sign-off logs: what `check`, `export` and the TUI's export
+    /// show. A log that fails verification is listed with its problems and
+    /// its decisions are not counted: the gate must not rest on ticks nobody
+    /// can vouch for. A torn last line is reported on stderr.
+    pub fn environment_doc(
         &self,
-        probes: &[(String, BTreeMap<String, Probe>)],
-        cluster: Arc<dyn ObjectSource>,
-    ) -> Vec<Job> {
+        env: &Environment,
+        outcomes: &HashMap<String, HashMap<String, Outcome>>,
+        cluster: String,
+        now: jiff::Timestamp,
+    ) -> Result<EnvironmentDoc, LoadError> {
+        let mut warnings = Vec::new();
+        let doc = self.environment_doc_quietly(env, outcomes, cluster, now, &mut warnings);
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        doc
+    }
+
+    /// [`Workspace::environment_doc`] for a caller that owns the screen:
+    /// warnings are handed back instead of printed.
+    pub fn environment_doc_quietly(
+        &self,
+        env: &Environment,
+        outcomes: &HashMap<String, HashMap<String, Outcome>>,
+        cluster: String,
+        now: jiff::Timestamp,
+        warnings: &mut Vec<String>,
+    ) -> Result<EnvironmentDoc, LoadError> {
+        let empty = HashMap::new();
+        let mut reports = Vec::new();
+        let mut logs = BTreeMap::new();
+        for c in &self.checklists {
+            let ledger = Ledger::open(&self.state_dir(), &c.id, &env.name)
+                .map_err(|e| LoadError::Usage(e.to_string()))?;
+            let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
+            if let Some(w) = loaded.torn_tail() {
+                warnings.push(format!("{}: {w}", ledger.path().display()));
+            }
+            let events = if loaded.is_tampered() {
+                loaded.state = ReviewState::default();
+                Vec::new()
+            } else {
+                ledger
+                    .events()
+                    .map_err(|e| LoadError::Usage(e.to_string()))?
+            };
+            let report = report::checklist_report(
+                c,
+                &env.name,
+                &loaded.state,
+                outcomes.get(&c.id).unwrap_or(&empty),
+                now,
+            );
+            let path = ledger.path().display().to_string();
+            let problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+            let facts = export::LogFacts::of(&loaded, &problems);
+            logs.insert(
+                c.id.clone(),
+                export::log_doc(&path, facts, &events, &report, now),
+            );
+            reports.push(report);
+        }
+        Ok(EnvironmentDoc {
+            report: Report::new(&env.name, cluster, reports, now),
+            logs,
+        })
+    }
+
+    /// One job per probe item of every checklist for `env`.
+    pub fn jobs(&self, probes: &ResolvedProbes, cluster: Arc<dyn ObjectSource>) -> Vec<Job> {
         let mut jobs = Vec::new();
         for (checklist_id, items) in probes {
             let Some(checklist) = self.checklists.iter().find(|c| &c.id == checklist_id) else {

@@ -31,10 +31,17 @@ fn invalid_checklists_report_exact_errors() {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let name = path.file_name().expect("file name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
         let expected = std::fs::read_to_string(path.with_extension("err"))
             .unwrap_or_else(|_| panic!("{name} has no .err file"));
-        let out = gonogo(&dir).args(["validate", &name]).output().expect("runs");
+        let out = gonogo(&dir)
+            .args(["validate", &name])
+            .output()
+            .expect("runs");
         assert_eq!(out.status.code(), Some(2), "{name}: exit code");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let got: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
@@ -67,7 +74,11 @@ fn validate_reports_every_error_in_one_run() {
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().filter(|l| l.contains(": error: ")).count(), 3, "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains(": error: ")).count(),
+        3,
+        "{stderr}"
+    );
     assert!(stderr.contains("error: 3 problems found"), "{stderr}");
 }
 
@@ -140,7 +151,12 @@ fn check_json_against_a_snapshot_environment() {
     assert_eq!(shop["id"], "shop");
     assert_eq!(shop["decision"], "NO_GO");
 
-    let status = |id: &str| item(&report, id)["status"].as_str().expect("status").to_string();
+    let status = |id: &str| {
+        item(&report, id)["status"]
+            .as_str()
+            .expect("status")
+            .to_string()
+    };
     assert_eq!(status("db-secret"), "pass");
     assert_eq!(status("oidc-secret"), "fail");
     assert_eq!(status("replicas"), "pass", "staging asks for 1 replica");
@@ -153,7 +169,10 @@ fn check_json_against_a_snapshot_environment() {
     let limits = item(&report, "limits");
     let summary = limits["summary"].as_str().expect("summary");
     assert!(summary.contains("shop/shop-worker"), "{summary}");
-    assert!(summary.contains("resources"), "names the missing field: {summary}");
+    assert!(
+        summary.contains("resources"),
+        "names the missing field: {summary}"
+    );
     assert!(limits["checked_at"].is_string());
     assert!(limits["duration_ms"].is_u64());
     assert_eq!(limits["severity"], "medium");
@@ -161,7 +180,10 @@ fn check_json_against_a_snapshot_environment() {
     let sections = shop["sections"].as_array().expect("sections");
     assert_eq!(sections[0]["id"], "secrets");
     assert_eq!(sections[0]["verdict"], "CONDITIONAL", "only a high is open");
-    assert_eq!(sections[2]["verdict"], "NOT_READY", "the DR drill blocker is open");
+    assert_eq!(
+        sections[2]["verdict"], "NOT_READY",
+        "the DR drill blocker is open"
+    );
     assert_eq!(
         shop["critical_path"],
         serde_json::json!(["dr-drill", "oidc-secret", "runbook"]),
@@ -176,7 +198,10 @@ fn environment_vars_change_the_outcome() {
     assert_eq!(replicas["status"], "fail");
     let summary = replicas["summary"].as_str().expect("summary");
     assert!(summary.contains("shop/shop-worker"), "{summary}");
-    assert!(!summary.contains("shop/shop-api"), "shop-api has 2 replicas: {summary}");
+    assert!(
+        !summary.contains("shop/shop-api"),
+        "shop-api has 2 replicas: {summary}"
+    );
     assert_eq!(item(&report, "pdb")["status"], "pass");
 }
 
@@ -188,7 +213,11 @@ fn secret_values_never_reach_the_output() {
             .output()
             .expect("runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        for secret in ["aHVudGVyMg==", "hunter2", "cG9zdGdyZXM6Ly9zaG9wQGRiL3Nob3A="] {
+        for secret in [
+            "aHVudGVyMg==",
+            "hunter2",
+            "cG9zdGdyZXM6Ly9zaG9wQGRiL3Nob3A=",
+        ] {
             assert!(!stdout.contains(secret), "{format} output leaks {secret}");
         }
     }
@@ -218,7 +247,12 @@ fn text_report_reads_well_in_a_ci_log() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.is_ascii(), "--ascii output has non-ASCII: {stdout}");
     assert!(stdout.contains("Secrets [CONDITIONAL]"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("x fail") && l.contains("oidc-secret")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("x fail") && l.contains("oidc-secret")),
+        "{stdout}"
+    );
     assert!(stdout.trim_end().ends_with("decision: NO-GO"), "{stdout}");
 }
 
@@ -230,15 +264,306 @@ fn unknown_environment_is_a_usage_error() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no environment `qa` (configured: staging, prod)"), "{stderr}");
+    assert!(
+        stderr.contains("no environment `qa` (configured: staging, prod)"),
+        "{stderr}"
+    );
 }
 
 #[test]
-fn md_and_junit_are_not_yet_supported() {
+fn export_writes_one_document_for_several_environments() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let target = out_dir.path().join("signoff.md");
+    assert!(
+        decide(
+            state.path(),
+            &["tick", "dr-drill", "--note", "https://wiki/dr"]
+        )
+        .status
+        .success()
+    );
     let out = gonogo(&review_dir())
-        .args(["check", "--format", "junit"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["export", "--env", "staging", "--env", "prod", "-o"])
+        .arg(&target)
         .output()
         .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(&target).expect("document written");
+    assert!(md.contains("| Section | staging | prod |"), "{md}");
+    assert!(
+        md.contains("| **Decision** | **GO WITH CONDITIONS** | **NO-GO** |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Decision in staging: GO WITH CONDITIONS"),
+        "{md}"
+    );
+    // Only the document itself is left behind: the temp file was renamed.
+    let files: Vec<_> = std::fs::read_dir(out_dir.path()).expect("dir").collect();
+    assert_eq!(files.len(), 1);
+}
+
+#[test]
+fn check_speaks_junit_for_ci() {
+    let out = gonogo(&review_dir())
+        .args(["check", "--env", "staging", "--format", "junit"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"shop / Secrets [staging]\" tests=\"2\" failures=\"1\""),
+        "{xml}"
+    );
+}
+
+/// `gonogo` in the review folder with its own state dir and operator.
+fn decide(state: &Path, args: &[&str]) -> std::process::Output {
+    gonogo(&review_dir())
+        .arg("--state-dir")
+        .arg(state)
+        .args(["--operator", "alice", "--env", "staging"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn log_bytes(state: &Path) -> Vec<u8> {
+    std::fs::read(state.join("shop/staging.jsonl")).unwrap_or_default()
+}
+
+#[test]
+fn a_tick_in_the_log_counts_in_the_gate() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(
+        state.path(),
+        &[
+            "tick",
+            "dr-drill",
+            "--note",
+            "https://wiki.example.com/dr-2026",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(
+        state.path(),
+        &[
+            "waive",
+            "oidc-secret",
+            "--reason",
+            "audience ships next week",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = decide(state.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(item(&report, "dr-drill")["status"], "done");
+    assert_eq!(item(&report, "dr-drill")["summary"], "ticked by alice");
+    assert_eq!(item(&report, "oidc-secret")["status"], "waived");
+    assert_eq!(report["decision"], "GO_WITH_CONDITIONS");
+    assert_eq!(out.status.code(), Some(0), "no blocker is open any more");
+}
+
+#[test]
+fn refused_changes_leave_the_log_untouched() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(state.path(), &["note", "limits", "tracked in SHOP-42"]);
+    assert!(out.status.success());
+    let before = log_bytes(state.path());
+    let refusals: [(&[&str], &str); 6] = [
+        (&["tick", "dr-drill"], "needs evidence"),
+        (&["tick", "db-secret"], "checked by a probe"),
+        (&["waive", "limits", "--reason", " "], "needs a reason"),
+        (
+            &[
+                "waive",
+                "limits",
+                "--reason",
+                "later",
+                "--until",
+                "2001-01-01",
+            ],
+            "already past",
+        ),
+        (&["signoff", "go"], "NO-GO"),
+        (&["signoff", "go-with-conditions"], "dr-drill"),
+    ];
+    for (args, why) in refusals {
+        let out = decide(state.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} should be refused: {stderr}"
+        );
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        assert_eq!(log_bytes(state.path()), before, "{args:?} changed the log");
+    }
+    // A no-go can always be signed, and records what was signed.
+    let out = decide(
+        state.path(),
+        &["signoff", "no-go", "--note", "DR drill first"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(state.path(), &["log", "--format", "json"]);
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let signoff = &events[1];
+    assert_eq!(signoff["kind"], "signoff");
+    assert_eq!(signoff["decision"], "no-go");
+    assert_eq!(signoff["by"], "alice");
+    assert_eq!(signoff["signed_hash"], events[0]["hash"]);
+    assert_eq!(signoff["counts"]["pending"], 2);
+}
+
+#[test]
+fn read_only_environments_refuse_every_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let checklists = review_dir().join("checklists/shop.toml");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        format!(
+            "builtin = false\nchecklists = [{:?}]\nstate_dir = \"state\"\n[[environments]]\nname = \"prod\"\nread_only = true\n",
+            checklists.display().to_string()
+        ),
+    )
+    .expect("write config");
+    for args in [
+        &["note", "runbook", "hello"][..],
+        &["tick", "runbook"],
+        &["signoff", "no-go"],
+    ] {
+        let out = gonogo(dir.path()).args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("prod is read-only"), "{stderr}");
+    }
+    assert!(!dir.path().join("state").exists(), "nothing was written");
+}
+
+#[test]
+fn items_are_found_by_id_or_checklist_slash_id() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(state.path(), &["note", "shop/runbook", "reviewed with ops"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(state.path(), &["note", "nope", "x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no item `nope`"));
+}
+
+#[test]
+fn an_ambiguous_item_lists_the_candidates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shop = std::fs::read_to_string(review_dir().join("checklists/shop.toml")).expect("read");
+    std::fs::write(dir.path().join("a.toml"), &shop).expect("write");
+    std::fs::write(
+        dir.path().join("b.toml"),
+        shop.replace("id = \"shop\"", "id = \"shop-eu\""),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"*.toml\"]\nstate_dir = \"state\"\n",
+    )
+    .expect("write config");
+    let out = gonogo(dir.path())
+        .args(["note", "runbook", "x"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("name one of: shop/runbook, shop-eu/runbook"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn log_verify_names_the_edited_line() {
+    let state = tempfile::tempdir().expect("tempdir");
+    for text in ["one", "two", "three"] {
+        assert!(
+            decide(state.path(), &["note", "runbook", text])
+                .status
+                .success()
+        );
+    }
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 events, chain intact"));
+
+    let path = state.path().join("shop/staging.jsonl");
+    let text = std::fs::read_to_string(&path).expect("log");
+    std::fs::write(&path, text.replace("\"two\"", "\"TWO\"")).expect("edit");
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2: hash does not match its content"),
+        "{stderr}"
+    );
+    // Nothing more is recorded on a log that was altered.
+    let out = decide(state.path(), &["note", "runbook", "four"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Several real gonogo processes recording notes at once: every note lands
+/// exactly once and the chain stays intact.
+#[test]
+fn concurrent_processes_lose_nothing() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let writers: Vec<std::thread::JoinHandle<()>> = (0..4)
+        .map(|w| {
+            let state = state.path().to_path_buf();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let text = format!("writer {w} note {i}");
+                    let out = decide(&state, &["note", "runbook", &text]);
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer thread");
+    }
+    let out = decide(state.path(), &["log", "--verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 100 events"));
+    let out = decide(state.path(), &["log", "--format", "json"]);
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let mut texts: Vec<String> = events
+        .iter()
+        .map(|e| e["text"].as_str().expect("text").to_string())
+        .collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 100);
 }

@@ -48,6 +48,14 @@ pub fn load_all(config: &Config, extra: &[PathBuf]) -> Result<Vec<Checklist>, Di
             )),
         }
     }
+    // A glob like `*.toml` next to the config must not read the config itself.
+    if let Some(config_path) = config
+        .path
+        .as_deref()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+    {
+        paths.retain(|p| std::fs::canonicalize(p).ok().as_deref() != Some(config_path.as_path()));
+    }
     paths.extend(extra.iter().cloned());
     paths.dedup();
     for path in paths {
@@ -101,8 +109,7 @@ pub fn check_environments(checklist: &Checklist, config: &Config) -> Diagnostics
     let mut all: Vec<(crate::diag::Diagnostic, Vec<String>)> = Vec::new();
     for env in &config.environments {
         let vars = resolve::env_vars(checklist, &env.vars);
-        let Err(errors) =
-            resolve::resolve_all(checklist, &env.name, &vars, probe_defaults(config))
+        let Err(errors) = resolve::resolve_all(checklist, &env.name, &vars, probe_defaults(config))
         else {
             continue;
         };
@@ -182,7 +189,11 @@ fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     // Walk from the longest folder prefix that has no wildcard.
     let literal: PathBuf = Path::new(pattern)
         .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{'])
+        })
         .collect();
     let mut found = Vec::new();
     walk(&base.join(&literal), &mut |p| {

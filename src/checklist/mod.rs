@@ -1,8 +1,8 @@
 //! Checklists: the TOML format, its validation and per-environment
 //! resolution of `{{ vars }}`.
 
-pub mod model;
 pub mod load;
+pub mod model;
 pub mod parse;
 pub mod resolve;
 

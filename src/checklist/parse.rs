@@ -172,10 +172,10 @@ fn build(source: &Source, raw: RawChecklist, builtin: bool, errors: &mut Diagnos
             deps.push((raw_item.id.get_ref().clone(), raw_item.depends_on.clone()));
             check_id(source, &raw_item.id, "item", errors);
             let id = raw_item.id.get_ref().clone();
-            if item_spans.contains_key(&id) {
-                errors.push(source.error(raw_item.id.span(), format!("duplicate item id `{id}`")));
+            if let std::collections::hash_map::Entry::Vacant(slot) = item_spans.entry(id.clone()) {
+                slot.insert(raw_item.id.span());
             } else {
-                item_spans.insert(id, raw_item.id.span());
+                errors.push(source.error(raw_item.id.span(), format!("duplicate item id `{id}`")));
             }
             items.push(build_item(source, raw_item, errors));
         }
@@ -247,7 +247,11 @@ fn build_item(source: &Source, raw: RawItem, errors: &mut Diagnostics) -> Item {
         envs: raw
             .envs
             .map(|e| e.into_iter().map(Spanned::into_inner).collect()),
-        depends_on: raw.depends_on.into_iter().map(Spanned::into_inner).collect(),
+        depends_on: raw
+            .depends_on
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
         evidence: raw.evidence.is_some_and(|e| e.into_inner()),
         probe,
     }
@@ -276,10 +280,7 @@ fn build_probe(source: &Source, raw: RawProbe, errors: &mut Diagnostics) -> Opti
     let before = errors.0.len();
     for (field, span) in raw.present_fields() {
         if !allowed_fields(kind).contains(&field) && !COMMON_FIELDS.contains(&field) {
-            errors.push(source.error(
-                span,
-                format!("`{field}` is not a field of {kind} probes"),
-            ));
+            errors.push(source.error(span, format!("`{field}` is not a field of {kind} probes")));
         }
     }
     for field in required_fields(kind) {
@@ -364,10 +365,44 @@ impl RawProbe {
             };
         }
         field!(
-            kind, every, timeout, expect, resource, namespace, name, selector, field_selector,
-            quantifier, min, max, url, method, headers, body, status, samples, follow_redirects,
-            insecure, ca_file, host, port, server_name, min_days, root, glob, exclude, pattern,
-            matches, min_matches, max_matches, min_files, skip_comments, query, argv, cwd, exit
+            kind,
+            every,
+            timeout,
+            expect,
+            resource,
+            namespace,
+            name,
+            selector,
+            field_selector,
+            quantifier,
+            min,
+            max,
+            url,
+            method,
+            headers,
+            body,
+            status,
+            samples,
+            follow_redirects,
+            insecure,
+            ca_file,
+            host,
+            port,
+            server_name,
+            min_days,
+            root,
+            glob,
+            exclude,
+            pattern,
+            matches,
+            min_matches,
+            max_matches,
+            min_files,
+            skip_comments,
+            query,
+            argv,
+            cwd,
+            exit
         );
         out
     }
@@ -525,7 +560,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let mut total = std::time::Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!(
                 "`{s}` is not a duration: write a number and a unit, like 30s, 5m or 1h"
@@ -572,9 +609,18 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(std::time::Duration::from_secs(30)));
-        assert_eq!(parse_duration("1m30s"), Ok(std::time::Duration::from_secs(90)));
-        assert_eq!(parse_duration("250ms"), Ok(std::time::Duration::from_millis(250)));
+        assert_eq!(
+            parse_duration("30s"),
+            Ok(std::time::Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_duration("1m30s"),
+            Ok(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_duration("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("0s").is_err());

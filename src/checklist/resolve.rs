@@ -185,10 +185,8 @@ impl Resolver<'_> {
         let text = match f.get_ref() {
             toml::Value::Integer(i) => return Some(Some(*i)),
             toml::Value::String(_) => {
-                let as_string = Spanned::new(
-                    f.span(),
-                    scalar_to_string(f.get_ref()).unwrap_or_default(),
-                );
+                let as_string =
+                    Spanned::new(f.span(), scalar_to_string(f.get_ref()).unwrap_or_default());
                 self.text(&as_string)?
             }
             _ => {
@@ -282,7 +280,11 @@ impl Resolver<'_> {
             }
             parsed
         });
-        let quantifier = match raw.quantifier.as_ref().map(|q| (q.get_ref().as_str(), q.span())) {
+        let quantifier = match raw
+            .quantifier
+            .as_ref()
+            .map(|q| (q.get_ref().as_str(), q.span()))
+        {
             None | Some(("all", _)) => Some(Quantifier::All),
             Some(("any", _)) => Some(Quantifier::Any),
             Some(("none", _)) => Some(Quantifier::None),
@@ -370,7 +372,8 @@ impl Resolver<'_> {
         let Some(f) = field else {
             return Some(None);
         };
-        let bad = "`status` must be a code (200), a list of codes ([200, 204]) or a class (\"2xx\")";
+        let bad =
+            "`status` must be a code (200), a list of codes ([200, 204]) or a class (\"2xx\")";
         let code = |v: &toml::Value| match v {
             toml::Value::Integer(i) if (100..=599).contains(i) => Some(*i as u16),
             toml::Value::String(s) => s.parse::<u16>().ok().filter(|c| (100..=599).contains(c)),
@@ -429,7 +432,10 @@ impl Resolver<'_> {
             _ => Vec::new(),
         };
         if globs.is_empty() {
-            self.error(glob_field.span(), "`glob` must be a pattern or a list of patterns");
+            self.error(
+                glob_field.span(),
+                "`glob` must be a pattern or a list of patterns",
+            );
             return None;
         }
         let mut resolved_globs = Vec::new();
@@ -442,7 +448,11 @@ impl Resolver<'_> {
             resolved_globs.push(g);
         }
         let mut exclude = Vec::new();
-        for e in raw.exclude.as_ref().map_or(&[][..], |e| e.get_ref().as_slice()) {
+        for e in raw
+            .exclude
+            .as_ref()
+            .map_or(&[][..], |e| e.get_ref().as_slice())
+        {
             let g = self.text(e)?;
             if let Err(err) = globset::Glob::new(&g) {
                 self.error(e.span(), format!("bad glob `{g}`: {err}"));
@@ -499,7 +509,10 @@ impl Resolver<'_> {
             argv.push(self.text(a)?);
         }
         if argv.is_empty() || argv[0].is_empty() {
-            self.error(argv_field.span(), "`argv` needs at least the program to run");
+            self.error(
+                argv_field.span(),
+                "`argv` needs at least the program to run",
+            );
             return None;
         }
         let exit = self.number(&raw.exit, "exit")?.unwrap_or(0);

@@ -1,13 +1,320 @@
-//! Live sources (being built on the `cluster` branch).
+//! The live cluster: objects listed from a Kubernetes API server through
+//! kube-rs's dynamic API, with each resource type resolved once by discovery
+//! so CRDs work like built-in types.
+//!
+//! A query runs in three steps: `resolve` (type to URL and scope, cached),
+//! `fetch` (one list or get against the server), then the same `ObjectFilter`
+//! a snapshot uses. A shared watch cache can later replace `fetch` alone.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use futures::future::BoxFuture;
-use super::{ObjectQuery, ObjectSource, SourceError};
-pub struct Live;
-impl Live {
-    pub async fn from_context(_context: Option<&str>) -> Result<Live, String> { Ok(Live) }
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind, TypeMeta};
+use kube::discovery::Scope;
+use serde_json::Value;
+
+use super::selector::ObjectFilter;
+use super::{ObjectQuery, ObjectSource, SourceError, strip_object};
+use crate::checklist::model::ResourceType;
+
+/// Objects per list page: big enough that most types need one request,
+/// small enough that a huge namespace does not arrive as one giant body.
+const PAGE: u32 = 500;
+
+/// A Kubernetes API server reached through a kubeconfig context or the
+/// in-cluster service account.
+pub struct Live {
+    client: kube::Client,
+    /// `context prod`, `in-cluster`: what `describe` shows.
+    label: String,
+    /// The API server URL, named in connection errors.
+    endpoint: String,
+    /// Discovery answers per resource type. Only served types are kept: a
+    /// CRD installed later is found on the next run.
+    served: Mutex<HashMap<ResourceType, (ApiResource, Scope)>>,
 }
-impl ObjectSource for Live {
-    fn describe(&self) -> String { "live".into() }
-    fn list<'a>(&'a self, _q: &'a ObjectQuery) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
-        Box::pin(async { Ok(vec![]) })
+
+impl Live {
+    /// Connects through the kubeconfig (`KUBECONFIG` or `~/.kube/config`):
+    /// the named context, or with `None` the current one, falling back to
+    /// the in-cluster service account when there is no kubeconfig.
+    pub async fn from_context(context: Option<&str>) -> Result<Live, String> {
+        let kubeconfig = Kubeconfig::read();
+        match (kubeconfig, context) {
+            (Ok(kubeconfig), context) => Live::from_kubeconfig(kubeconfig, context).await,
+            (Err(e), Some(name)) => Err(format!(
+                "cannot use kube context {name}: cannot read the kubeconfig: {e}"
+            )),
+            (Err(no_file), None) => {
+                let config = kube::Config::incluster().map_err(|no_pod| {
+                    format!(
+                        "no cluster to connect to: no kubeconfig ({no_file}) \
+                         and not running in a pod ({no_pod})"
+                    )
+                })?;
+                Live::from_config(config, "in-cluster").await
+            }
+        }
     }
+
+    /// Connects through `context` of an already read kubeconfig (`None`: its
+    /// current context).
+    pub async fn from_kubeconfig(
+        kubeconfig: Kubeconfig,
+        context: Option<&str>,
+    ) -> Result<Live, String> {
+        let name = context
+            .map(str::to_string)
+            .or_else(|| kubeconfig.current_context.clone())
+            .ok_or("the kubeconfig sets no current context; name one with --context")?;
+        if !kubeconfig.contexts.iter().any(|c| c.name == name) {
+            let known: Vec<&str> = kubeconfig
+                .contexts
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(format!(
+                "the kubeconfig has no context named {name} (it has: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        let options = KubeConfigOptions {
+            context: Some(name.clone()),
+            ..KubeConfigOptions::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| format!("cannot use kube context {name}: {e}"))?;
+        Live::from_config(config, format!("context {name}")).await
+    }
+
+    /// Connects with a ready client configuration; `label` is what
+    /// `describe` shows.
+    pub async fn from_config(
+        config: kube::Config,
+        label: impl Into<String>,
+    ) -> Result<Live, String> {
+        crate::install_crypto_provider();
+        let label = label.into();
+        let endpoint = config.cluster_url.to_string();
+        let client = kube::Client::try_from(config).map_err(|e| {
+            format!(
+                "cannot build a client for {label} ({endpoint}): {}",
+                chain(&e)
+            )
+        })?;
+        Ok(Live {
+            client,
+            label,
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            served: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The underlying client, for watches that share this connection.
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    async fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
+        let filter = ObjectFilter::new(query).map_err(SourceError::Unavailable)?;
+        let (resource, scope) = self.resolve(&query.resource).await?;
+        let objects = self.fetch(query, &filter, &resource, &scope).await?;
+        Ok(objects.into_iter().filter(|o| filter.matches(o)).collect())
+    }
+
+    /// Finds the URL path and scope of a resource type, asking the server
+    /// only the first time.
+    async fn resolve(&self, resource: &ResourceType) -> Result<(ApiResource, Scope), SourceError> {
+        if let Some(found) = self.cached(resource) {
+            return Ok(found);
+        }
+        let gvk = GroupVersionKind::gvk(&resource.group, &resource.version, &resource.kind);
+        match kube::discovery::pinned_kind(&self.client, &gvk).await {
+            Ok((api_resource, caps)) => {
+                let found = (api_resource, caps.scope);
+                if let Ok(mut served) = self.served.lock() {
+                    served.insert(resource.clone(), found.clone());
+                }
+                Ok(found)
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 => Err(not_served(resource)),
+            Err(kube::Error::Discovery(kube::error::DiscoveryError::MissingKind(_))) => {
+                Err(not_served(resource))
+            }
+            Err(e) => Err(self.unavailable(&e, &format!("discover {resource}"))),
+        }
+    }
+
+    fn cached(&self, resource: &ResourceType) -> Option<(ApiResource, Scope)> {
+        // A poisoned lock only means another probe panicked mid-insert; the
+        // map itself is still whole.
+        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        served.get(resource).cloned()
+    }
+
+    /// One request (or a run of pages) against the server. The label
+    /// selector and the field selector terms every server accepts are sent;
+    /// the rest of the field selector is applied by the caller.
+    async fn fetch(
+        &self,
+        query: &ObjectQuery,
+        filter: &ObjectFilter,
+        resource: &ApiResource,
+        scope: &Scope,
+    ) -> Result<Vec<Value>, SourceError> {
+        let namespace = match scope {
+            Scope::Namespaced => query.namespace.as_deref(),
+            // As kubectl does, a namespace given for a cluster-scoped type
+            // is ignored.
+            Scope::Cluster => None,
+        };
+        let api: Api<DynamicObject> = match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, resource),
+            None => Api::all_with(self.client.clone(), resource),
+        };
+        let what = format!("list {}", query.resource);
+        let by_name = matches!(scope, Scope::Cluster) || namespace.is_some();
+        if let (Some(name), true) = (&query.name, by_name) {
+            return match api.get_opt(name).await {
+                Ok(found) => found.into_iter().map(|o| to_json(o, resource)).collect(),
+                Err(e) => Err(self.unavailable(&e, &what)),
+            };
+        }
+        let mut fields: Vec<String> = filter.fields().server_side().into_iter().collect();
+        if let Some(name) = &query.name {
+            fields.push(format!("metadata.name={}", escape_field(name)));
+        }
+        let mut params = ListParams::default().limit(PAGE);
+        if !filter.labels().is_empty() {
+            params = params.labels(&filter.labels().to_string());
+        }
+        if !fields.is_empty() {
+            params = params.fields(&fields.join(","));
+        }
+        let mut objects = Vec::new();
+        loop {
+            let page = api
+                .list(&params)
+                .await
+                .map_err(|e| self.unavailable(&e, &what))?;
+            for object in page.items {
+                objects.push(to_json(object, resource)?);
+            }
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(objects),
+            }
+        }
+    }
+
+    /// Says why the server could not answer `doing` (`list apps/v1/Deployment`).
+    fn unavailable(&self, e: &kube::Error, doing: &str) -> SourceError {
+        let endpoint = &self.endpoint;
+        let message = match e {
+            kube::Error::Api(status) => {
+                let said = if status.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", status.message)
+                };
+                match status.code {
+                    401 => format!(
+                        "unauthorized: the API server at {endpoint} rejected the credentials of {}{said}",
+                        self.label
+                    ),
+                    403 => format!("forbidden: cannot {doing} with {}{said}", self.label),
+                    code => format!(
+                        "the API server at {endpoint} answered {code} {} to {doing}{said}",
+                        status.reason
+                    ),
+                }
+            }
+            kube::Error::HyperError(_) | kube::Error::Service(_) => {
+                // Skip kube's own "ServiceError:" wrapper; the causes say it.
+                let why = std::error::Error::source(e).map_or_else(|| chain(e), chain);
+                format!("cannot reach the API server at {endpoint}: {why}")
+            }
+            kube::Error::Auth(_) => {
+                format!(
+                    "cannot authenticate to {endpoint} with {}: {}",
+                    self.label,
+                    chain(e)
+                )
+            }
+            _ => format!("cannot {doing} at {endpoint}: {}", chain(e)),
+        };
+        SourceError::Unavailable(crate::text::sanitize(&message, false))
+    }
+}
+
+impl ObjectSource for Live {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<Value>, SourceError>> {
+        Box::pin(self.select(query))
+    }
+}
+
+fn not_served(resource: &ResourceType) -> SourceError {
+    SourceError::NotServed(format!(
+        "the cluster does not serve {resource} (is the CRD installed?)"
+    ))
+}
+
+/// The object as probes see it: `apiVersion` and `kind` always set (list
+/// items often lack them), `managedFields` gone.
+fn to_json(mut object: DynamicObject, resource: &ApiResource) -> Result<Value, SourceError> {
+    object.types = Some(TypeMeta {
+        api_version: resource.api_version.clone(),
+        kind: resource.kind.clone(),
+    });
+    let mut value = serde_json::to_value(&object).map_err(|e| {
+        SourceError::Unavailable(format!(
+            "cannot read {} {}: {e}",
+            resource.kind,
+            object.metadata.name.as_deref().unwrap_or("(unnamed)")
+        ))
+    })?;
+    strip_object(&mut value);
+    Ok(value)
+}
+
+/// Escapes a value for a field selector term.
+fn escape_field(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | ',' | '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An error and its causes, `a: b: c`, skipping causes that repeat the text
+/// of the one before (hyper and tower wrap each other's messages).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }

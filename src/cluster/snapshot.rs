@@ -1,14 +1,725 @@
-//! Snapshot sources (being built on the `cluster` branch).
-use std::path::PathBuf;
+//! The snapshot cluster: Kubernetes objects read once from YAML or JSON files
+//! and folders (`helm template` output, `kubectl get -o yaml` dumps, a repo's
+//! `manifests/`), indexed by apiVersion and kind and served as an `ObjectSource`.
+//!
+//! Namespaces: an object without `metadata.namespace` matches a query for any
+//! namespace. Rendered charts and manifest folders usually leave the namespace
+//! to `kubectl apply -n` or a kustomization, so such an object is taken to live
+//! wherever the checklist looks for it; cluster-scoped objects have no
+//! namespace either and are found the same way.
+//!
+//! YAML is read the way kubectl reads it (YAML 1.1 scalars): `0644` is the
+//! octal number 420, `yes`/`no`/`on`/`off` are booleans, an unquoted `=` is a
+//! string, and a key repeated in one mapping is an error.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
 use futures::future::BoxFuture;
-use super::{ObjectQuery, ObjectSource, SourceError};
-pub struct Snapshot;
-impl Snapshot {
-    pub fn load(_paths: &[PathBuf]) -> Result<Snapshot, String> { Ok(Snapshot) }
+use serde_json::Value;
+
+use super::selector::ObjectFilter;
+use super::{ObjectQuery, ObjectSource, SourceError, strip_object};
+
+/// Objects keyed by `(apiVersion, kind)`, each list in file order.
+type Index = HashMap<(String, String), Vec<Value>>;
+
+/// Kubernetes objects loaded from files.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    label: String,
+    objects: Index,
+    files: usize,
+    skipped: Vec<String>,
 }
+
+/// Why a snapshot could not be loaded. Its `Display` starts with the file
+/// (and the line and column for parse errors), like a compiler message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotError {
+    Read {
+        path: PathBuf,
+        message: String,
+    },
+    Parse {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::Read { path, message } => {
+                write!(f, "{}: {message}", path.display())
+            }
+            SnapshotError::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => write!(f, "{}:{line}:{column}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl Snapshot {
+    /// Reads every file in `paths`; a folder is read recursively for
+    /// `*.yaml`, `*.yml` and `*.json` (names starting with `.` are skipped),
+    /// in sorted order so that the result never depends on the file system.
+    pub fn load(paths: &[PathBuf]) -> Result<Snapshot, SnapshotError> {
+        let label = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut snapshot = Snapshot {
+            label,
+            ..Snapshot::default()
+        };
+        let mut files = Vec::new();
+        for path in paths {
+            files.extend(manifest_files(path)?);
+        }
+        for (file, docs) in files.iter().zip(parse_files(&files)) {
+            for doc in docs? {
+                snapshot.ingest(doc, file);
+            }
+            snapshot.files += 1;
+        }
+        Ok(snapshot)
+    }
+
+    /// A snapshot from YAML text already in memory (a bundled demo cluster);
+    /// `label` names it in `describe` and in errors.
+    pub fn from_yaml(label: &str, text: &str) -> Result<Snapshot, SnapshotError> {
+        let mut snapshot = Snapshot {
+            label: label.to_string(),
+            ..Snapshot::default()
+        };
+        let path = PathBuf::from(label);
+        for doc in parse_yaml(&path, text)? {
+            snapshot.ingest(doc, &path);
+        }
+        snapshot.files = 1;
+        Ok(snapshot)
+    }
+
+    /// How many objects were loaded (list items counted one by one).
+    pub fn len(&self) -> usize {
+        self.objects.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many files were read.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Documents that were read but are not Kubernetes objects (no
+    /// `apiVersion` or `kind`, not a mapping), one line each naming the file.
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
+    /// Adds one document: an object, a `List` / `…List` of objects, or
+    /// nothing (an empty document).
+    fn ingest(&mut self, doc: Value, path: &Path) {
+        let Value::Object(mut map) = doc else {
+            if !doc.is_null() {
+                self.skip(path, "a document is not a mapping");
+            }
+            return;
+        };
+        let text = |map: &serde_json::Map<String, Value>, key: &str| {
+            map.get(key).and_then(Value::as_str).map(str::to_string)
+        };
+        let (api_version, kind) = (text(&map, "apiVersion"), text(&map, "kind"));
+        if let Some(kind) = &kind
+            && is_list(kind, &map)
+        {
+            // `kubectl get` of nothing prints `items: []`, some tools `null`.
+            let items = match map.remove("items") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            // A typed list (`DeploymentList`) names its items' type; a plain
+            // `List` does not, and its items carry their own.
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+            for mut item in items {
+                if let (Value::Object(obj), Some(item_kind)) = (&mut item, item_kind) {
+                    if !obj.contains_key("kind") {
+                        obj.insert("kind".into(), Value::String(item_kind.to_string()));
+                    }
+                    if let Some(api) = &api_version
+                        && !obj.contains_key("apiVersion")
+                    {
+                        obj.insert("apiVersion".into(), Value::String(api.clone()));
+                    }
+                }
+                self.ingest(item, path);
+            }
+            return;
+        }
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            self.skip(path, "a document has no apiVersion or kind");
+            return;
+        };
+        let mut object = Value::Object(map);
+        strip_object(&mut object);
+        self.objects
+            .entry((api_version, kind))
+            .or_default()
+            .push(object);
+    }
+
+    fn skip(&mut self, path: &Path, why: &str) {
+        self.skipped.push(format!("{}: {why}", path.display()));
+    }
+
+    fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
+        let filter = ObjectFilter::new(query).map_err(SourceError::Unavailable)?;
+        let key = (query.resource.api_version(), query.resource.kind.clone());
+        let Some(objects) = self.objects.get(&key) else {
+            return Ok(Vec::new());
+        };
+        Ok(objects
+            .iter()
+            .filter(|o| filter.matches(o))
+            .cloned()
+            .collect())
+    }
+}
+
 impl ObjectSource for Snapshot {
-    fn describe(&self) -> String { "snapshot".into() }
-    fn list<'a>(&'a self, _q: &'a ObjectQuery) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
-        Box::pin(async { Ok(vec![]) })
+    fn describe(&self) -> String {
+        format!("snapshot {}", self.label)
+    }
+
+    fn list<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+    ) -> BoxFuture<'a, Result<Vec<Value>, SourceError>> {
+        Box::pin(async move { self.select(query) })
+    }
+}
+
+/// `List`, or a typed `FooList` with `items` and no name of its own (a CRD
+/// whose kind merely ends in "List" has a name).
+fn is_list(kind: &str, map: &serde_json::Map<String, Value>) -> bool {
+    kind.ends_with("List")
+        && matches!(map.get("items"), Some(Value::Array(_) | Value::Null))
+        && map.get("metadata").and_then(|m| m.get("name")).is_none()
+}
+
+fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+fn is_manifest(path: &Path) -> bool {
+    ["yaml", "yml", "json"]
+        .iter()
+        .any(|ext| has_extension(path, ext))
+}
+
+fn read_error(path: &Path, e: &std::io::Error) -> SnapshotError {
+    let message = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read: {e}"),
+    };
+    SnapshotError::Read {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// The files to read for one path: the path itself when it is a file (any
+/// extension: the user named it), else the manifests under the folder.
+fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
+    let meta = std::fs::metadata(path).map_err(|e| read_error(path, &e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut visited = HashSet::new();
+    walk(path, &mut files, &mut visited)?;
+    files.sort();
+    Ok(files)
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), SnapshotError> {
+    // A symlink back up the tree must not loop forever.
+    let canonical = dir.canonicalize().map_err(|e| read_error(dir, &e))?;
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| read_error(dir, &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| read_error(dir, &e))?;
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let meta = std::fs::metadata(&path).map_err(|e| read_error(&path, &e))?;
+        if meta.is_dir() {
+            walk(&path, files, visited)?;
+        } else if is_manifest(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses every file, on all cores (a cluster dump is mostly parsing time),
+/// returning the results in the order of `files`.
+fn parse_files(files: &[PathBuf]) -> Vec<Result<Vec<Value>, SnapshotError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(file) = files.get(i) else {
+                return done;
+            };
+            done.push((i, parse_file(file)));
+        }
+    };
+    let mut results: Vec<(usize, Result<Vec<Value>, SnapshotError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    // Deeply nested documents recurse; give them room.
+                    std::thread::Builder::new()
+                        .stack_size(16 * 1024 * 1024)
+                        .spawn_scoped(scope, work)
+                })
+                .collect();
+            let mut results = Vec::new();
+            for handle in handles {
+                match handle {
+                    Ok(handle) => results.extend(handle.join().unwrap_or_default()),
+                    // No thread to be had: parse here instead.
+                    Err(_) => results.extend(work()),
+                }
+            }
+            results
+        });
+    let mut slots: Vec<Option<Result<Vec<Value>, SnapshotError>>> =
+        files.iter().map(|_| None).collect();
+    for (i, result) in results.drain(..) {
+        slots[i] = Some(result);
+    }
+    // A slot stays empty only if its worker panicked inside the parser.
+    files
+        .iter()
+        .zip(slots)
+        .map(|(path, slot)| {
+            slot.unwrap_or_else(|| {
+                Err(SnapshotError::Read {
+                    path: path.clone(),
+                    message: "the YAML parser crashed on this file".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+fn parse_file(path: &Path) -> Result<Vec<Value>, SnapshotError> {
+    let bytes = std::fs::read(path).map_err(|e| read_error(path, &e))?;
+    let text = String::from_utf8(bytes).map_err(|_| SnapshotError::Read {
+        path: path.to_path_buf(),
+        message: "not UTF-8 text".into(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if has_extension(path, "json") {
+        parse_json(path, text)
+    } else {
+        parse_yaml(path, text)
+    }
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    // Dumps of whole clusters are far larger than the default budget allows;
+    // the depth limit stays, to keep deeply nested input off the stack.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 128;
+    budget.max_nodes = 100_000_000;
+    budget.max_events = 200_000_000;
+    budget.max_documents = 10_000_000;
+    budget.max_total_scalar_bytes = usize::MAX;
+    budget.max_reader_input_bytes = None;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    // Kubernetes reads YAML 1.1: `0644` is octal.
+    options.legacy_octal_numbers = true;
+    options.with_snippet = false;
+    options.emit_comments = false;
+    options
+}
+
+fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
+    serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()).map_err(|e| {
+        use serde_saphyr::MessageFormatter;
+        let message = serde_saphyr::DefaultMessageFormatter
+            .format_message(e.without_snippet())
+            .into_owned();
+        let message = crate::text::sanitize(&message, false);
+        match e.location() {
+            Some(loc) => SnapshotError::Parse {
+                path: path.to_path_buf(),
+                line: loc.line(),
+                column: loc.column(),
+                message,
+            },
+            None => SnapshotError::Read {
+                path: path.to_path_buf(),
+                message: format!("invalid YAML: {message}"),
+            },
+        }
+    })
+}
+
+/// One JSON value, or several one after another (`kubectl get -o json` of
+/// several names prints one object each).
+fn parse_json(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SnapshotError::Parse {
+            path: path.to_path_buf(),
+            line: e.line() as u64,
+            column: e.column() as u64,
+            message: e.to_string(),
+        })
+}
+
+/// The kube-prometheus manifests in the shared fixtures folder, which sits
+/// beside the project (`../shared`) or beside a worktree folder
+/// (`../../shared`); `None` when neither exists.
+#[cfg(test)]
+/// The kube-prometheus manifests vendored under `tests/fixtures` (the CRDs
+/// left out), so tests never depend on anything outside the repository.
+#[cfg(test)]
+pub(crate) fn kube_prometheus() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kube-prometheus");
+    assert!(
+        path.is_dir(),
+        "tests/fixtures/kube-prometheus is part of the repository"
+    );
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::model::ResourceType;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("temp dir is writable");
+        }
+        std::fs::write(&path, text).expect("temp dir is writable");
+        path
+    }
+
+    fn query(resource: &str) -> ObjectQuery {
+        ObjectQuery {
+            resource: ResourceType::parse(resource).expect("test resource types are valid"),
+            namespace: None,
+            name: None,
+            label_selector: None,
+            field_selector: None,
+        }
+    }
+
+    fn names(snapshot: &Snapshot, q: &ObjectQuery) -> Vec<String> {
+        snapshot
+            .select(q)
+            .expect("query is valid")
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap_or("?").to_string())
+            .collect()
+    }
+
+    const MULTI: &str = "\
+# Source: chart/templates/a.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: first
+  namespace: shop
+  labels: {app: web}
+data:
+  mode: =
+  enabled: yes
+---
+# Source: chart/templates/empty.yaml
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  managedFields:
+  - manager: kubectl
+spec:
+  replicas: 2
+  template:
+    spec:
+      volumes:
+      - name: cfg
+        configMap:
+          name: first
+          defaultMode: 0644
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: floating
+  labels: {app: db}
+...
+";
+
+    #[test]
+    fn multi_document_yaml_is_read_like_kubectl() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = write(dir.path(), "all.yaml", MULTI);
+        let snapshot = Snapshot::load(&[file]).expect("valid YAML");
+        assert_eq!(snapshot.len(), 3);
+        assert!(snapshot.skipped().is_empty());
+
+        let deploys = snapshot
+            .select(&query("apps/v1/Deployment"))
+            .expect("valid");
+        assert_eq!(deploys.len(), 1);
+        let mode =
+            &deploys[0]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["defaultMode"];
+        assert_eq!(
+            mode,
+            &serde_json::json!(420),
+            "0644 is octal, as Kubernetes reads it"
+        );
+        assert!(
+            deploys[0]["metadata"].get("managedFields").is_none(),
+            "managedFields are dropped"
+        );
+
+        let maps = snapshot.select(&query("v1/ConfigMap")).expect("valid");
+        assert_eq!(maps[0]["data"]["mode"], serde_json::json!("="));
+        assert_eq!(maps[0]["data"]["enabled"], serde_json::json!(true));
+    }
+
+    #[test]
+    fn lists_are_unwrapped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "dump.yaml",
+            "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: s1, namespace: a}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: d1, namespace: a}
+",
+        );
+        write(
+            dir.path(),
+            "typed.yaml",
+            "\
+apiVersion: apps/v1
+kind: DeploymentList
+metadata: {resourceVersion: \"1\"}
+items:
+- metadata: {name: d2, namespace: b}
+- metadata: {name: d3, namespace: b}
+  kind: Deployment
+  apiVersion: apps/v1
+",
+        );
+        write(
+            dir.path(),
+            "empty.yaml",
+            "apiVersion: v1\nkind: List\nitems: []\n---\napiVersion: v1\nkind: SecretList\nitems: null\n",
+        );
+        let snapshot = Snapshot::load(&[dir.path().to_path_buf()]).expect("valid YAML");
+        assert_eq!(snapshot.len(), 4, "empty lists add nothing");
+        assert!(snapshot.skipped().is_empty(), "{:?}", snapshot.skipped());
+        assert_eq!(names(&snapshot, &query("v1/Secret")), ["s1"]);
+        assert_eq!(
+            names(&snapshot, &query("apps/v1/Deployment")),
+            ["d1", "d2", "d3"]
+        );
+    }
+
+    #[test]
+    fn json_files_and_folders_are_read_recursively_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "b/svc.json",
+            r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "from-json"}}
+               {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "second-json"}}"#,
+        );
+        write(
+            dir.path(),
+            "a/nested/svc.yml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: from-yml}\n",
+        );
+        write(dir.path(), "notes.txt", "not: [a manifest");
+        write(dir.path(), ".git/config.yaml", "broken: [");
+        write(dir.path(), "values.yaml", "replicas: 3\n");
+        let snapshot = Snapshot::load(&[dir.path().to_path_buf()]).expect("valid files");
+        assert_eq!(
+            names(&snapshot, &query("v1/Service")),
+            ["from-yml", "from-json", "second-json"]
+        );
+        assert_eq!(snapshot.files(), 3);
+        assert_eq!(snapshot.skipped().len(), 1);
+        assert!(snapshot.skipped()[0].contains("values.yaml"));
+        assert_eq!(
+            snapshot.describe(),
+            format!("snapshot {}", dir.path().display())
+        );
+    }
+
+    #[test]
+    fn bad_yaml_names_file_line_and_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = write(
+            dir.path(),
+            "broken.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: indent\n",
+        );
+        let err = Snapshot::load(std::slice::from_ref(&file)).expect_err("invalid YAML");
+        let SnapshotError::Parse { line, column, .. } = &err else {
+            panic!("expected a parse error, got {err:?}");
+        };
+        assert_eq!((*line, *column), (5, 7));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("{}:5:7: ", file.display())),
+            "{text}"
+        );
+        assert!(text.contains("mapping"), "{text}");
+    }
+
+    #[test]
+    fn bad_json_and_missing_files_name_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = write(dir.path(), "x.json", "{\"a\": 1,\n \"b\" 2}");
+        let err = Snapshot::load(std::slice::from_ref(&file)).expect_err("invalid JSON");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:2:6: ", file.display())),
+            "{err}"
+        );
+        let missing = dir.path().join("nope.yaml");
+        let err = Snapshot::load(std::slice::from_ref(&missing)).expect_err("missing");
+        assert_eq!(
+            err.to_string(),
+            format!("{}: no such file or folder", missing.display())
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = Snapshot::from_yaml("dup.yaml", "a: 1\nb: 2\na: 3\n").expect_err("duplicate");
+        assert!(err.to_string().starts_with("dup.yaml:3:"), "{err}");
+    }
+
+    #[test]
+    fn queries_select_by_namespace_name_and_selectors() {
+        let snapshot = Snapshot::from_yaml("multi.yaml", MULTI).expect("valid YAML");
+        let mut q = query("v1/ConfigMap");
+        assert_eq!(names(&snapshot, &q), ["first", "floating"]);
+        q.namespace = Some("shop".into());
+        assert_eq!(names(&snapshot, &q), ["first", "floating"]);
+        q.namespace = Some("other".into());
+        assert_eq!(
+            names(&snapshot, &q),
+            ["floating"],
+            "no namespace: any namespace"
+        );
+        q.namespace = None;
+        q.label_selector = Some("app in (web)".into());
+        assert_eq!(names(&snapshot, &q), ["first"]);
+        q.label_selector = None;
+        q.field_selector = Some("metadata.name!=first".into());
+        assert_eq!(names(&snapshot, &q), ["floating"]);
+        q.field_selector = None;
+        q.name = Some("floating".into());
+        assert_eq!(names(&snapshot, &q), ["floating"]);
+        // The version is part of the type: apps/v1beta1 is another type.
+        assert!(names(&snapshot, &query("apps/v1beta1/Deployment")).is_empty());
+        assert!(names(&snapshot, &query("v1/Secret")).is_empty());
+        q.label_selector = Some("app in (web".into());
+        assert!(matches!(
+            snapshot.select(&q),
+            Err(SourceError::Unavailable(m)) if m.contains("missing \")\"")
+        ));
+    }
+
+    #[test]
+    fn loads_the_kube_prometheus_manifests() {
+        let Some(fixtures) = kube_prometheus() else {
+            eprintln!("skipped: shared/fixtures/kube-prometheus not found");
+            return;
+        };
+        let started = std::time::Instant::now();
+        let snapshot = Snapshot::load(&[fixtures]).expect("fixtures load");
+        println!(
+            "loaded {} objects from {} files in {:?}",
+            snapshot.len(),
+            snapshot.files(),
+            started.elapsed()
+        );
+        assert_eq!(snapshot.files(), 84);
+        assert!(snapshot.skipped().is_empty(), "{:?}", snapshot.skipped());
+        assert_eq!(
+            snapshot
+                .select(&query("apps/v1/Deployment"))
+                .expect("valid")
+                .len(),
+            5
+        );
+        assert_eq!(
+            snapshot
+                .select(&query("monitoring.coreos.com/v1/PrometheusRule"))
+                .expect("valid")
+                .len(),
+            8
+        );
+        // grafana-dashboardDefinitions.yaml is a ConfigMapList of 33.
+        assert_eq!(
+            snapshot
+                .select(&query("v1/ConfigMap"))
+                .expect("valid")
+                .len(),
+            3 + 33
+        );
     }
 }

@@ -27,6 +27,11 @@ const HASH_SUFFIX_LEN: usize = 9 + HASH_HEX_LEN + 2;
 /// zeros included, so the record reads the same whatever was open).
 pub type StatusCounts = BTreeMap<String, u64>;
 
+/// A sign-off's record of each item's status (item id → status name), so a
+/// later document can say what changed since. Empty in sign-offs written
+/// before it was recorded.
+pub type ItemStatuses = BTreeMap<String, String>;
+
 /// Counts `statuses` by name, for [`EventKind::Signoff`].
 pub fn status_counts(statuses: impl IntoIterator<Item = Status>) -> StatusCounts {
     let mut counts: StatusCounts = Status::ALL
@@ -101,6 +106,7 @@ pub enum EventKind {
         decision: SignoffDecision,
         note: Option<String>,
         counts: StatusCounts,
+        items: ItemStatuses,
         /// Hash of the log line before the sign-off. When appending, leave it
         /// empty to sign whatever the head is, or set it to the head you
         /// computed the decision from: the append is then refused if the log
@@ -159,6 +165,14 @@ pub struct Event {
 impl Event {
     pub fn item(&self) -> Option<&str> {
         self.kind.item()
+    }
+
+    /// The event as a JSON object, in the same fields and order as its line.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(Wire::from_event(self))
+            .expect("an event holds only strings, numbers and string maps: it always serializes");
+        value["hash"] = serde_json::Value::String(self.hash.clone());
+        value
     }
 
     /// The event as a log line, `\n` included, with `hash` set from its
@@ -274,6 +288,8 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     counts: Option<StatusCounts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    items: Option<ItemStatuses>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     signed_hash: Option<String>,
     prev: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,6 +310,7 @@ impl Wire {
             decision: None,
             note: None,
             counts: None,
+            items: None,
             signed_hash: None,
             prev: event.prev.clone(),
             hash: None,
@@ -308,11 +325,13 @@ impl Wire {
                 decision,
                 note,
                 counts,
+                items,
                 signed_hash,
             } => {
                 wire.decision = Some(*decision);
                 wire.note = note.clone();
                 wire.counts = Some(counts.clone());
+                wire.items = (!items.is_empty()).then(|| items.clone());
                 wire.signed_hash = Some(signed_hash.clone());
             }
             EventKind::Tick { .. }
@@ -344,6 +363,7 @@ impl Wire {
                 decision: self.decision.ok_or_else(|| missing("decision"))?,
                 note: self.note,
                 counts: self.counts.unwrap_or_default(),
+                items: self.items.unwrap_or_default(),
                 signed_hash: self.signed_hash.ok_or_else(|| missing("signed_hash"))?,
             },
             _ => EventKind::Unknown {
@@ -402,6 +422,7 @@ mod tests {
                 decision: SignoffDecision::GoWithConditions,
                 note: Some("ship it".into()),
                 counts: status_counts([Status::Pass, Status::Pass, Status::Fail]),
+                items: [("a".to_string(), "pass".to_string())].into(),
                 signed_hash: "cd".repeat(32),
             },
         ]

@@ -1,10 +1,10 @@
 //! The log file of one review: where it lives, locked appends that survive a
 //! crash at any point, and loads that fold it into a [`ReviewState`].
 //!
-//! Checking policy: every load and verify re-hashes every line (about a
-//! tenth of a second for 100,000 events in a release build), so tampering is
-//! always seen when a session starts; `refresh` and `append` check only the
-//! lines written since the cursor they carry.
+//! Checking policy: every load and verify re-hashes every line, so tampering
+//! is always seen when a session starts. `refresh` and `append` parse and
+//! re-hash only the lines written since the cursor they carry, after making
+//! sure the part already checked is byte for byte what it was.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -144,8 +144,9 @@ pub enum Refresh {
     Appended(Vec<Event>),
     /// The file was replaced or cut: it was read again from the start.
     Reloaded,
-    /// No new events, but a torn tail appeared or went away.
-    WarningsChanged,
+    /// No new events, but the warnings or problems changed (a torn tail
+    /// appeared or went away, a line that is not an event was added).
+    ReportChanged,
 }
 
 /// The outcome of re-hashing a whole log.
@@ -220,6 +221,11 @@ impl Ledger {
             return Ok(Refresh::Reloaded);
         }
         let torn_before = loaded.torn_tail().cloned();
+        let found_more = !scan.problems.is_empty()
+            || scan
+                .warnings
+                .iter()
+                .any(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
         loaded
             .warnings
             .retain(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
@@ -233,8 +239,8 @@ impl Ledger {
         }
         if !new.is_empty() {
             Ok(Refresh::Appended(new))
-        } else if loaded.torn_tail() != torn_before.as_ref() {
-            Ok(Refresh::WarningsChanged)
+        } else if found_more || loaded.torn_tail() != torn_before.as_ref() {
+            Ok(Refresh::ReportChanged)
         } else {
             Ok(Refresh::Unchanged)
         }
@@ -330,8 +336,7 @@ impl Ledger {
             .write_all(text.as_bytes())
             .and_then(|()| file.sync_data())
             .map_err(|e| self.io("append to", e))?;
-        let last_len = text.len() - text[..text.len() - 1].rfind('\n').map_or(0, |i| i + 1);
-        cursor.advance(&events, text.len() as u64, last_len as u64);
+        cursor.advance(&events, text.as_bytes());
         self.remember(cursor);
         Ok(events)
     }
@@ -455,11 +460,11 @@ fn chain(
 ) -> Result<(Vec<Event>, String), LedgerError> {
     let now = jiff::Timestamp::now();
     let at = now.round(jiff::Unit::Millisecond).unwrap_or(now);
-    let mut seq = cursor.next_seq.unwrap_or(1);
+    let first_seq = cursor.next_seq.unwrap_or(1);
     let mut prev = cursor.head();
     let mut events = Vec::with_capacity(kinds.len());
     let mut text = String::new();
-    for mut kind in kinds {
+    for (seq, mut kind) in (first_seq..).zip(kinds) {
         if let EventKind::Signoff { signed_hash, .. } = &mut kind {
             if signed_hash.is_empty() {
                 signed_hash.clone_from(&prev);
@@ -483,7 +488,6 @@ fn chain(
         text.push_str(&line);
         events.push(event);
         prev = hash;
-        seq += 1;
     }
     Ok((events, text))
 }
@@ -542,11 +546,13 @@ fn clean_kind(kind: EventKind) -> Result<EventKind, LedgerError> {
             decision,
             note,
             counts,
+            items,
             signed_hash,
         } => EventKind::Signoff {
             decision,
             note: note.map(text),
             counts,
+            items,
             signed_hash,
         },
         EventKind::Unknown { kind, .. } => {
@@ -634,3 +640,595 @@ fn sync_dir(dir: &Path) {
 
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::event::{SignoffDecision, StatusCounts, hex_sha256};
+    use crate::ledger::scan::ProblemKind;
+
+    fn note(item: &str, text: &str) -> EventKind {
+        EventKind::Note {
+            item: item.into(),
+            text: text.into(),
+        }
+    }
+
+    /// A ledger in a fresh folder with `n` notes on item `a`.
+    fn ledger_with(n: usize) -> (tempfile::TempDir, Ledger) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ledger = Ledger::open(dir.path(), "cmp-operator", "prod").expect("valid names");
+        for i in 1..=n {
+            ledger
+                .append("alice", note("a", &format!("note {i}")))
+                .expect("append to a healthy log");
+        }
+        (dir, ledger)
+    }
+
+    fn lines(ledger: &Ledger) -> Vec<String> {
+        let text = std::fs::read_to_string(ledger.path()).expect("log exists");
+        text.lines().map(str::to_string).collect()
+    }
+
+    fn rewrite(ledger: &Ledger, lines: &[String]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(ledger.path(), text).expect("rewrite log");
+    }
+
+    #[test]
+    fn opening_creates_nothing_and_the_first_append_creates_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ledger = Ledger::open(&dir.path().join("state"), "cmp", "prod").expect("valid names");
+        assert!(!dir.path().join("state").exists());
+        let loaded = ledger.load().expect("a missing log loads empty");
+        assert_eq!((loaded.events, loaded.head.as_str()), (0, ""));
+        let event = ledger
+            .append("alice", note("a", "hi"))
+            .expect("first append");
+        assert_eq!(ledger.path(), dir.path().join("state/cmp/prod.jsonl"));
+        assert_eq!((event.seq, event.prev.as_str()), (1, ""));
+    }
+
+    #[test]
+    fn appends_chain_and_load_folds_them() {
+        let (_dir, ledger) = ledger_with(3);
+        let tick = ledger
+            .append("bob", EventKind::Tick { item: "a".into() })
+            .expect("append");
+        let events = ledger.events().expect("read events");
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        for pair in events.windows(2) {
+            assert_eq!(pair[1].prev, pair[0].hash);
+        }
+        let loaded = ledger.load().expect("load");
+        assert_eq!(loaded.events, 4);
+        assert_eq!(loaded.head, tick.hash);
+        assert_eq!(loaded.state.tick("a").map(|t| t.by.as_str()), Some("bob"));
+        assert_eq!(
+            loaded.state.notes("a").next().map(|n| n.text.as_str()),
+            Some("note 3")
+        );
+        assert!(loaded.problems.is_empty() && loaded.warnings.is_empty());
+        assert!(ledger.verify().expect("verify").is_intact());
+    }
+
+    #[test]
+    fn names_and_text_are_cleaned_before_they_are_written() {
+        let (_dir, ledger) = ledger_with(0);
+        let event = ledger
+            .append(
+                "ev\u{1b}[31mil\nops",
+                note("a", "line one\nline\u{7} two\u{202e}"),
+            )
+            .expect("append");
+        assert_eq!(event.by, "evil ops");
+        assert_eq!(event.kind, note("a", "line one\nline two"));
+        let raw = std::fs::read_to_string(ledger.path()).expect("log exists");
+        assert!(!raw.contains('\u{1b}') && !raw.contains('\u{7}'));
+        assert!(matches!(
+            ledger.append(" \u{7} ", note("a", "x")),
+            Err(LedgerError::Invalid(_))
+        ));
+        assert!(matches!(
+            Ledger::open(Path::new("/tmp"), "cmp", "../prod"),
+            Err(LedgerError::BadName { .. })
+        ));
+    }
+
+    #[test]
+    fn a_signoff_signs_the_line_before_it() {
+        let (_dir, ledger) = ledger_with(2);
+        let head = ledger.load().expect("load").head;
+        let signoff = |signed_hash: String| EventKind::Signoff {
+            decision: SignoffDecision::NoGo,
+            note: None,
+            counts: StatusCounts::new(),
+            items: Default::default(),
+            signed_hash,
+        };
+        let event = ledger.append("dana", signoff(String::new())).expect("sign");
+        assert_eq!(event.kind, signoff(head.clone()));
+        // Signing a head that is no longer the head is refused.
+        let before = lines(&ledger);
+        let refused = ledger.append("dana", signoff(head));
+        assert!(matches!(refused, Err(LedgerError::HeadMoved { .. })));
+        assert_eq!(lines(&ledger), before);
+    }
+
+    #[test]
+    fn append_after_a_stale_head_is_refused() {
+        let (_dir, ledger) = ledger_with(1);
+        let seen = ledger.load().expect("load").head;
+        ledger
+            .append("bob", note("a", "meanwhile"))
+            .expect("append");
+        let before = lines(&ledger);
+        let refused =
+            ledger.append_after(&seen, "alice", vec![EventKind::Tick { item: "a".into() }]);
+        assert!(
+            matches!(refused, Err(LedgerError::HeadMoved { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(lines(&ledger), before);
+        let head = ledger.load().expect("load").head;
+        let done = ledger
+            .append_after(
+                &head,
+                "alice",
+                vec![note("a", "proof"), EventKind::Tick { item: "a".into() }],
+            )
+            .expect("head is current");
+        assert_eq!(done.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    }
+
+    /// Checks that verify and load report `expected` first, and that
+    /// appending is refused without touching the file.
+    fn assert_tampered(ledger: &Ledger, expected: &str) {
+        let report = ledger.verify().expect("verify");
+        let first = report.first_problem().map(ToString::to_string);
+        assert_eq!(first.as_deref(), Some(expected), "{:?}", report.problems);
+        let loaded = ledger.load().expect("a tampered log still loads");
+        assert_eq!(
+            loaded.problems.first().map(ToString::to_string).as_deref(),
+            Some(expected)
+        );
+        let before = std::fs::read(ledger.path()).expect("log exists");
+        let refused = ledger.append("mallory", note("a", "more"));
+        match refused {
+            Err(LedgerError::Tampered { problem, .. }) => assert_eq!(problem.to_string(), expected),
+            other => panic!("append to a tampered log: {other:?}"),
+        }
+        assert_eq!(std::fs::read(ledger.path()).expect("log exists"), before);
+    }
+
+    #[test]
+    fn an_edited_line_is_named() {
+        let (_dir, ledger) = ledger_with(10);
+        let mut l = lines(&ledger);
+        l[6] = l[6].replace("note 7", "note 8");
+        rewrite(&ledger, &l);
+        assert_tampered(&ledger, "line 7: hash does not match its content (edited?)");
+        assert_eq!(ledger.verify().expect("verify").problems.len(), 1);
+    }
+
+    #[test]
+    fn an_edited_line_with_a_fresh_hash_breaks_the_next_link() {
+        let (_dir, ledger) = ledger_with(10);
+        let mut l = lines(&ledger);
+        let edited = l[6].replace("note 7", "note 8");
+        let body = &edited[..edited.len() - 75];
+        let hash = hex_sha256(format!("{body}}}").as_bytes());
+        l[6] = format!("{body},\"hash\":\"{hash}\"}}");
+        rewrite(&ledger, &l);
+        assert_tampered(
+            &ledger,
+            "line 8: prev does not link to line 7 (deleted or reordered line?)",
+        );
+    }
+
+    #[test]
+    fn a_deleted_line_is_named() {
+        let (_dir, ledger) = ledger_with(10);
+        let mut l = lines(&ledger);
+        l.remove(8);
+        rewrite(&ledger, &l);
+        assert_tampered(
+            &ledger,
+            "line 9: prev does not link to line 8 (deleted or reordered line?)",
+        );
+        let mut l = lines(&ledger);
+        l.remove(0);
+        rewrite(&ledger, &l);
+        assert_tampered(
+            &ledger,
+            "line 1: prev is not empty, so lines before it are missing (deleted?)",
+        );
+    }
+
+    #[test]
+    fn a_reordered_pair_is_named() {
+        let (_dir, ledger) = ledger_with(10);
+        let mut l = lines(&ledger);
+        l.swap(3, 4);
+        rewrite(&ledger, &l);
+        assert_tampered(
+            &ledger,
+            "line 4: prev does not link to line 3 (deleted or reordered line?)",
+        );
+    }
+
+    #[test]
+    fn a_garbled_middle_line_is_tampering_not_a_torn_tail() {
+        let (_dir, ledger) = ledger_with(5);
+        let mut l = lines(&ledger);
+        l[2] = "{\"seq\":3".into();
+        rewrite(&ledger, &l);
+        let report = ledger.verify().expect("verify");
+        let first = report.first_problem().expect("a problem");
+        assert_eq!(first.line, 3);
+        assert!(matches!(first.kind, ProblemKind::Malformed { .. }));
+        assert!(report.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_torn_tail_is_reported_then_moved_aside_by_the_next_append() {
+        let (dir, ledger) = ledger_with(4);
+        let good = std::fs::read(ledger.path()).expect("log exists");
+        let (half, _) = Event {
+            seq: 5,
+            at: jiff::Timestamp::now(),
+            by: "alice".into(),
+            kind: note("a", "cut short"),
+            prev: String::new(),
+            hash: String::new(),
+        }
+        .to_line();
+        let torn = &half.as_bytes()[..half.len() / 2];
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        file.write_all(torn).expect("write half a line");
+
+        let loaded = ledger.load().expect("a torn log loads");
+        assert_eq!(loaded.events, 4);
+        assert!(loaded.problems.is_empty());
+        let warning = loaded.torn_tail().expect("torn tail reported");
+        assert_eq!(warning.line, 5);
+        assert!(ledger.verify().expect("verify").is_intact());
+
+        let event = ledger
+            .append("bob", note("a", "after the crash"))
+            .expect("append");
+        assert_eq!(event.seq, 5);
+        let aside: Vec<PathBuf> = std::fs::read_dir(dir.path().join("cmp-operator"))
+            .expect("state folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().contains(".jsonl.torn-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).expect("torn copy"), torn);
+        let now = std::fs::read(ledger.path()).expect("log exists");
+        assert!(now.starts_with(&good));
+        let report = ledger.verify().expect("verify");
+        assert!(
+            report.is_intact() && report.warnings.is_empty(),
+            "{report:?}"
+        );
+        assert_eq!(report.events, 5);
+    }
+
+    #[test]
+    fn a_complete_but_unreadable_last_line_counts_as_torn() {
+        let (_dir, ledger) = ledger_with(2);
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        file.write_all(b"\0\0\0\0\n").expect("write zeros");
+        let loaded = ledger.load().expect("load");
+        assert!(loaded.torn_tail().is_some() && loaded.problems.is_empty());
+        ledger
+            .append("bob", note("a", "x"))
+            .expect("append after a torn tail");
+        assert!(ledger.verify().expect("verify").warnings.is_empty());
+    }
+
+    #[test]
+    fn refresh_reads_only_what_is_new() {
+        let (_dir, ledger) = ledger_with(2);
+        let other = Ledger::open(
+            ledger
+                .path()
+                .parent()
+                .and_then(Path::parent)
+                .expect("state dir"),
+            "cmp-operator",
+            "prod",
+        )
+        .expect("valid names");
+        let mut loaded = ledger.load().expect("load");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::Unchanged
+        );
+
+        let tick = other
+            .append("bob", EventKind::Tick { item: "b".into() })
+            .expect("append from another session");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::Appended(vec![tick.clone()])
+        );
+        assert_eq!(
+            (loaded.events, loaded.head.as_str()),
+            (3, tick.hash.as_str())
+        );
+        assert!(loaded.state.tick("b").is_some());
+
+        // A torn tail appearing is news; its repair by an append is too.
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        file.write_all(b"{\"seq\":4,").expect("write torn bytes");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::ReportChanged
+        );
+        assert!(loaded.torn_tail().is_some());
+        let untick = other
+            .append("bob", EventKind::Untick { item: "b".into() })
+            .expect("append repairs the tail");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::Appended(vec![untick])
+        );
+        assert!(loaded.torn_tail().is_none() && loaded.state.tick("b").is_none());
+
+        // A file replaced under its name (a git checkout) is read again.
+        let mut l = lines(&ledger);
+        l.truncate(1);
+        let replacement = ledger.path().with_extension("new");
+        std::fs::write(&replacement, format!("{}\n", l[0])).expect("write replacement");
+        std::fs::rename(&replacement, ledger.path()).expect("replace log");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::Reloaded
+        );
+        assert_eq!(loaded.events, 1);
+        assert_eq!(loaded.state, ledger.load().expect("load").state);
+    }
+
+    #[test]
+    fn refresh_reports_tampering_as_it_arrives() {
+        let (_dir, ledger) = ledger_with(3);
+        let mut loaded = ledger.load().expect("load");
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        file.write_all(b"not an event\nnor this\n")
+            .expect("write junk");
+        assert_eq!(
+            ledger.refresh(&mut loaded).expect("refresh"),
+            Refresh::ReportChanged
+        );
+        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["line 4: not a log event (no hash as its last field)"]
+        );
+        assert!(loaded.torn_tail().is_some_and(|w| w.line == 5));
+        assert!(matches!(
+            ledger.append("bob", note("a", "x")),
+            Err(LedgerError::Tampered { .. })
+        ));
+    }
+
+    #[test]
+    fn a_replayed_line_is_caught_by_a_running_session() {
+        let (_dir, ledger) = ledger_with(3);
+        let mut loaded = ledger.load().expect("load");
+        let last = lines(&ledger).pop().expect("three lines");
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        writeln!(file, "{last}").expect("replay the last line");
+        assert!(matches!(
+            ledger.refresh(&mut loaded),
+            Ok(Refresh::Appended(_))
+        ));
+        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["line 4: prev does not link to line 3 (deleted or reordered line?)"]
+        );
+    }
+
+    #[test]
+    fn a_newer_kind_is_kept_in_the_chain_and_skipped_by_the_fold() {
+        let (_dir, ledger) = ledger_with(1);
+        let head = ledger.load().expect("load").head;
+        let body = format!(
+            r#"{{"seq":2,"at":"2026-01-09T10:00:00Z","by":"bob","kind":"assign","item":"a","to":"carol","prev":"{head}"}}"#
+        );
+        let hash = hex_sha256(body.as_bytes());
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .expect("open");
+        writeln!(file, "{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]).expect("write");
+        let loaded = ledger.load().expect("load");
+        assert_eq!(loaded.events, 2);
+        assert!(loaded.problems.is_empty());
+        assert!(
+            loaded.warnings[0]
+                .to_string()
+                .contains("unknown event kind \"assign\"")
+        );
+        let event = ledger
+            .append("alice", note("a", "x"))
+            .expect("append after it");
+        assert_eq!((event.seq, event.prev.as_str()), (3, hash.as_str()));
+    }
+
+    mod property {
+        use std::collections::{HashMap, VecDeque};
+
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::ledger::state::{Note, Signoff, Tick, Waiver};
+
+        fn item() -> impl Strategy<Value = String> {
+            prop::sample::select(vec!["a", "b", "c"]).prop_map(String::from)
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            "[a-z \n\t\u{1b}\u{7}é]{0,12}"
+        }
+
+        fn kind() -> impl Strategy<Value = EventKind> {
+            let until = prop::option::of((2020i16..2031, 1i8..13, 1i8..29))
+                .prop_map(|d| d.map(|(y, m, day)| jiff::civil::date(y, m, day)));
+            let counts = prop::collection::btree_map("[a-z]{1,7}", 0u64..50, 0..4);
+            prop_oneof![
+                item().prop_map(|item| EventKind::Tick { item }),
+                item().prop_map(|item| EventKind::Untick { item }),
+                (item(), text()).prop_map(|(item, text)| EventKind::Note { item, text }),
+                (item(), text(), until).prop_map(|(item, reason, until)| EventKind::Waive {
+                    item,
+                    reason,
+                    until
+                }),
+                item().prop_map(|item| EventKind::Unwaive { item }),
+                (
+                    prop::sample::select(SignoffDecision::ALL.to_vec()),
+                    prop::option::of(text()),
+                    counts
+                )
+                    .prop_map(|(decision, note, counts)| EventKind::Signoff {
+                        decision,
+                        note,
+                        counts,
+                        items: Default::default(),
+                        signed_hash: String::new(),
+                    }),
+            ]
+        }
+
+        /// The state as the log format defines it, computed without `apply`:
+        /// the last tick-or-untick (waive-or-unwaive) of an item decides.
+        fn model(events: &[Event]) -> ReviewState {
+            let mut state = ReviewState::default();
+            let mut last: HashMap<(&str, bool), &Event> = HashMap::new();
+            for event in events {
+                match &event.kind {
+                    EventKind::Tick { item } | EventKind::Untick { item } => {
+                        last.insert((item, true), event);
+                    }
+                    EventKind::Waive { item, .. } | EventKind::Unwaive { item } => {
+                        last.insert((item, false), event);
+                    }
+                    _ => {}
+                }
+            }
+            for ((item, _), event) in last {
+                match &event.kind {
+                    EventKind::Tick { .. } => {
+                        let tick = Tick {
+                            by: event.by.clone(),
+                            at: event.at,
+                        };
+                        state.ticks.insert(item.to_string(), tick);
+                    }
+                    EventKind::Waive { reason, until, .. } => {
+                        let waiver = Waiver {
+                            by: event.by.clone(),
+                            at: event.at,
+                            reason: reason.clone(),
+                            until: *until,
+                        };
+                        state.waivers.insert(item.to_string(), waiver);
+                    }
+                    _ => {}
+                }
+            }
+            for event in events.iter().rev() {
+                if let EventKind::Note { item, text } = &event.kind {
+                    let notes: &mut VecDeque<Note> = state.notes.entry(item.clone()).or_default();
+                    notes.push_back(Note {
+                        by: event.by.clone(),
+                        at: event.at,
+                        text: text.clone(),
+                    });
+                }
+            }
+            for event in events {
+                if let EventKind::Signoff {
+                    decision,
+                    note,
+                    counts,
+                    items,
+                    signed_hash,
+                } = &event.kind
+                {
+                    state.signoffs.push(Signoff {
+                        by: event.by.clone(),
+                        at: event.at,
+                        decision: *decision,
+                        note: note.clone(),
+                        counts: counts.clone(),
+                        items: items.clone(),
+                        signed_hash: signed_hash.clone(),
+                        seq: event.seq,
+                    });
+                }
+            }
+            state
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_fold_agrees_with_the_model_replayed_and_reloaded(
+                chunks in prop::collection::vec(
+                    (prop::sample::select(vec!["alice", "bob\u{1b}[1m", "carol"]),
+                     prop::collection::vec(kind(), 1..6)),
+                    0..8,
+                )
+            ) {
+                let (_dir, ledger) = ledger_with(0);
+                let mut watching = ledger.load().expect("load empty");
+                let mut written = Vec::new();
+                for (by, kinds) in chunks {
+                    let events = ledger.append_many(by, kinds).expect("append");
+                    prop_assert!(matches!(
+                        ledger.refresh(&mut watching).expect("refresh"),
+                        Refresh::Appended(ref new) if *new == events
+                    ));
+                    written.extend(events);
+                }
+                let expected = model(&written);
+                prop_assert_eq!(&ReviewState::from_events(&written), &expected);
+                let mut one_by_one = ReviewState::default();
+                for event in &written {
+                    one_by_one.apply(event);
+                }
+                prop_assert_eq!(&one_by_one, &expected);
+                let loaded = ledger.load().expect("load");
+                prop_assert_eq!(&loaded.state, &expected);
+                prop_assert_eq!(&watching.state, &expected);
+                prop_assert_eq!(loaded.events, written.len() as u64);
+                prop_assert!(loaded.problems.is_empty() && loaded.warnings.is_empty());
+                prop_assert_eq!(ledger.events().expect("events"), written);
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub mod watch;
 
 pub use event::{Event, EventKind, SignoffDecision, StatusCounts, status_counts};
 pub use log::{Ledger, LedgerError, Loaded, Refresh, VerifyReport};
-pub use rules::Refusal;
+pub use rules::{Change, Refusal, Review};
 pub use scan::{Problem, ProblemKind, Warning, WarningKind};
 pub use state::{Note, ReviewState, Signoff, Tick, Waiver};
 pub use watch::{LedgerWatcher, WatchError, watch};

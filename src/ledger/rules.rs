@@ -3,10 +3,9 @@
 //! with a message a reviewer can act on.
 //!
 //! Evidence notes: ticking an `evidence = true` item needs a note, either one
-//! already on the item or one given with the tick. A client that takes a
-//! note with the tick (`gonogo tick ITEM --note TEXT`) appends the note and
-//! then the tick in one `Ledger::append_many` call, so they share one lock
-//! and one fsync.
+//! already on the item or one given with the tick. A note given with the tick
+//! (`gonogo tick ITEM --note TEXT`) is written as a note event and then the
+//! tick, in one append (one lock, one fsync): `plan` returns both.
 
 use std::fmt;
 
@@ -14,7 +13,8 @@ use crate::checklist::model::Item;
 use crate::review::Decision;
 use crate::text::sanitize;
 
-use super::event::SignoffDecision;
+use super::event::{EventKind, SignoffDecision, StatusCounts};
+use super::log::Loaded;
 use super::state::ReviewState;
 
 /// What the rules need to know about the review being changed.
@@ -24,7 +24,126 @@ pub struct Review<'a> {
     /// The environment is configured `read_only`: no writes at all.
     pub read_only: bool,
     pub state: &'a ReviewState,
+    /// The log head `state` was folded up to: a sign-off signs it.
+    pub head: &'a str,
     pub now: jiff::Timestamp,
+}
+
+impl<'a> Review<'a> {
+    /// The review as `loaded` from its log, now.
+    pub fn of(loaded: &'a Loaded, env: &'a str, read_only: bool) -> Review<'a> {
+        Review {
+            env,
+            read_only,
+            state: &loaded.state,
+            head: &loaded.head,
+            now: jiff::Timestamp::now(),
+        }
+    }
+}
+
+/// A change someone asks for, before the rules have looked at it.
+#[derive(Debug, Clone)]
+pub enum Change<'a> {
+    Tick {
+        item: &'a Item,
+        /// A note given with the tick (the evidence).
+        note: Option<String>,
+    },
+    Untick {
+        item: &'a Item,
+    },
+    Note {
+        item: &'a Item,
+        text: String,
+    },
+    Waive {
+        item: &'a Item,
+        reason: String,
+        until: Option<jiff::civil::Date>,
+    },
+    Unwaive {
+        item: &'a Item,
+    },
+    Signoff {
+        decision: SignoffDecision,
+        note: Option<String>,
+        /// The decision computed from the current statuses.
+        computed: Decision,
+        /// Ids of the blockers still open.
+        open_blockers: Vec<String>,
+        /// Items per status, as the signer sees them (`status_counts`).
+        counts: StatusCounts,
+        /// Each item's status as the signer sees them.
+        items: super::event::ItemStatuses,
+    },
+}
+
+/// Checks `change` against the rules and returns the events that record it,
+/// in order, ready for `Ledger::append_after(review.head, ..)`. A sign-off
+/// carries `review.head` as what it signs, so it is refused at append time
+/// if the log moved on after the decision was computed.
+pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal> {
+    let id = |item: &Item| item.id.clone();
+    match change {
+        Change::Tick { item, note: text } => {
+            tick(review, item, text.as_deref())?;
+            let mut kinds = Vec::with_capacity(2);
+            if let Some(text) = text {
+                kinds.push(EventKind::Note {
+                    item: id(item),
+                    text: text.clone(),
+                });
+            }
+            kinds.push(EventKind::Tick { item: id(item) });
+            Ok(kinds)
+        }
+        Change::Untick { item } => {
+            untick(review, item)?;
+            Ok(vec![EventKind::Untick { item: id(item) }])
+        }
+        Change::Note { item, text } => {
+            note(review, item, text)?;
+            Ok(vec![EventKind::Note {
+                item: id(item),
+                text: text.clone(),
+            }])
+        }
+        Change::Waive {
+            item,
+            reason,
+            until,
+        } => {
+            waive(review, item, reason, *until)?;
+            Ok(vec![EventKind::Waive {
+                item: id(item),
+                reason: reason.clone(),
+                until: *until,
+            }])
+        }
+        Change::Unwaive { item } => {
+            unwaive(review, item)?;
+            Ok(vec![EventKind::Unwaive { item: id(item) }])
+        }
+        Change::Signoff {
+            decision,
+            note,
+            computed,
+            open_blockers,
+            counts,
+            items,
+        } => {
+            let blockers: Vec<&str> = open_blockers.iter().map(String::as_str).collect();
+            signoff(review, *decision, *computed, &blockers)?;
+            Ok(vec![EventKind::Signoff {
+                decision: *decision,
+                note: note.clone(),
+                counts: counts.clone(),
+                items: items.clone(),
+                signed_hash: review.head.to_string(),
+            }])
+        }
+    }
 }
 
 /// Why a change was refused, in words for the person who asked for it.
@@ -207,7 +326,7 @@ fn has_text(text: &str, refusal: &str) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use crate::checklist::model::{ProbeKind, ProbeTemplate, Severity};
-    use crate::ledger::event::{Event, EventKind};
+    use crate::ledger::event::Event;
 
     fn manual(id: &str) -> Item {
         Item {
@@ -242,6 +361,7 @@ mod tests {
             env: "prod",
             read_only: false,
             state,
+            head: "",
             now: now(),
         }
     }
@@ -418,5 +538,36 @@ mod tests {
         let message = refused(tick(&review(&state), &item, None));
         assert_eq!(message, "smoke does not apply to prod (only to staging)");
         assert!(waive(&review(&state), &item, "r", None).is_err());
+    }
+
+    #[test]
+    fn a_tick_with_a_note_is_planned_as_the_note_then_the_tick() {
+        let state = ReviewState::default();
+        let item = Item {
+            evidence: true,
+            ..manual("restore-drill")
+        };
+        let change = Change::Tick {
+            item: &item,
+            note: Some("https://tickets/42".into()),
+        };
+        let kinds = plan(&review(&state), &change).expect("allowed with a note");
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Note {
+                    item: "restore-drill".into(),
+                    text: "https://tickets/42".into()
+                },
+                EventKind::Tick {
+                    item: "restore-drill".into()
+                }
+            ]
+        );
+        let bare = Change::Tick {
+            item: &item,
+            note: None,
+        };
+        assert!(plan(&review(&state), &bare).is_err());
     }
 }

@@ -6,6 +6,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
+use sha2::{Digest, Sha256};
+
 use super::event::{Event, EventKind, LineError, is_genesis, parse_line};
 
 /// Something wrong in the middle of the log: an edit, a deletion, a
@@ -90,15 +92,17 @@ impl fmt::Display for Warning {
 }
 
 /// How far a file has been read and checked, and what it said so far.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Cursor {
     identity: Option<FileIdentity>,
     /// Bytes of complete lines read.
     pub offset: u64,
-    /// Where the last complete line starts: re-read on the next scan to make
-    /// sure the file under the cursor is still the one that was checked.
-    last_start: u64,
-    /// Its stored hash, when it had one.
+    /// SHA-256 state over the first `offset` bytes. The next scan reads the
+    /// prefix again and compares (a sequential read and a hash, far cheaper
+    /// than parsing and re-hashing every line), so a line edited in place
+    /// while a session keeps the log open is still caught before an append.
+    prefix: Sha256,
+    /// The last complete line's stored hash, when it had one.
     pub last_hash: Option<String>,
     /// Complete lines read.
     pub lines: u64,
@@ -109,13 +113,22 @@ pub(crate) struct Cursor {
     pub first_problem: Option<Problem>,
 }
 
+impl fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cursor")
+            .field("offset", &self.offset)
+            .field("lines", &self.lines)
+            .field("last_hash", &self.last_hash)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Cursor {
-    /// Moves past lines just appended: `events`, written as `len` bytes of
-    /// which the last line takes `last_len`.
-    pub fn advance(&mut self, events: &[Event], len: u64, last_len: u64) {
+    /// Moves past lines just appended: `events`, written as `text`.
+    pub fn advance(&mut self, events: &[Event], text: &[u8]) {
         let Some(last) = events.last() else { return };
-        self.offset += len;
-        self.last_start = self.offset - last_len;
+        self.offset += text.len() as u64;
+        self.prefix.update(text);
         self.last_hash = Some(last.hash.clone());
         self.lines += events.len() as u64;
         self.events += events.len() as u64;
@@ -144,53 +157,39 @@ pub(crate) struct Scan {
     pub warnings: Vec<Warning>,
 }
 
-/// Reads `file` from where `from` left off (or from the start, when the file
-/// is not the one `from` describes), checks each new line and hands every
-/// event that parses to `sink`, edited ones included: the state shows what
-/// the file says, and the problems say how far to trust it.
+/// Reads `file` and checks the lines after where `from` left off (all of
+/// them, when the file is not the one `from` describes or its checked part
+/// has changed), handing every event that parses to `sink`, edited ones
+/// included: the state shows what the file says, and the problems say how
+/// far to trust it.
 pub(crate) fn scan(file: &File, from: &Cursor, sink: &mut dyn FnMut(Event)) -> io::Result<Scan> {
     // Reading through `&File` leaves the caller's lock guard borrowing it.
     let mut file = file;
-    let meta = file.metadata()?;
-    let identity = FileIdentity::of(&meta);
-    if from.offset > 0 && identity == from.identity && meta.len() >= from.offset {
-        file.seek(SeekFrom::Start(from.last_start))?;
-        let mut buf = Vec::new();
-        file.read_to_end(&mut buf)?;
-        let skip = usize::try_from(from.offset - from.last_start).unwrap_or(usize::MAX);
-        if still_ends_with_last_line(&buf, skip, from) {
-            let mut scan = Scan::new(from.clone(), false);
-            scan.lines(&buf[skip..], from.offset, sink);
-            return Ok(scan);
-        }
-    }
+    let identity = FileIdentity::of(&file.metadata()?);
     file.seek(SeekFrom::Start(0))?;
     let mut buf = Vec::new();
     file.read_to_end(&mut buf)?;
-    let mut scan = Scan::new(
-        Cursor {
+    let checked = usize::try_from(from.offset).unwrap_or(usize::MAX);
+    let unchanged = from.offset > 0
+        && identity == from.identity
+        && buf
+            .get(..checked)
+            .is_some_and(|prefix| Sha256::digest(prefix) == from.prefix.clone().finalize());
+    let (mut scan, start) = if unchanged {
+        (Scan::new(from.clone(), false), checked)
+    } else {
+        let fresh = Cursor {
             identity,
             next_seq: Some(1),
             ..Cursor::default()
-        },
-        true,
-    );
-    scan.lines(&buf, 0, sink);
+        };
+        // Starting over discards what the cursor knew, if it knew anything.
+        (Scan::new(fresh, from.offset > 0), 0)
+    };
+    scan.lines(&buf[start..], start as u64, sink);
+    let end = usize::try_from(scan.cursor.offset).unwrap_or(buf.len());
+    scan.cursor.prefix.update(&buf[start..end]);
     Ok(scan)
-}
-
-/// Whether `buf` starts with the line the cursor last checked, unchanged.
-fn still_ends_with_last_line(buf: &[u8], len: usize, from: &Cursor) -> bool {
-    let Some(line) = buf.get(..len) else {
-        return false;
-    };
-    let Some(hash) = &from.last_hash else {
-        return false;
-    };
-    let Some(body) = line.strip_suffix(b"\n") else {
-        return false;
-    };
-    body.ends_with(format!("\"{hash}\"}}").as_bytes())
 }
 
 impl Scan {
@@ -249,7 +248,6 @@ impl Scan {
                 }
             }
             self.cursor.lines = line_no;
-            self.cursor.last_start = start;
             pos += len + 1;
             self.cursor.offset = base + pos as u64;
         }

@@ -49,6 +49,8 @@ pub struct Signoff {
     pub note: Option<String>,
     /// Items per status when it was signed, as the signer's session saw them.
     pub counts: StatusCounts,
+    /// Each item's status when signed (empty for older sign-offs).
+    pub items: super::event::ItemStatuses,
     /// Hash of the log line before the sign-off: what was signed.
     pub signed_hash: String,
     pub seq: u64,
@@ -125,6 +127,7 @@ impl ReviewState {
                 decision,
                 note,
                 counts,
+                items,
                 signed_hash,
             } => self.signoffs.push(Signoff {
                 by: by(),
@@ -132,6 +135,7 @@ impl ReviewState {
                 decision: *decision,
                 note: note.clone(),
                 counts: counts.clone(),
+                items: items.clone(),
                 signed_hash: signed_hash.clone(),
                 seq: event.seq,
             }),
@@ -240,6 +244,7 @@ mod tests {
                     decision,
                     note: None,
                     counts: StatusCounts::new(),
+                    items: Default::default(),
                     signed_hash: format!("h{seq}"),
                 },
             )

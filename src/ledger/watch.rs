@@ -152,3 +152,28 @@ fn debounce(raw: &std_mpsc::Receiver<()>, mut on_change: impl FnMut()) {
         on_change();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind, RenameMode};
+
+    use super::*;
+
+    #[test]
+    fn writes_wake_the_reader_and_its_own_reads_do_not() {
+        let writes = [
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Any,
+        ];
+        assert!(writes.iter().all(is_write));
+        let reads = [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+        ];
+        assert!(!reads.iter().any(is_write));
+    }
+}

@@ -1,9 +1,806 @@
-//! `kube` probes: select objects from an `ObjectSource` and check them.
+//! `kube` probes: select objects from an `ObjectSource`, check their count,
+//! and hold each one to `expect` under the probe's quantifier.
 
-use super::Outcome;
-use crate::checklist::model::KubeProbe;
-use crate::cluster::ObjectSource;
+use serde_json::{Value, json};
 
-pub async fn run(_probe: &KubeProbe, _cluster: &dyn ObjectSource) -> Outcome {
-    Outcome::error("kube probes are not built yet")
+use super::cel::{self, EvalError};
+use super::{Outcome, Verdict};
+use crate::checklist::model::{KubeProbe, Quantifier};
+use crate::cluster::{ObjectQuery, ObjectSource, SourceError};
+use crate::text::sanitize;
+
+/// At most this many objects are listed in the evidence; failing ones first.
+const MAX_LISTED: usize = 100;
+/// At most this many failing objects are named in the one-line summary.
+const MAX_NAMED: usize = 5;
+
+pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
+    let query = ObjectQuery {
+        resource: probe.resource.clone(),
+        namespace: probe.namespace.clone(),
+        name: probe.name.clone(),
+        label_selector: probe.selector.clone(),
+        field_selector: probe.field_selector.clone(),
+    };
+    let base = json!({
+        "resource": probe.resource.to_string(),
+        "source": cluster.describe(),
+    });
+    match cluster.list(&query).await {
+        Ok(objects) => judge(probe, &objects, base),
+        // The type is not served: a finding about the cluster (CRD missing).
+        Err(SourceError::NotServed(why)) => Outcome::fail(why, base),
+        Err(SourceError::Unavailable(why)) => Outcome::new(Verdict::Error, why, base),
+    }
+}
+
+/// How one selected object fared against `expect`.
+struct Checked {
+    namespace: Option<String>,
+    name: String,
+    /// Whether this object is in line with the probe (for `none`: it does
+    /// NOT satisfy `expect`).
+    ok: bool,
+    reason: Option<String>,
+    /// A Secret's data keys (never values).
+    keys: Option<Vec<String>>,
+}
+
+impl Checked {
+    fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// `monitoring/grafana: expect false`, with a Secret's keys when a
+    /// field was missing, since that is what the reader will want next.
+    fn named_reason(&self) -> String {
+        let mut text = self.id();
+        if let Some(reason) = &self.reason {
+            text.push_str(": ");
+            text.push_str(reason);
+        }
+        if let (Some(keys), false) = (&self.keys, self.ok) {
+            text.push_str(&format!(" (keys: {})", list_or_none(keys)));
+        }
+        text
+    }
+
+    fn evidence(&self) -> Value {
+        let mut entry = json!({
+            "namespace": self.namespace,
+            "name": self.name,
+            "ok": self.ok,
+        });
+        if let Some(reason) = &self.reason {
+            entry["reason"] = json!(reason);
+        }
+        if let Some(keys) = &self.keys {
+            entry["keys"] = json!(keys);
+        }
+        entry
+    }
+}
+
+fn judge(probe: &KubeProbe, objects: &[Value], mut detail: Value) -> Outcome {
+    let what = Selection(probe);
+    let count = objects.len() as u64;
+    detail["selected"] = json!(count);
+    detail["quantifier"] = json!(quantifier_name(probe.quantifier));
+    for (key, value) in [
+        ("namespace", &probe.namespace),
+        ("name", &probe.name),
+        ("selector", &probe.selector),
+        ("field_selector", &probe.field_selector),
+    ] {
+        if let Some(value) = value {
+            detail[key] = json!(value);
+        }
+    }
+    if let Some(expect) = &probe.expect {
+        detail["expect"] = json!(expect.source);
+    }
+
+    let checked = match check_each(probe, objects) {
+        Ok(checked) => checked,
+        Err(why) => {
+            return Outcome::new(Verdict::Error, why, detail);
+        }
+    };
+    detail["objects"] = listed(&checked, &mut detail);
+
+    if count < probe.min {
+        let summary = if count == 0 {
+            format!("no {what}")
+        } else {
+            format!("{count} {what}, expected at least {}", probe.min)
+        };
+        return Outcome::fail(summary, detail);
+    }
+    if let Some(max) = probe.max.filter(|max| count > *max) {
+        return Outcome::fail(format!("{count} {what}, expected at most {max}"), detail);
+    }
+    verdict(probe, &what, &checked, detail)
+}
+
+/// Evaluates `expect` on every object. An expression that cannot be
+/// evaluated at all (a type error, not a missing field) is an error.
+fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, String> {
+    let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
+    // `objects` is converted for CEL on every evaluation: bind it only when
+    // the expression can read it.
+    let all = probe
+        .expect
+        .as_ref()
+        .filter(|e| e.source.contains("objects"))
+        .map(|_| Value::Array(objects.to_vec()));
+    let mut checked = Vec::with_capacity(objects.len());
+    for object in objects {
+        let meta = object.get("metadata");
+        let text = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(Value::as_str)
+                .map(|s| sanitize(s, false))
+        };
+        let mut entry = Checked {
+            namespace: text("namespace"),
+            name: text("name").unwrap_or_else(|| "(unnamed)".into()),
+            ok: true,
+            reason: None,
+            keys: secret.then(|| secret_keys(object)),
+        };
+        if let Some(expect) = &probe.expect {
+            let mut vars = vec![("object", object)];
+            if let Some(all) = &all {
+                vars.push(("objects", all));
+            }
+            let holds = match cel::evaluate(expect, &vars) {
+                Ok(holds) => holds,
+                Err(EvalError::MissingField(path)) => {
+                    entry.reason =
+                        Some(sanitize(&EvalError::MissingField(path).to_string(), false));
+                    false
+                }
+                Err(e) => {
+                    // A Secret's values may show in a type error; never echo it.
+                    let why = if secret {
+                        "expect did not give true or false (details withheld for Secrets)".into()
+                    } else {
+                        sanitize(&e.to_string(), false)
+                    };
+                    return Err(format!(
+                        "expect could not be evaluated on {}: {why}",
+                        entry.id()
+                    ));
+                }
+            };
+            entry.ok = holds != (probe.quantifier == Quantifier::None);
+            if entry.reason.is_none() && !entry.ok {
+                entry.reason = Some(format!("expect {holds}"));
+            }
+        }
+        checked.push(entry);
+    }
+    Ok(checked)
+}
+
+/// The sorted keys of a Secret's `data` and `stringData`.
+fn secret_keys(object: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = ["data", "stringData"]
+        .iter()
+        .filter_map(|field| object.get(field).and_then(Value::as_object))
+        .flat_map(|map| map.keys().map(|k| sanitize(k, false)))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn list_or_none(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "none".into()
+    } else {
+        keys.join(", ")
+    }
+}
+
+/// The evidence list: objects out of line first, capped at `MAX_LISTED`.
+fn listed(checked: &[Checked], detail: &mut Value) -> Value {
+    let (bad, good): (Vec<&Checked>, Vec<&Checked>) = checked.iter().partition(|c| !c.ok);
+    let shown: Vec<Value> = bad
+        .into_iter()
+        .chain(good)
+        .take(MAX_LISTED)
+        .map(Checked::evidence)
+        .collect();
+    if checked.len() > shown.len() {
+        detail["omitted"] = json!(checked.len() - shown.len());
+    }
+    Value::Array(shown)
+}
+
+fn verdict(probe: &KubeProbe, what: &Selection, checked: &[Checked], detail: Value) -> Outcome {
+    let n = checked.len();
+    let resource = probe.resource.to_string();
+    let bad: Vec<&Checked> = checked.iter().filter(|c| !c.ok).collect();
+    if probe.expect.is_none() {
+        return Outcome::pass(found(what, checked), detail);
+    }
+    if n == 0 {
+        return Outcome::pass(format!("no {what}, as allowed"), detail);
+    }
+    let single = |c: &Checked| format!("{resource} {}", c.named_reason());
+    match probe.quantifier {
+        Quantifier::All if bad.is_empty() => Outcome::pass(
+            if n == 1 {
+                format!("{resource} {} satisfies expect", checked[0].id())
+            } else {
+                format!("all {n} {resource} satisfy expect")
+            },
+            detail,
+        ),
+        Quantifier::All if n == 1 => Outcome::fail(single(bad[0]), detail),
+        Quantifier::All => Outcome::fail(
+            format!("{} of {n} {resource} fail: {}", bad.len(), name_some(&bad)),
+            detail,
+        ),
+        Quantifier::Any if bad.len() < n => Outcome::pass(
+            format!("{} of {n} {resource} satisfy expect", n - bad.len()),
+            detail,
+        ),
+        Quantifier::Any if n == 1 => Outcome::fail(single(bad[0]), detail),
+        Quantifier::Any => Outcome::fail(
+            format!("none of {n} {resource} satisfy expect: {}", name_some(&bad)),
+            detail,
+        ),
+        Quantifier::None if bad.is_empty() => {
+            Outcome::pass(format!("none of {n} {resource} match expect"), detail)
+        }
+        Quantifier::None => Outcome::fail(
+            format!(
+                "{} of {n} {resource} match expect, expected none: {}",
+                bad.len(),
+                name_ids(&bad)
+            ),
+            detail,
+        ),
+    }
+}
+
+/// `monitoring/grafana: expect false; monitoring/x: no field …; and 3 more`.
+fn name_some(bad: &[&Checked]) -> String {
+    let named: Vec<String> = bad
+        .iter()
+        .take(MAX_NAMED)
+        .map(|c| c.named_reason())
+        .collect();
+    named.join("; ") + &more(bad.len())
+}
+
+/// `cmp/jobs, cmp/web; and 3 more`.
+fn name_ids(bad: &[&Checked]) -> String {
+    let named: Vec<String> = bad.iter().take(MAX_NAMED).map(|c| c.id()).collect();
+    named.join(", ") + &more(bad.len())
+}
+
+fn more(total: usize) -> String {
+    if total > MAX_NAMED {
+        format!("; and {} more", total - MAX_NAMED)
+    } else {
+        String::new()
+    }
+}
+
+/// The pass summary of a probe without `expect`.
+fn found(what: &Selection, checked: &[Checked]) -> String {
+    match checked {
+        [] => format!("no {what}, as allowed"),
+        [one] => format!("{} {} exists", what.0.resource, one.id()),
+        many => format!("{} {what} found", many.len()),
+    }
+}
+
+fn quantifier_name(q: Quantifier) -> &'static str {
+    match q {
+        Quantifier::All => "all",
+        Quantifier::Any => "any",
+        Quantifier::None => "none",
+    }
+}
+
+/// What a probe selects, in words: `v1/Secret named cmp-registry-secret in
+/// namespace cmp`, `apps/v1/Deployment in namespace monitoring matching
+/// app=web`.
+struct Selection<'a>(&'a KubeProbe);
+
+impl std::fmt::Display for Selection<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.0;
+        write!(f, "{}", p.resource)?;
+        if let Some(name) = &p.name {
+            write!(f, " named {name}")?;
+        }
+        if let Some(ns) = &p.namespace {
+            write!(f, " in namespace {ns}")?;
+        }
+        if let Some(selector) = &p.selector {
+            write!(f, " matching {selector}")?;
+        }
+        if let Some(fields) = &p.field_selector {
+            write!(f, " with {fields}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::model::ResourceType;
+    use crate::cluster::NoCluster;
+    use crate::cluster::snapshot::{Snapshot, kube_prometheus};
+    use std::sync::LazyLock;
+
+    fn probe(resource: &str) -> KubeProbe {
+        KubeProbe {
+            resource: ResourceType::parse(resource).expect("test resource types are valid"),
+            namespace: None,
+            name: None,
+            selector: None,
+            field_selector: None,
+            expect: None,
+            quantifier: Quantifier::All,
+            min: 1,
+            max: None,
+        }
+    }
+
+    fn expecting(mut p: KubeProbe, source: &str) -> KubeProbe {
+        p.expect = Some(cel::compile(source).expect("test expressions compile"));
+        p
+    }
+
+    fn in_ns(mut p: KubeProbe, ns: &str) -> KubeProbe {
+        p.namespace = Some(ns.into());
+        p
+    }
+
+    fn named(mut p: KubeProbe, name: &str) -> KubeProbe {
+        p.name = Some(name.into());
+        p
+    }
+
+    const CMP: &str = "\
+apiVersion: v1
+kind: Secret
+metadata: {name: cmp-registry-secret, namespace: cmp}
+data:
+  CMP_REGISTRY_DATABASE_URL: cG9zdGdyZXM6Ly9odW50ZXIy
+  OIDC_AUDIENCE: Y21w
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: portal, namespace: cmp, labels: {app: portal}}
+spec:
+  replicas: 3
+  template: {spec: {containers: [{name: web, image: portal:1.2}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: jobs, namespace: cmp, labels: {app: jobs}}
+spec:
+  replicas: 1
+  template: {spec: {containers: [{name: worker, image: jobs:latest}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: registry, namespace: cmp, labels: {app: registry}}
+spec:
+  template: {spec: {containers: [{name: api, image: registry:2.0}]}}
+";
+
+    fn cmp() -> Snapshot {
+        Snapshot::from_yaml("cmp.yaml", CMP).expect("test snapshot is valid YAML")
+    }
+
+    async fn check(p: &KubeProbe) -> Outcome {
+        run(p, &cmp()).await
+    }
+
+    #[tokio::test]
+    async fn secret_keys_pass_and_fail_without_values() {
+        let p = named(in_ns(probe("v1/Secret"), "cmp"), "cmp-registry-secret");
+        let ok = check(&expecting(
+            p.clone(),
+            "has(object.data.CMP_REGISTRY_DATABASE_URL)",
+        ))
+        .await;
+        assert_eq!(ok.verdict, Verdict::Pass, "{}", ok.evidence.summary);
+        assert_eq!(
+            ok.evidence.summary,
+            "v1/Secret cmp/cmp-registry-secret satisfies expect"
+        );
+
+        let missing = check(&expecting(p, "object.data.OIDC_ISSUER != ''")).await;
+        assert_eq!(missing.verdict, Verdict::Fail);
+        assert_eq!(
+            missing.evidence.summary,
+            "v1/Secret cmp/cmp-registry-secret: no field object.data.OIDC_ISSUER \
+             (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
+        );
+        let entry = &missing.evidence.detail["objects"][0];
+        assert_eq!(entry["ok"], json!(false));
+        assert_eq!(
+            entry["keys"],
+            json!(["CMP_REGISTRY_DATABASE_URL", "OIDC_AUDIENCE"])
+        );
+        let all = serde_json::to_string(&missing).expect("outcomes serialize");
+        assert!(!all.contains("cG9zdGdyZXM6Ly9odW50ZXIy") && !all.contains("Y21w"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_value_never_shows_in_an_expression_error() {
+        let p = named(in_ns(probe("v1/Secret"), "cmp"), "cmp-registry-secret");
+        let out = check(&expecting(p, "object.data.OIDC_AUDIENCE")).await;
+        assert_eq!(out.verdict, Verdict::Error);
+        assert!(
+            out.evidence.summary.contains("withheld"),
+            "{}",
+            out.evidence.summary
+        );
+        let all = serde_json::to_string(&out).expect("outcomes serialize");
+        assert!(!all.contains("Y21w"), "{all}");
+    }
+
+    #[tokio::test]
+    async fn nothing_selected_names_what_was_looked_for() {
+        let p = named(in_ns(probe("v1/Secret"), "cmp"), "cmp-oidc");
+        let out = check(&expecting(p, "true")).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(
+            out.evidence.summary,
+            "no v1/Secret named cmp-oidc in namespace cmp"
+        );
+        let mut p = in_ns(probe("apps/v1/Deployment"), "cmp");
+        p.selector = Some("app=billing".into());
+        let out = check(&p).await;
+        assert_eq!(
+            out.evidence.summary,
+            "no apps/v1/Deployment in namespace cmp matching app=billing"
+        );
+        p.min = 0;
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Pass);
+    }
+
+    #[tokio::test]
+    async fn all_names_each_failing_object_and_why() {
+        let p = expecting(
+            in_ns(probe("apps/v1/Deployment"), "cmp"),
+            "object.spec.replicas >= 2",
+        );
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(
+            out.evidence.summary,
+            "2 of 3 apps/v1/Deployment fail: cmp/jobs: expect false; \
+             cmp/registry: no field object.spec.replicas"
+        );
+        let detail = &out.evidence.detail;
+        assert_eq!(detail["selected"], json!(3));
+        assert_eq!(detail["resource"], json!("apps/v1/Deployment"));
+        assert_eq!(detail["source"], json!("snapshot cmp.yaml"));
+        // Failing objects are listed first.
+        let listed: Vec<(&str, bool)> = detail["objects"]
+            .as_array()
+            .expect("objects is a list")
+            .iter()
+            .map(|o| (o["name"].as_str().unwrap_or(""), o["ok"] == json!(true)))
+            .collect();
+        assert_eq!(
+            listed,
+            [("jobs", false), ("registry", false), ("portal", true)]
+        );
+
+        let p = expecting(
+            in_ns(probe("apps/v1/Deployment"), "cmp"),
+            "has(object.spec.template)",
+        );
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Pass);
+        assert_eq!(
+            out.evidence.summary,
+            "all 3 apps/v1/Deployment satisfy expect"
+        );
+    }
+
+    #[tokio::test]
+    async fn any_and_none_quantifiers() {
+        let latest = "object.spec.template.spec.containers.exists(c, c.image.endsWith(':latest'))";
+        let mut p = expecting(probe("apps/v1/Deployment"), latest);
+        p.quantifier = Quantifier::Any;
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Pass);
+        assert_eq!(
+            out.evidence.summary,
+            "1 of 3 apps/v1/Deployment satisfy expect"
+        );
+
+        p.quantifier = Quantifier::None;
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(
+            out.evidence.summary,
+            "1 of 3 apps/v1/Deployment match expect, expected none: cmp/jobs"
+        );
+
+        let mut p = expecting(probe("apps/v1/Deployment"), "object.spec.replicas > 5");
+        p.quantifier = Quantifier::Any;
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert!(
+            out.evidence.summary.starts_with(
+                "none of 3 apps/v1/Deployment satisfy expect: cmp/portal: expect false"
+            ),
+            "{}",
+            out.evidence.summary
+        );
+        // A missing field does not "match" for `none`.
+        p.quantifier = Quantifier::None;
+        assert_eq!(check(&p).await.verdict, Verdict::Pass);
+    }
+
+    #[tokio::test]
+    async fn counts_are_checked_before_expect() {
+        let mut p = probe("apps/v1/Deployment");
+        p.min = 4;
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(
+            out.evidence.summary,
+            "3 apps/v1/Deployment, expected at least 4"
+        );
+        p.min = 1;
+        p.max = Some(2);
+        let out = check(&p).await;
+        assert_eq!(
+            out.evidence.summary,
+            "3 apps/v1/Deployment, expected at most 2"
+        );
+        p.max = Some(3);
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Pass);
+        assert_eq!(out.evidence.summary, "3 apps/v1/Deployment found");
+    }
+
+    #[tokio::test]
+    async fn expect_sees_all_selected_objects() {
+        let p = expecting(
+            probe("apps/v1/Deployment"),
+            "objects.size() == 3 && objects.exists(o, o.metadata.name == 'portal')",
+        );
+        assert_eq!(check(&p).await.verdict, Verdict::Pass);
+        let p = expecting(
+            probe("apps/v1/Deployment"),
+            "objects.filter(o, o.metadata.name != object.metadata.name).size() == 3",
+        );
+        assert_eq!(check(&p).await.verdict, Verdict::Fail);
+    }
+
+    #[tokio::test]
+    async fn a_type_error_is_an_error_naming_the_object() {
+        let p = expecting(
+            named(probe("apps/v1/Deployment"), "portal"),
+            "object.spec.replicas + 'x'",
+        );
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Error);
+        assert!(
+            out.evidence
+                .summary
+                .starts_with("expect could not be evaluated on cmp/portal: "),
+            "{}",
+            out.evidence.summary
+        );
+    }
+
+    #[tokio::test]
+    async fn no_cluster_and_bad_selectors_are_errors() {
+        let out = run(&probe("v1/Secret"), &NoCluster).await;
+        assert_eq!(out.verdict, Verdict::Error);
+        assert!(out.evidence.summary.contains("no kube_context or snapshot"));
+        let mut p = probe("v1/Secret");
+        p.selector = Some("app in (a".into());
+        let out = check(&p).await;
+        assert_eq!(out.verdict, Verdict::Error);
+        assert!(
+            out.evidence.summary.contains("label selector"),
+            "{}",
+            out.evidence.summary
+        );
+    }
+
+    /// The kube-prometheus manifests, loaded once for all tests here.
+    static KUBE_PROMETHEUS: LazyLock<Option<Snapshot>> = LazyLock::new(|| {
+        let path = kube_prometheus()?;
+        Some(Snapshot::load(&[path]).expect("the shared fixtures load"))
+    });
+
+    async fn on_fixtures(p: &KubeProbe) -> Option<Outcome> {
+        match KUBE_PROMETHEUS.as_ref() {
+            Some(snapshot) => Some(run(p, snapshot).await),
+            None => {
+                eprintln!("skipped: shared/fixtures/kube-prometheus not found");
+                None
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn kube_prometheus_deployments_have_limits_but_one_replica() {
+        let limits = expecting(
+            in_ns(probe("apps/v1/Deployment"), "monitoring"),
+            "object.spec.template.spec.containers.all(c, has(c.resources.limits.memory))",
+        );
+        let Some(out) = on_fixtures(&limits).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Pass, "{}", out.evidence.summary);
+        assert_eq!(
+            out.evidence.summary,
+            "all 5 apps/v1/Deployment satisfy expect"
+        );
+
+        let replicas = expecting(
+            in_ns(probe("apps/v1/Deployment"), "monitoring"),
+            "object.spec.replicas >= 2",
+        );
+        let Some(out) = on_fixtures(&replicas).await else {
+            return;
+        };
+        assert_eq!(
+            out.evidence.summary,
+            "4 of 5 apps/v1/Deployment fail: monitoring/blackbox-exporter: expect false; \
+             monitoring/grafana: expect false; monitoring/kube-state-metrics: expect false; \
+             monitoring/prometheus-operator: expect false"
+        );
+    }
+
+    #[tokio::test]
+    async fn kube_prometheus_pod_security_context_is_missing_on_three() {
+        let p = expecting(
+            probe("apps/v1/Deployment"),
+            "object.spec.template.spec.securityContext.runAsNonRoot",
+        );
+        let Some(out) = on_fixtures(&p).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(
+            out.evidence.summary,
+            "3 of 5 apps/v1/Deployment fail: \
+             monitoring/blackbox-exporter: no field object.spec.template.spec.securityContext; \
+             monitoring/kube-state-metrics: no field object.spec.template.spec.securityContext; \
+             monitoring/prometheus-adapter: no field object.spec.template.spec.securityContext"
+        );
+    }
+
+    #[tokio::test]
+    async fn kube_prometheus_has_rules_and_network_policies() {
+        let mut rules = in_ns(
+            probe("monitoring.coreos.com/v1/PrometheusRule"),
+            "monitoring",
+        );
+        let Some(out) = on_fixtures(&rules).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Pass);
+        assert_eq!(
+            out.evidence.summary,
+            "8 monitoring.coreos.com/v1/PrometheusRule in namespace monitoring found"
+        );
+        rules.max = Some(7);
+        let Some(out) = on_fixtures(&rules).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Fail);
+
+        for app in [
+            "grafana",
+            "prometheus-k8s",
+            "alertmanager-main",
+            "node-exporter",
+        ] {
+            let p = named(
+                in_ns(probe("networking.k8s.io/v1/NetworkPolicy"), "monitoring"),
+                app,
+            );
+            let Some(out) = on_fixtures(&p).await else {
+                return;
+            };
+            assert_eq!(
+                out.verdict,
+                Verdict::Pass,
+                "{app}: {}",
+                out.evidence.summary
+            );
+        }
+        let p = named(
+            in_ns(probe("networking.k8s.io/v1/NetworkPolicy"), "monitoring"),
+            "pushgateway",
+        );
+        let Some(out) = on_fixtures(&p).await else {
+            return;
+        };
+        assert_eq!(
+            out.evidence.summary,
+            "no networking.k8s.io/v1/NetworkPolicy named pushgateway in namespace monitoring"
+        );
+
+        // Every policy selects pods of its own app by label.
+        let mut p = expecting(
+            probe("networking.k8s.io/v1/NetworkPolicy"),
+            "object.spec.podSelector.matchLabels['app.kubernetes.io/name'] == object.metadata.labels['app.kubernetes.io/name']",
+        );
+        p.selector = Some("app.kubernetes.io/part-of=kube-prometheus".into());
+        let Some(out) = on_fixtures(&p).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Pass, "{}", out.evidence.summary);
+        assert_eq!(out.evidence.detail["selected"], json!(8));
+    }
+
+    #[tokio::test]
+    async fn kube_prometheus_secret_names_keys_only() {
+        let p = expecting(
+            named(probe("v1/Secret"), "grafana-config"),
+            "has(object.data.admin_password)",
+        );
+        let Some(out) = on_fixtures(&p).await else {
+            return;
+        };
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert!(
+            out.evidence.summary.ends_with("(keys: grafana.ini)"),
+            "{}",
+            out.evidence.summary
+        );
+        let all = serde_json::to_string(&out).expect("outcomes serialize");
+        assert!(
+            !all.contains("[date_formats]") && !all.contains("default_timezone"),
+            "{all}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hundred_probes_over_kube_prometheus() {
+        let Some(snapshot) = KUBE_PROMETHEUS.as_ref() else {
+            return;
+        };
+        let kinds = [
+            "apps/v1/Deployment",
+            "v1/Service",
+            "v1/ServiceAccount",
+            "networking.k8s.io/v1/NetworkPolicy",
+            "monitoring.coreos.com/v1/ServiceMonitor",
+        ];
+        let started = std::time::Instant::now();
+        let mut passed = 0;
+        for i in 0..100 {
+            let p = expecting(
+                in_ns(probe(kinds[i % kinds.len()]), "monitoring"),
+                "object.metadata.labels['app.kubernetes.io/part-of'] == 'kube-prometheus'",
+            );
+            if run(&p, snapshot).await.verdict == Verdict::Pass {
+                passed += 1;
+            }
+        }
+        println!(
+            "100 kube probes over kube-prometheus in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(passed, 100);
+    }
 }

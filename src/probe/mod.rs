@@ -143,9 +143,9 @@ pub fn humanize(d: Duration) -> String {
     let secs = d.as_secs();
     match secs {
         0..=59 => format!("{secs}s"),
-        60..=3599 if secs % 60 == 0 => format!("{}m", secs / 60),
+        60..=3599 if secs.is_multiple_of(60) => format!("{}m", secs / 60),
         60..=3599 => format!("{}m{}s", secs / 60, secs % 60),
-        _ if secs % 3600 == 0 => format!("{}h", secs / 3600),
+        _ if secs.is_multiple_of(3600) => format!("{}h", secs / 3600),
         _ => format!("{}h{}m", secs / 3600, (secs % 3600) / 60),
     }
 }

@@ -111,6 +111,8 @@ pub enum Action {
         checklist: String,
         error: WriteError,
     },
+    /// The export was written (the path) or could not be (why).
+    Exported(Result<std::path::PathBuf, String>),
 }
 
 /// What the event loop must do for the app.
@@ -122,6 +124,21 @@ pub enum Effect {
     Write(WriteRequest),
     Rerun(ItemKey),
     RerunAll,
+    Export(ExportRequest),
+}
+
+/// Write the sign-off document of one checklist in one environment from
+/// the results on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRequest {
+    pub env: String,
+    pub checklist: String,
+    /// checklist id -> item id -> latest outcome.
+    pub outcomes: HashMap<String, HashMap<String, Outcome>>,
+    pub cluster: String,
+    /// Where to write; `None` for `<checklist>-<env>-<date>.md` in the
+    /// export folder.
+    pub path: Option<std::path::PathBuf>,
 }
 
 /// One append to a review's log, checked against the rules already.
@@ -543,6 +560,8 @@ impl App {
                 checklist,
                 error,
             } => self.write_failed(generation, checklist, error),
+            Action::Exported(Ok(path)) => self.info(format!("exported {}", path.display())),
+            Action::Exported(Err(e)) => self.error(format!("export failed: {e}")),
             // Stale results of an environment we left.
             Action::Probe { .. }
             | Action::EnvReady { .. }
@@ -718,9 +737,7 @@ impl App {
                 }
             }
             Command::Signoff => self.open_signoff(),
-            Command::Export => self.info(
-                "export is coming soon: the sign-off document will be written from here and by `gonogo export`",
-            ),
+            Command::Export => self.export(None, fx),
             Command::CriticalPath => {
                 if !matches!(self.ui.stack.last(), Some(Screen::Path { .. })) {
                     self.ui.stack.push(Screen::Path { cursor: 0 });
@@ -929,6 +946,7 @@ impl App {
             env: &self.environments[self.env].name,
             read_only: self.environments[self.env].read_only,
             state: &doc.snapshot.state,
+            head: &doc.snapshot.head,
             now: self.now,
         }
     }
@@ -951,6 +969,24 @@ impl App {
             head,
             done,
         }));
+    }
+
+    /// Writes the current review's document from what is on screen (probes
+    /// still running are left out, as in `gonogo export --no-probe`).
+    fn export(&mut self, path: Option<std::path::PathBuf>, fx: &mut Vec<Effect>) {
+        let Some(checklist) = self.current_checklist() else {
+            self.error("no checklist is loaded");
+            return;
+        };
+        let request = ExportRequest {
+            env: self.env_tab().name.clone(),
+            checklist: checklist.id.clone(),
+            outcomes: self.live.outcomes.clone(),
+            cluster: self.live.cluster.clone().unwrap_or_else(|| "none".into()),
+            path,
+        };
+        fx.push(Effect::Export(request));
+        self.info("writing the sign-off document…");
     }
 
     fn target_item(&self) -> Option<Item> {
@@ -1241,6 +1277,7 @@ impl App {
                 decision,
                 note: (!note.is_empty()).then_some(note),
                 counts: status_counts(statuses),
+                items: crate::export::item_statuses(&self.view.report),
                 signed_hash: head,
             }],
             format!("signed off {decision} in {}", self.env_tab().name),
@@ -1289,7 +1326,7 @@ impl App {
                 }
                 self.stale = true;
             }
-            "export" => self.command(Command::Export, fx),
+            "export" => self.export((!arg.is_empty()).then(|| arg.into()), fx),
             "path" => self.command(Command::CriticalPath, fx),
             "help" => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             "q" | "quit" => self.quit = true,

@@ -256,8 +256,7 @@ impl Pki {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        ca.not_before = days_from_now(-1);
-        ca.not_after = days_from_now(365);
+        set_validity(&mut ca, 365);
         let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
         let issuer = Issuer::new(ca, &ca_key);
         let ca_file = root.join("demo-ca.pem");
@@ -269,8 +268,7 @@ impl Pki {
             p.subject_alt_names
                 .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
             p.distinguished_name.push(DnType::CommonName, name);
-            p.not_before = days_from_now(-1);
-            p.not_after = days_from_now(days);
+            set_validity(&mut p, days);
             let cert = p.signed_by(&key, &issuer).map_err(err)?;
             let chain = vec![cert.der().clone(), ca_cert.der().clone()];
             let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
@@ -284,15 +282,19 @@ impl Pki {
     }
 }
 
-/// Midnight UTC `days` from today, plus an hour so "in 5 days" reads as 5
-/// whatever the time of day.
-fn days_from_now(days: i64) -> rcgen::date_time_ymd_type::OffsetDateTime {
-    let date = jiff::Zoned::now()
-        .with_time_zone(jiff::tz::TimeZone::UTC)
-        .date()
-        .checked_add(jiff::Span::new().days(days + 1))
-        .unwrap_or_else(|_| jiff::civil::date(2030, 1, 1));
-    rcgen::date_time_ymd(date.year() as i32, date.month() as u8, date.day() as u8)
+/// Valid from yesterday to midnight UTC `days` from tomorrow, so "in 5
+/// days" reads as 5 whatever the time of day.
+fn set_validity(p: &mut CertificateParams, days: i64) {
+    let day = |offset: i64| {
+        let date = jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::UTC)
+            .date()
+            .checked_add(jiff::Span::new().days(offset))
+            .unwrap_or_else(|_| jiff::civil::date(2030, 1, 1));
+        rcgen::date_time_ymd(date.year().into(), date.month() as u8, date.day() as u8)
+    };
+    p.not_before = day(-1);
+    p.not_after = day(days + 1);
 }
 
 fn server_config(

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use super::app::{Action, App, Effect, Setup, WriteRequest};
+use super::app::{Action, App, Effect, ExportRequest, Setup, WriteRequest};
 use super::keymap::Command;
 use super::store::{ReviewStore, WriteError};
 use super::terminal::Screen;
@@ -177,6 +177,7 @@ impl Session {
             Effect::Write(req) => self.write(req),
             Effect::Rerun(key) => self.control(Control::Rerun(key)),
             Effect::RerunAll => self.control(Control::RerunAll),
+            Effect::Export(req) => self.export(req),
         }
     }
 
@@ -229,6 +230,16 @@ impl Session {
             tx: self.tx.clone(),
         };
         self.env_task = Some(tokio::spawn(task.run(ctl_rx)));
+    }
+
+    /// Builds and writes the document off the input path.
+    fn export(&self, req: ExportRequest) {
+        let ws = self.ws.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = export_document(&ws, req, jiff::Timestamp::now());
+            let _ = tx.send(Action::Exported(result));
+        });
     }
 
     /// Appends off the input path; the result comes back as an action.
@@ -383,4 +394,49 @@ fn open_logs(
         }
     }
     guards
+}
+
+/// The Markdown sign-off document of one checklist, written atomically.
+pub fn export_document(
+    ws: &Workspace,
+    req: ExportRequest,
+    now: jiff::Timestamp,
+) -> Result<PathBuf, String> {
+    let env = ws
+        .environment(Some(&req.env))
+        .map_err(|e| e.to_string().trim().to_string())?;
+    let mut warnings = Vec::new();
+    let mut doc = ws
+        .environment_doc_quietly(&env, &req.outcomes, req.cluster, now, &mut warnings)
+        .map_err(|e| e.to_string().trim().to_string())?;
+    for w in warnings {
+        tracing::warn!("export: {w}");
+    }
+    doc.report.checklists.retain(|c| c.id == req.checklist);
+    doc.logs.retain(|id, _| *id == req.checklist);
+    if let Some(c) = doc.report.checklists.first() {
+        doc.report.decision = c.decision;
+    }
+    let document = crate::export::Document {
+        generated_at: now,
+        generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
+        environments: vec![doc],
+    };
+    let path = match req.path {
+        Some(p) => p,
+        None => ws
+            .config
+            .export_dir
+            .clone()
+            .unwrap_or_default()
+            .join(crate::export::default_file_name(&req.checklist, &env.name, now)),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let text = crate::export::markdown::render(&document);
+    crate::export::write_atomically(&path, &text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }

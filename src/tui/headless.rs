@@ -192,6 +192,10 @@ impl Headless {
                 self.queue.push_back(action);
             }
             Effect::Rerun(_) | Effect::RerunAll => {}
+            Effect::Export(req) => {
+                let result = super::event_loop::export_document(&self.ws, req, self.app.now);
+                self.queue.push_back(Action::Exported(result));
+            }
         }
     }
 

@@ -70,7 +70,7 @@ impl ReviewStore {
                 loaded,
                 vec!["the sign-off log was replaced on disk and read again".into()],
             ))),
-            Refresh::WarningsChanged => Ok(Some(snapshot(loaded, Vec::new()))),
+            Refresh::ReportChanged => Ok(Some(snapshot(loaded, Vec::new()))),
         }
     }
 

@@ -1,0 +1,363 @@
+//! The commands that record people's decisions in the sign-off log: tick,
+//! untick, note, waive, unwaive, signoff, and `log` to read it back. Every
+//! change is checked by `ledger::rules` before it is appended.
+
+use std::collections::HashMap;
+
+use crate::checklist::model::{Checklist, Item};
+use crate::cli::{DecideCommand, Global, LogArgs, LogFormat};
+use crate::ledger::rules::{self, Change, Review};
+use crate::ledger::{Ledger, Loaded, SignoffDecision, status_counts};
+use crate::probe::Outcome;
+use crate::report;
+use crate::runner;
+use crate::session::{LoadError, Workspace};
+
+use super::{EXIT_GATE, EXIT_OK, EXIT_USAGE, print_load_error};
+
+/// Runs one of tick / untick / note / waive / unwaive / signoff.
+pub async fn decide(global: &Global, command: &DecideCommand) -> i32 {
+    match try_decide(global, command).await {
+        Ok(message) => {
+            println!("{message}");
+            EXIT_OK
+        }
+        Err(Failure::Load(e)) => print_load_error(&e),
+        Err(Failure::Refused(message)) => {
+            eprintln!("refused: {message}");
+            EXIT_USAGE
+        }
+    }
+}
+
+enum Failure {
+    Load(LoadError),
+    Refused(String),
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        Failure::Load(e)
+    }
+}
+
+async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, Failure> {
+    let ws = Workspace::load(global)?;
+    let env = ws.environment(single_env(global)?)?;
+    let operator = ws.operator();
+    let (checklist, item) = match command.item() {
+        Some(spec) => {
+            let (c, i) = find_item(&ws.checklists, spec)?;
+            (c, Some(i))
+        }
+        None => (single_checklist(&ws.checklists)?, None),
+    };
+    let ledger = open(&ws, &checklist.id, &env.name)?;
+    let loaded = ledger.load().map_err(|e| Failure::Refused(e.to_string()))?;
+    if let Some(problem) = loaded.problems.first() {
+        return Err(Failure::Refused(format!(
+            "{} has been altered ({problem}); run `gonogo log --verify` and restore it from version control before recording anything",
+            ledger.path().display()
+        )));
+    }
+    let review = Review::of(&loaded, &env.name, env.read_only);
+    let change = match command {
+        DecideCommand::Tick { note, .. } => Change::Tick {
+            item: item.expect("tick names an item"),
+            note: note.clone(),
+        },
+        DecideCommand::Untick { .. } => Change::Untick {
+            item: item.expect("untick names an item"),
+        },
+        DecideCommand::Note { text, .. } => Change::Note {
+            item: item.expect("note names an item"),
+            text: text.clone(),
+        },
+        DecideCommand::Waive { reason, until, .. } => Change::Waive {
+            item: item.expect("waive names an item"),
+            reason: reason.clone(),
+            until: match until {
+                Some(text) => {
+                    Some(rules::parse_until(text).map_err(|r| Failure::Refused(r.message))?)
+                }
+                None => None,
+            },
+        },
+        DecideCommand::Unwaive { .. } => Change::Unwaive {
+            item: item.expect("unwaive names an item"),
+        },
+        DecideCommand::Signoff { decision, note } => {
+            signoff_change(&ws, &env, checklist, &loaded, *decision, note.clone()).await?
+        }
+    };
+    let kinds = rules::plan(&review, &change).map_err(|r| Failure::Refused(r.message))?;
+    // A sign-off signs the head it was decided on, so it is refused if the
+    // log moved meanwhile; other changes simply queue behind other writers.
+    let appended = match command {
+        DecideCommand::Signoff { .. } => ledger.append_after(&loaded.head, &operator, kinds),
+        _ => ledger.append_many(&operator, kinds),
+    };
+    let events = appended.map_err(|e| Failure::Refused(e.to_string()))?;
+    let last = events
+        .last()
+        .expect("a planned change appends at least one event");
+    let what = match (command, item) {
+        (DecideCommand::Signoff { decision, .. }, _) => format!("signed {decision}"),
+        (_, Some(item)) => format!("{} {}", last.kind.name(), item.id),
+        (_, None) => last.kind.name().to_string(),
+    };
+    Ok(format!(
+        "{what} in {}/{} as {operator} (event {}, {})",
+        checklist.id,
+        env.name,
+        last.seq,
+        &last.hash[..12]
+    ))
+}
+
+/// A sign-off needs the decision as it stands: run the checklist's probes
+/// once and fold in the log, as `check` does.
+async fn signoff_change<'a>(
+    ws: &Workspace,
+    env: &crate::config::Environment,
+    checklist: &'a Checklist,
+    loaded: &Loaded,
+    decision: SignoffDecision,
+    note: Option<String>,
+) -> Result<Change<'a>, Failure> {
+    let probes = ws.probes(env)?;
+    let probes: Vec<_> = probes
+        .into_iter()
+        .filter(|(id, _)| *id == checklist.id)
+        .collect();
+    let cluster = ws.cluster(env).await?;
+    let jobs = ws.jobs(&probes, cluster);
+    let outcomes: HashMap<String, Outcome> = runner::run_once(jobs, ws.config.concurrency)
+        .await
+        .into_iter()
+        .map(|(k, o)| (k.item.to_string(), o))
+        .collect();
+    let now = jiff::Timestamp::now();
+    let report = report::checklist_report(checklist, &env.name, &loaded.state, &outcomes, now);
+    let items: Vec<&report::ItemReport> = report
+        .sections
+        .iter()
+        .flat_map(|s| s.items.iter())
+        .collect();
+    let open_blockers = items
+        .iter()
+        .filter(|i| i.status.is_open() && i.severity == crate::checklist::Severity::Blocker)
+        .map(|i| i.id.clone())
+        .collect();
+    Ok(Change::Signoff {
+        decision,
+        note,
+        computed: report.decision,
+        open_blockers,
+        counts: status_counts(items.iter().map(|i| i.status)),
+        items: crate::export::item_statuses(&report),
+    })
+}
+
+fn single_env(global: &Global) -> Result<Option<&str>, LoadError> {
+    match global.env.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.as_str())),
+        _ => Err(LoadError::Usage(
+            "give one --env: a decision is recorded for one environment".into(),
+        )),
+    }
+}
+
+fn open(ws: &Workspace, checklist: &str, env: &str) -> Result<Ledger, Failure> {
+    Ledger::open(&ws.state_dir(), checklist, env).map_err(|e| Failure::Refused(e.to_string()))
+}
+
+/// `ITEM` or `CHECKLIST/ITEM`; a bare id found in several checklists is an
+/// error listing where.
+pub fn find_item<'a>(
+    checklists: &'a [Checklist],
+    spec: &str,
+) -> Result<(&'a Checklist, &'a Item), LoadError> {
+    if let Some((checklist_id, item_id)) = spec.split_once('/') {
+        let checklist = checklists
+            .iter()
+            .find(|c| c.id == checklist_id)
+            .ok_or_else(|| LoadError::Usage(format!("no checklist `{checklist_id}` is loaded")))?;
+        let item = checklist.item(item_id).ok_or_else(|| {
+            LoadError::Usage(format!(
+                "checklist `{checklist_id}` has no item `{item_id}`"
+            ))
+        })?;
+        return Ok((checklist, item));
+    }
+    let found: Vec<(&Checklist, &Item)> = checklists
+        .iter()
+        .filter_map(|c| c.item(spec).map(|i| (c, i)))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(LoadError::Usage(format!(
+            "no item `{spec}` in any loaded checklist"
+        ))),
+        several => {
+            let candidates: Vec<String> = several
+                .iter()
+                .map(|(c, i)| format!("{}/{}", c.id, i.id))
+                .collect();
+            Err(LoadError::Usage(format!(
+                "`{spec}` is in several checklists; name one of: {}",
+                candidates.join(", ")
+            )))
+        }
+    }
+}
+
+fn single_checklist(checklists: &[Checklist]) -> Result<&Checklist, LoadError> {
+    match checklists {
+        [one] => Ok(one),
+        [] => Err(LoadError::Usage("no checklist is loaded".into())),
+        several => {
+            let ids: Vec<&str> = several.iter().map(|c| c.id.as_str()).collect();
+            Err(LoadError::Usage(format!(
+                "several checklists are loaded; pick one with --checklist ({})",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// `gonogo log`: the audit trail of one checklist in one environment, or a
+/// verification of its hash chain.
+pub fn log(global: &Global, args: &LogArgs) -> i32 {
+    let run = || -> Result<i32, LoadError> {
+        let ws = Workspace::load(global)?;
+        let env = ws.environment(single_env(global)?)?;
+        let checklist = single_checklist(&ws.checklists)?;
+        let ledger = Ledger::open(&ws.state_dir(), &checklist.id, &env.name)
+            .map_err(|e| LoadError::Usage(e.to_string()))?;
+        if args.verify {
+            return Ok(verify(&ledger));
+        }
+        let events = ledger
+            .events()
+            .map_err(|e| LoadError::Usage(e.to_string()))?;
+        match args.format {
+            LogFormat::Json => {
+                let lines: Vec<serde_json::Value> = events.iter().map(|e| e.to_json()).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&lines).expect("plain JSON values serialize")
+                );
+            }
+            LogFormat::Text => {
+                if events.is_empty() {
+                    println!("{}: no events yet", ledger.path().display());
+                }
+                for e in &events {
+                    println!("{}", describe(e));
+                }
+            }
+        }
+        Ok(EXIT_OK)
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => print_load_error(&e),
+    }
+}
+
+fn verify(ledger: &Ledger) -> i32 {
+    let report = match ledger.verify() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    for w in &report.warnings {
+        eprintln!("warning: {}: {w}", ledger.path().display());
+    }
+    match report.first_problem() {
+        None => {
+            println!(
+                "ok: {} events, chain intact, head {}",
+                report.events,
+                if report.head.is_empty() {
+                    "(empty log)"
+                } else {
+                    &report.head
+                }
+            );
+            EXIT_OK
+        }
+        Some(problem) => {
+            eprintln!(
+                "tampered: {}: {problem} ({} problem{} in {} lines)",
+                ledger.path().display(),
+                report.problems.len(),
+                if report.problems.len() == 1 { "" } else { "s" },
+                report.lines
+            );
+            EXIT_GATE
+        }
+    }
+}
+
+/// One line per event for `gonogo log`.
+fn describe(e: &crate::ledger::Event) -> String {
+    use crate::ledger::EventKind;
+    let what = match &e.kind {
+        EventKind::Tick { item } => format!("tick     {item}"),
+        EventKind::Untick { item } => format!("untick   {item}"),
+        EventKind::Note { item, text } => format!("note     {item}: {}", one_line(text)),
+        EventKind::Waive {
+            item,
+            reason,
+            until,
+        } => {
+            let until = until.map(|d| format!(" until {d}")).unwrap_or_default();
+            format!("waive    {item}{until}: {}", one_line(reason))
+        }
+        EventKind::Unwaive { item } => format!("unwaive  {item}"),
+        EventKind::Signoff {
+            decision,
+            note,
+            counts,
+            signed_hash,
+            ..
+        } => {
+            let open: u64 = ["fail", "error", "pending"]
+                .iter()
+                .filter_map(|s| counts.get(*s))
+                .sum();
+            let note = note
+                .as_deref()
+                .map(|n| format!(": {}", one_line(n)))
+                .unwrap_or_default();
+            format!(
+                "signoff  {decision} ({open} open; signed {}){note}",
+                short(signed_hash)
+            )
+        }
+        EventKind::Unknown { kind, .. } => format!("{kind} (unknown to this version)"),
+    };
+    format!(
+        "{:>5}  {}  {:<12} {what}",
+        e.seq,
+        e.at.strftime("%Y-%m-%d %H:%M:%SZ"),
+        crate::text::truncate(&e.by, 12)
+    )
+}
+
+fn one_line(text: &str) -> String {
+    crate::text::truncate(&crate::text::sanitize(text, false), 100)
+}
+
+fn short(hash: &str) -> &str {
+    if hash.is_empty() {
+        "(empty log)"
+    } else {
+        &hash[..hash.len().min(12)]
+    }
+}

@@ -1,0 +1,211 @@
+//! The headless commands. Each returns the process exit code; `main` only
+//! parses and dispatches.
+
+pub mod decide;
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::checklist::load;
+use crate::cli::{CheckArgs, CheckFormat, ExportArgs, ExportFormat, Global, ValidateArgs};
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics, Source};
+use crate::export::{self, Document};
+use crate::probe::Outcome;
+use crate::runner;
+use crate::session::{LoadError, Workspace};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_GATE: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+pub(crate) fn print_load_error(e: &LoadError) -> i32 {
+    eprint!("{e}");
+    if let LoadError::Diagnostics(d) = e {
+        let n = d.0.len();
+        eprintln!(
+            "error: {n} problem{} found; nothing was run",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    EXIT_USAGE
+}
+
+pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
+    let envs = env_names(global);
+    let doc = match review_document(global, &envs, true).await {
+        Ok(d) => d,
+        Err(e) => return print_load_error(&e),
+    };
+    let out = match args.format {
+        CheckFormat::Json => export::json::render(&doc),
+        CheckFormat::Md => export::markdown::render(&doc),
+        CheckFormat::Junit => export::junit::render(&doc),
+        CheckFormat::Text => doc
+            .environments
+            .iter()
+            .map(|e| e.report.to_text(global.ascii))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(out.as_bytes()).is_err() {
+        return EXIT_USAGE;
+    }
+    let fails = doc
+        .environments
+        .iter()
+        .any(|e| e.report.gate_fails(args.fail_on.severity()));
+    if fails { EXIT_GATE } else { EXIT_OK }
+}
+
+/// `gonogo export`: the sign-off document, written atomically with `-o`.
+pub async fn export(global: &Global, args: &ExportArgs) -> i32 {
+    let envs = env_names(global);
+    let doc = match review_document(global, &envs, !args.no_probe).await {
+        Ok(d) => d,
+        Err(e) => return print_load_error(&e),
+    };
+    let text = match args.format {
+        ExportFormat::Md => export::markdown::render(&doc),
+        ExportFormat::Json => export::json::render(&doc),
+        ExportFormat::Junit => export::junit::render(&doc),
+    };
+    match &args.output {
+        None => {
+            if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
+                return EXIT_USAGE;
+            }
+        }
+        Some(path) => {
+            if let Err(e) = export::write_atomically(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    EXIT_OK
+}
+
+/// The environments asked for with `--env`; none means the default one.
+fn env_names(global: &Global) -> Vec<Option<&str>> {
+    if global.env.is_empty() {
+        vec![None]
+    } else {
+        global.env.iter().map(|e| Some(e.as_str())).collect()
+    }
+}
+
+/// Loads everything, and for each environment runs every probe once (unless
+/// `probe` is false) and folds in people's decisions.
+pub async fn review_document(
+    global: &Global,
+    envs: &[Option<&str>],
+    probe: bool,
+) -> Result<Document, LoadError> {
+    let ws = Workspace::load(global)?;
+    let mut docs = Vec::new();
+    let mut seen = Vec::new();
+    for name in envs {
+        let env = ws.environment(*name)?;
+        if seen.contains(&env.name) {
+            continue;
+        }
+        seen.push(env.name.clone());
+        let probes = ws.probes(&env)?;
+        let cluster = ws.cluster(&env).await?;
+        let outcomes = if probe {
+            let jobs = ws.jobs(&probes, cluster.clone());
+            runner::run_once(jobs, ws.config.concurrency).await
+        } else {
+            Vec::new()
+        };
+        let mut by_checklist: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
+        for (key, outcome) in outcomes {
+            by_checklist
+                .entry(key.checklist.to_string())
+                .or_default()
+                .insert(key.item.to_string(), outcome);
+        }
+        let doc = ws.environment_doc(
+            &env,
+            &by_checklist,
+            cluster.describe(),
+            jiff::Timestamp::now(),
+        )?;
+        for log in doc.logs.values() {
+            if let Some(problem) = log.problems.first() {
+                eprintln!(
+                    "warning: {} has been altered ({problem}); its ticks, notes and waivers are ignored",
+                    log.path
+                );
+            }
+        }
+        docs.push(doc);
+    }
+    Ok(Document {
+        generated_at: jiff::Timestamp::now(),
+        generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
+        environments: docs,
+    })
+}
+
+pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {
+    let mut errors = Diagnostics::default();
+    let mut config = match Config::discover(global.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.extend(e);
+            Config::default()
+        }
+    };
+    let mut count = 0;
+    if args.files.is_empty() {
+        match load::load_all(&config, &[]) {
+            Ok(c) => count = c.len(),
+            Err(e) => errors.extend(e),
+        }
+    } else {
+        config.builtin = false;
+        config.checklists.clear();
+        for path in &args.files {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(Diagnostic::file(path, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            let (parsed, parse_errors) =
+                crate::checklist::parse::parse_lenient(Source::new(path, text), false);
+            let mut file_errors = parse_errors;
+            if let Some(c) = parsed {
+                file_errors.extend(load::check_environments(&c, &config));
+            }
+            if file_errors.is_empty() {
+                count += 1;
+            }
+            errors.extend(file_errors);
+        }
+    }
+    let errors = errors.sorted();
+    if errors.is_empty() {
+        println!(
+            "ok: {count} checklist{} valid for {} environment{}",
+            if count == 1 { "" } else { "s" },
+            config.environments.len(),
+            if config.environments.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        EXIT_OK
+    } else {
+        eprint!("{errors}");
+        let n = errors.0.len();
+        eprintln!("error: {n} problem{} found", if n == 1 { "" } else { "s" });
+        EXIT_USAGE
+    }
+}

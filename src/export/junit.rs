@@ -1,0 +1,110 @@
+//! The review as JUnit XML, so CI systems show it natively: one test suite
+//! per section, one test case per item. Failing probes are failures, probes
+//! that could not run are errors, and skipped, waived and pending items are
+//! skipped.
+
+use std::fmt::Write as _;
+
+use super::Document;
+use crate::report::ItemReport;
+use crate::review::Status;
+
+/// Escapes text for XML attributes and content; control characters other
+/// than tab and newline are not allowed in XML 1.0 and are dropped.
+fn xml(text: &str) -> String {
+    let clean = crate::text::sanitize(text, true);
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(doc: &Document) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
+    for env in &doc.environments {
+        for c in &env.report.checklists {
+            for s in &c.sections {
+                let (mut f, mut e, mut k) = (0, 0, 0);
+                let mut cases = String::new();
+                for item in &s.items {
+                    match item.status {
+                        Status::Fail => f += 1,
+                        Status::Error => e += 1,
+                        Status::Skipped | Status::Waived | Status::Pending => k += 1,
+                        Status::Pass | Status::Done => {}
+                    }
+                    case(&mut cases, &c.id, &s.id, &env.report.environment, item);
+                }
+                let _ = writeln!(
+                    suites,
+                    "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\">",
+                    xml(&format!(
+                        "{} / {} [{}]",
+                        c.id, s.title, env.report.environment
+                    )),
+                    s.items.len(),
+                    doc.generated_at
+                );
+                suites.push_str(&cases);
+                let _ = writeln!(suites, "  </testsuite>");
+                tests += s.items.len();
+                failures += f;
+                errors += e;
+                skipped += k;
+            }
+        }
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gonogo\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">"
+    );
+    out.push_str(&suites);
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn case(out: &mut String, checklist: &str, section: &str, env: &str, item: &ItemReport) {
+    let time = item.duration_ms.map_or(0.0, |ms| ms as f64 / 1000.0);
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"{time:.3}\"",
+        xml(&format!("{checklist}.{section}.{env}")),
+        xml(&format!("{}: {} ({})", item.id, item.title, item.severity))
+    );
+    let body = match item.status {
+        Status::Fail => Some(format!(
+            "<failure message=\"{}\" type=\"{}\"/>",
+            xml(&item.summary),
+            item.severity
+        )),
+        Status::Error => Some(format!(
+            "<error message=\"{}\" type=\"probe-error\"/>",
+            xml(&item.summary)
+        )),
+        Status::Skipped | Status::Waived | Status::Pending => Some(format!(
+            "<skipped message=\"{}\"/>",
+            xml(&format!("{}: {}", item.status, item.summary))
+        )),
+        Status::Pass | Status::Done => None,
+    };
+    match body {
+        Some(b) => {
+            let _ = writeln!(out, ">\n      {b}\n    </testcase>");
+        }
+        None => {
+            let _ = writeln!(out, "/>");
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The sign-off document as GitHub-flavoured Markdown that also reads well
+//! as plain text. Every piece of text that did not come from gonogo itself
+//! (titles, evidence, notes, reasons, names) is escaped, so it can neither
+//! break the document's structure nor inject HTML.
+
+use std::fmt::Write as _;
+
+use super::{Document, EnvironmentDoc, LogDoc};
+use crate::report::{ChecklistReport, ItemReport, SectionReport};
+use crate::review::{Decision, Status};
+
+/// Escapes text for use inline: no line breaks, no control characters, and
+/// every character Markdown or HTML could read as syntax backslash-escaped.
+pub fn escape(text: &str) -> String {
+    let clean = crate::text::sanitize(text, false);
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars() {
+        if matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '|'
+                | '~'
+                | '#'
+                | '&'
+                | '!'
+                | '{'
+                | '}'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Code spans hold ids and hashes: ours, but backticks are stripped anyway.
+fn code(text: &str) -> String {
+    format!("`{}`", crate::text::sanitize(text, false).replace('`', "'"))
+}
+
+fn time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn render(doc: &Document) -> String {
+    let mut out = String::new();
+    let envs: Vec<&str> = doc
+        .environments
+        .iter()
+        .map(|e| e.report.environment.as_str())
+        .collect();
+    let titles: Vec<String> = doc
+        .environments
+        .first()
+        .map(|e| {
+            e.report
+                .checklists
+                .iter()
+                .map(|c| escape(&c.title))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# Sign-off: {} ({})\n",
+        if titles.is_empty() {
+            "no checklist".to_string()
+        } else {
+            titles.join(", ")
+        },
+        envs.join(", ")
+    );
+    header_table(&mut out, doc);
+    for env in &doc.environments {
+        decision_block(&mut out, env, doc.environments.len() > 1);
+    }
+    summary_table(&mut out, doc);
+    for env in &doc.environments {
+        environment_body(&mut out, env, doc.environments.len() > 1);
+    }
+    audit(&mut out, doc);
+    out
+}
+
+fn header_table(out: &mut String, doc: &Document) {
+    let _ = writeln!(out, "| | |\n|---|---|");
+    if let Some(first) = doc.environments.first() {
+        for c in &first.report.checklists {
+            let version = if c.version.is_empty() {
+                String::new()
+            } else {
+                format!(", version {}", escape(&c.version))
+            };
+            let _ = writeln!(out, "| Checklist | {}{version} |", code(&c.id));
+        }
+    }
+    for env in &doc.environments {
+        let _ = writeln!(
+            out,
+            "| Environment | {} (cluster: {}) |",
+            escape(&env.report.environment),
+            escape(&env.report.cluster)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Generated | {} by {} |\n",
+        time(doc.generated_at),
+        escape(&doc.generator)
+    );
+}
+
+fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
+    let r = &env.report;
+    let which = if named {
+        format!(" in {}", escape(&r.environment))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "## Decision{which}: {}\n", r.decision.label());
+    let _ = writeln!(out, "**{}**: {}\n", r.decision.label(), reason(r));
+    let signoffs: Vec<_> = env
+        .logs
+        .iter()
+        .flat_map(|(id, l)| l.signoffs.iter().map(move |s| (id, s)))
+        .collect();
+    if signoffs.is_empty() {
+        let _ = writeln!(out, "Not signed off yet.\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| Signed | By | Checklist | Decision | Note |\n|---|---|---|---|---|"
+    );
+    for (id, s) in signoffs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            time(s.at),
+            escape(&s.by),
+            code(id),
+            escape(&s.decision),
+            s.note.as_deref().map(escape).unwrap_or_default()
+        );
+    }
+    out.push('\n');
+}
+
+/// Why the decision is what it is, in one sentence.
+fn reason(r: &crate::report::Report) -> String {
+    let open: Vec<&ItemReport> = r.items().filter(|i| i.status.is_open()).collect();
+    let blockers: Vec<String> = open
+        .iter()
+        .filter(|i| i.severity == crate::checklist::Severity::Blocker)
+        .map(|i| code(&i.id))
+        .collect();
+    match r.decision {
+        Decision::Go => "every item is closed (passed, done, waived or skipped).".into(),
+        Decision::GoWithConditions => format!(
+            "no blocker is open; {} other item{} open.",
+            open.len(),
+            if open.len() == 1 { " is" } else { "s are" }
+        ),
+        Decision::NoGo => format!(
+            "{} blocker{} open ({}).",
+            blockers.len(),
+            if blockers.len() == 1 { " is" } else { "s are" },
+            blockers.join(", ")
+        ),
+    }
+}
+
+fn summary_table(out: &mut String, doc: &Document) {
+    let _ = writeln!(out, "## Summary\n");
+    let multi = doc.environments.len() > 1;
+    if !multi {
+        let Some(env) = doc.environments.first() else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "| Section | Verdict | Pass | Done | Waived | Skipped | Open |\n|---|---|---:|---:|---:|---:|---:|"
+        );
+        for c in &env.report.checklists {
+            for s in &c.sections {
+                let n = &s.counts;
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    escape(&s.title),
+                    s.verdict.label(),
+                    n.pass,
+                    n.done,
+                    n.waived,
+                    n.skipped,
+                    n.open()
+                );
+            }
+        }
+        out.push('\n');
+        return;
+    }
+    // Side by side: one column per environment, a cell per section verdict.
+    let names: Vec<String> = doc
+        .environments
+        .iter()
+        .map(|e| escape(&e.report.environment))
+        .collect();
+    let _ = writeln!(
+        out,
+        "| Section | {} |\n|---|{}",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
+    let Some(first) = doc.environments.first() else {
+        return;
+    };
+    for (ci, c) in first.report.checklists.iter().enumerate() {
+        for (si, s) in c.sections.iter().enumerate() {
+            let cells: Vec<String> = doc
+                .environments
+                .iter()
+                .map(|e| {
+                    e.report
+                        .checklists
+                        .get(ci)
+                        .and_then(|c| c.sections.get(si))
+                        .map(cell)
+                        .unwrap_or_else(|| "—".into())
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {} |", escape(&s.title), cells.join(" | "));
+        }
+    }
+    let decisions: Vec<String> = doc
+        .environments
+        .iter()
+        .map(|e| format!("**{}**", e.report.decision.label()))
+        .collect();
+    let _ = writeln!(out, "| **Decision** | {} |\n", decisions.join(" | "));
+}
+
+fn cell(s: &SectionReport) -> String {
+    let closed = s.items.len() - s.counts.open();
+    format!("{} ({closed}/{} closed)", s.verdict.label(), s.items.len())
+}
+
+fn environment_body(out: &mut String, env: &EnvironmentDoc, named: bool) {
+    let which = if named {
+        format!(" — {}", escape(&env.report.environment))
+    } else {
+        String::new()
+    };
+    for c in &env.report.checklists {
+        let empty = LogDoc::default();
+        let log = env.logs.get(&c.id).unwrap_or(&empty);
+        critical_path(out, c, &which);
+        for s in &c.sections {
+            section(out, s, log, &which);
+        }
+        changes(out, log, &which);
+    }
+}
+
+fn critical_path(out: &mut String, c: &ChecklistReport, which: &str) {
+    let _ = writeln!(out, "## Critical path{which}\n");
+    if c.critical_path.is_empty() {
+        let _ = writeln!(out, "No blocker or high item is open.\n");
+        return;
+    }
+    let items: Vec<&ItemReport> = c.sections.iter().flat_map(|s| s.items.iter()).collect();
+    for (n, id) in c.critical_path.iter().enumerate() {
+        let Some(item) = items.iter().find(|i| &i.id == id) else {
+            continue;
+        };
+        let after = if item.depends_on.is_empty() {
+            String::new()
+        } else {
+            let deps: Vec<String> = item.depends_on.iter().map(|d| code(d)).collect();
+            format!(" (after {})", deps.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{}. **{}** {} — {}, {}{after}",
+            n + 1,
+            escape(&item.title),
+            code(&item.id),
+            item.severity,
+            item.status
+        );
+    }
+    out.push('\n');
+}
+
+fn section(out: &mut String, s: &SectionReport, log: &LogDoc, which: &str) {
+    let _ = writeln!(
+        out,
+        "## {}{which} — {}\n",
+        escape(&s.title),
+        s.verdict.label()
+    );
+    for item in &s.items {
+        let mark = if super::is_checked(item.status) {
+            "x"
+        } else {
+            " "
+        };
+        let _ = writeln!(
+            out,
+            "- [{mark}] **{}** {} — {} · {} · {}",
+            escape(&item.title),
+            code(&item.id),
+            status_word(item.status),
+            item.severity,
+            item.kind
+        );
+        match (&item.evidence, item.checked_at) {
+            (Some(evidence), Some(at)) => {
+                let took = match item.duration_ms {
+                    Some(ms) if ms > 0 => format!(", took {ms} ms"),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  - Evidence: {} (checked {}{took})",
+                    escape(evidence),
+                    time(at)
+                );
+            }
+            _ if item.status == Status::Done || item.status == Status::Waived => {}
+            _ => {
+                let _ = writeln!(out, "  - {}", escape(&capitalize(&item.summary)));
+            }
+        }
+        if let Some(t) = log.ticks.get(&item.id) {
+            let _ = writeln!(out, "  - Ticked by {} at {}", escape(&t.by), time(t.at));
+        }
+        if let Some(w) = log.waivers.get(&item.id) {
+            let until = w.until.map(|d| format!(" until {d}")).unwrap_or_default();
+            let expired = if w.expired { " (expired)" } else { "" };
+            let _ = writeln!(
+                out,
+                "  - Waived by {} at {}{until}{expired}: {}",
+                escape(&w.by),
+                time(w.at),
+                escape(&w.reason)
+            );
+        }
+        for n in log.notes.get(&item.id).map_or(&[][..], Vec::as_slice) {
+            let _ = writeln!(
+                out,
+                "  - Note by {} at {}: {}",
+                escape(&n.by),
+                time(n.at),
+                escape(&n.text)
+            );
+        }
+    }
+    out.push('\n');
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Error => "ERROR",
+        Status::Pending => "PENDING",
+        Status::Done => "DONE",
+        Status::Waived => "WAIVED",
+        Status::Skipped => "SKIPPED",
+    }
+}
+
+fn changes(out: &mut String, log: &LogDoc, which: &str) {
+    let Some(ch) = &log.since_signoff else {
+        return;
+    };
+    let when = ch.signoff_at.map(time).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "## Changes since the last sign-off{which}\n\nSigned at {when} (event {}).\n",
+        ch.signoff_seq
+    );
+    if ch.status_changes.is_empty() && ch.events.is_empty() {
+        let _ = writeln!(out, "Nothing changed.\n");
+        return;
+    }
+    for c in &ch.status_changes {
+        let _ = writeln!(out, "- {}: {} → {}", code(&c.item), c.from, c.to);
+    }
+    for e in &ch.events {
+        let item = e
+            .item
+            .as_deref()
+            .map(|i| format!(" on {}", code(i)))
+            .unwrap_or_default();
+        let text = if e.text.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", escape(&e.text))
+        };
+        let _ = writeln!(
+            out,
+            "- {}{item} by {} at {}{text}",
+            e.kind,
+            escape(&e.by),
+            time(e.at)
+        );
+    }
+    out.push('\n');
+}
+
+fn audit(out: &mut String, doc: &Document) {
+    let _ = writeln!(out, "## Audit trail\n");
+    for env in &doc.environments {
+        for (id, log) in &env.logs {
+            let head = if log.head.is_empty() {
+                "(empty log)".to_string()
+            } else {
+                code(&log.head)
+            };
+            let _ = writeln!(
+                out,
+                "- {} in {}: {} events in {}, head {head}",
+                code(id),
+                escape(&env.report.environment),
+                log.events,
+                code(&log.path)
+            );
+            for p in &log.problems {
+                let _ = writeln!(out, "  - **ALTERED LOG**: {}", escape(p));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nAnyone can check that the log was not altered after this document was made: \
+         `gonogo log --env ENV --checklist ID --verify` re-hashes every event and must end \
+         with the head above."
+    );
+}
