@@ -120,7 +120,10 @@ pub enum Action {
 pub enum Effect {
     /// Cancel the current environment's probes and watches; load and start
     /// this one's. `generation` tags everything that comes back.
-    StartEnvironment { generation: u64, env: String },
+    StartEnvironment {
+        generation: u64,
+        env: String,
+    },
     Write(WriteRequest),
     Rerun(ItemKey),
     RerunAll,
@@ -552,9 +555,7 @@ impl App {
                 checklist,
                 snapshot,
                 message,
-            } if generation == self.generation => {
-                self.review(checklist, snapshot, Some(message))
-            }
+            } if generation == self.generation => self.review(checklist, snapshot, Some(message)),
             Action::WriteFailed {
                 generation,
                 checklist,
@@ -665,9 +666,9 @@ impl App {
     fn clamp(&mut self) {
         let rows = &self.view.rows;
         if let Some(id) = &self.ui.selected
-            && let Some(pos) = rows.iter().position(|(s, i)| {
-                self.view.report.sections[*s].items[*i].id == *id
-            })
+            && let Some(pos) = rows
+                .iter()
+                .position(|(s, i)| self.view.report.sections[*s].items[*i].id == *id)
         {
             self.ui.cursor = pos;
         }
@@ -932,7 +933,9 @@ impl App {
             .reviews
             .get(&checklist.id)
             .filter(|d| d.loaded)
-            .ok_or_else(|| "the sign-off log is still being read; try again in a moment".to_string())?;
+            .ok_or_else(|| {
+                "the sign-off log is still being read; try again in a moment".to_string()
+            })?;
         if let Some(problem) = doc.snapshot.problems.first() {
             return Err(format!(
                 "the sign-off log has been altered ({problem}); nothing more is written to it"
@@ -1114,7 +1117,10 @@ impl App {
     fn rerun(&mut self, fx: &mut Vec<Effect>) {
         let Some(item) = self.target() else { return };
         if item.kind == "manual" {
-            return self.info(format!("{} is ticked by a person: nothing to re-run", item.id));
+            return self.info(format!(
+                "{} is ticked by a person: nothing to re-run",
+                item.id
+            ));
         }
         let id = item.id.clone();
         let runs_here = self
@@ -1122,7 +1128,10 @@ impl App {
             .and_then(|c| self.live.probes.get(&c.id))
             .is_some_and(|p| p.contains_key(&id));
         if !runs_here {
-            return self.info(format!("{id} has no probe running in {}", self.env_tab().name));
+            return self.info(format!(
+                "{id} has no probe running in {}",
+                self.env_tab().name
+            ));
         }
         if let Some(key) = self.key(&id) {
             fx.push(Effect::Rerun(key));
@@ -1344,23 +1353,22 @@ impl App {
             return;
         };
         let text = line.input.lines().join(" ");
-        let (options, prefix, typed): (Vec<String>, String, String) =
-            match text.split_once(' ') {
-                None => (
-                    COMMANDS.iter().map(|c| c.to_string()).collect(),
-                    String::new(),
-                    text.clone(),
-                ),
-                Some((cmd, arg)) => {
-                    let opts = match cmd {
-                        "env" => envs,
-                        "checklist" => lists,
-                        "filter" => vec!["all".into(), "open".into(), "failing".into()],
-                        _ => Vec::new(),
-                    };
-                    (opts, format!("{cmd} "), arg.to_string())
-                }
-            };
+        let (options, prefix, typed): (Vec<String>, String, String) = match text.split_once(' ') {
+            None => (
+                COMMANDS.iter().map(|c| c.to_string()).collect(),
+                String::new(),
+                text.clone(),
+            ),
+            Some((cmd, arg)) => {
+                let opts = match cmd {
+                    "env" => envs,
+                    "checklist" => lists,
+                    "filter" => vec!["all".into(), "open".into(), "failing".into()],
+                    _ => Vec::new(),
+                };
+                (opts, format!("{cmd} "), arg.to_string())
+            }
+        };
         let matching: Vec<String> = options
             .into_iter()
             .filter(|o| o.starts_with(typed.as_str()))
@@ -1376,7 +1384,11 @@ impl App {
                 (common.len() > typed.len()).then(|| format!("{prefix}{common}"))
             }
         };
-        line.candidates = if matching.len() > 1 { matching } else { Vec::new() };
+        line.candidates = if matching.len() > 1 {
+            matching
+        } else {
+            Vec::new()
+        };
         if let Some(new) = completed {
             line.input = single_line(&new);
         }
@@ -1595,7 +1607,15 @@ impl App {
     }
 }
 
-const COMMANDS: &[&str] = &["env", "checklist", "filter", "export", "path", "help", "quit"];
+const COMMANDS: &[&str] = &[
+    "env",
+    "checklist",
+    "filter",
+    "export",
+    "path",
+    "help",
+    "quit",
+];
 
 fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
     let report = match checklist {

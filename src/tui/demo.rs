@@ -27,15 +27,24 @@ use crate::session::Workspace;
 
 pub const CHECKLIST: &str = include_str!("../../assets/demo/demo.toml");
 const CLUSTER: &[(&str, &str)] = &[
-    ("dev.yaml", include_str!("../../assets/demo/cluster/dev.yaml")),
+    (
+        "dev.yaml",
+        include_str!("../../assets/demo/cluster/dev.yaml"),
+    ),
     (
         "staging.yaml",
         include_str!("../../assets/demo/cluster/staging.yaml"),
     ),
-    ("prod.yaml", include_str!("../../assets/demo/cluster/prod.yaml")),
+    (
+        "prod.yaml",
+        include_str!("../../assets/demo/cluster/prod.yaml"),
+    ),
 ];
 const REPO: &[(&str, &str)] = &[
-    ("RUNBOOK.md", include_str!("../../assets/demo/repo/RUNBOOK.md")),
+    (
+        "RUNBOOK.md",
+        include_str!("../../assets/demo/repo/RUNBOOK.md"),
+    ),
     (
         "deploy/values-dev.yaml",
         include_str!("../../assets/demo/repo/deploy/values-dev.yaml"),
@@ -132,7 +141,10 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
             set("min_replicas", min_replicas.to_string());
             set("api_url", format!("https://127.0.0.1:{}", ep.api));
             set("api_port", ep.api.to_string());
-            set("storefront_url", format!("https://127.0.0.1:{}", ep.storefront));
+            set(
+                "storefront_url",
+                format!("https://127.0.0.1:{}", ep.storefront),
+            );
             set("payments_port", ep.payments.to_string());
             set("status_url", format!("http://127.0.0.1:{}/", ep.status));
             set("ca_file", ca_file.display().to_string());
@@ -401,8 +413,18 @@ fn answer(site: Site, tls: Arc<ServerConfig>, tcp: TcpStream) {
     let _ = stream.flush();
 }
 
-fn response(site: Site, path: &str) -> (&'static str, Vec<(&'static str, &'static str)>, &'static str) {
-    let hsts = ("strict-transport-security", "max-age=31536000; includeSubDomains");
+fn response(
+    site: Site,
+    path: &str,
+) -> (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+) {
+    let hsts = (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    );
     let nosniff = ("x-content-type-options", "nosniff");
     match (site, path) {
         (Site::Api, "/healthz") => (
@@ -421,7 +443,11 @@ fn response(site: Site, path: &str) -> (&'static str, Vec<(&'static str, &'stati
             vec![("content-type", "text/plain"), hsts],
             "payments gateway",
         ),
-        _ => ("404 Not Found", vec![("content-type", "text/plain")], "not found"),
+        _ => (
+            "404 Not Found",
+            vec![("content-type", "text/plain")],
+            "not found",
+        ),
     }
 }
 
@@ -434,7 +460,11 @@ mod tests {
         let c = checklist().expect("the demo checklist parses");
         let kinds: std::collections::BTreeSet<String> = c
             .items()
-            .map(|(_, i)| i.probe.as_ref().map_or("manual".into(), |p| p.kind().to_string()))
+            .map(|(_, i)| {
+                i.probe
+                    .as_ref()
+                    .map_or("manual".into(), |p| p.kind().to_string())
+            })
             .collect();
         assert_eq!(
             kinds.into_iter().collect::<Vec<_>>(),
@@ -447,7 +477,13 @@ mod tests {
             status: 4,
         };
         let root = Path::new("/tmp/demo");
-        let config = config(root, &root.join("cluster"), &root.join("repo"), &root.join("ca.pem"), &ep);
+        let config = config(
+            root,
+            &root.join("cluster"),
+            &root.join("repo"),
+            &root.join("ca.pem"),
+            &ep,
+        );
         let errors = crate::checklist::load::check_environments(&c, &config);
         assert!(errors.is_empty(), "{errors}");
     }

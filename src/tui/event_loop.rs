@@ -422,15 +422,13 @@ pub fn export_document(
         generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
         environments: vec![doc],
     };
-    let path = match req.path {
-        Some(p) => p,
-        None => ws
-            .config
-            .export_dir
-            .clone()
-            .unwrap_or_default()
-            .join(crate::export::default_file_name(&req.checklist, &env.name, now)),
-    };
+    let path =
+        match req.path {
+            Some(p) => p,
+            None => ws.config.export_dir.clone().unwrap_or_default().join(
+                crate::export::default_file_name(&req.checklist, &env.name, now),
+            ),
+        };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

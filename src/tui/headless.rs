@@ -12,8 +12,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use super::app::{Action, App, EnvTab, Setup};
 use super::app::Effect;
+use super::app::{Action, App, EnvTab, Setup};
 use super::store::ReviewStore;
 use super::theme::Theme;
 use super::views;
@@ -263,9 +263,7 @@ impl Headless {
 
     /// The key of an item of the current checklist.
     pub fn key(&self, item: &str) -> ItemKey {
-        self.app
-            .key(item)
-            .unwrap_or_else(|| ItemKey::new("", item))
+        self.app.key(item).unwrap_or_else(|| ItemKey::new("", item))
     }
 }
 

@@ -565,9 +565,7 @@ pub fn resolve(context: Context, pending: Option<Chord>, event: &KeyEvent) -> Re
 /// The digit bindings share one entry; the key says which environment.
 fn with_digit(command: Command, chord: Chord) -> Command {
     match (command, chord.code) {
-        (Command::SelectEnv(_), KeyCode::Char(d @ '1'..='9')) => {
-            Command::SelectEnv(d as u8 - b'1')
-        }
+        (Command::SelectEnv(_), KeyCode::Char(d @ '1'..='9')) => Command::SelectEnv(d as u8 - b'1'),
         _ => command,
     }
 }

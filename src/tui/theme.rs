@@ -84,13 +84,12 @@ impl Theme {
         } else {
             Some(Theme::default_dark())
         };
-        let pick = |field: &Option<String>, key: &str, fallback: Option<Style>| {
-            match (field, fallback) {
+        let pick =
+            |field: &Option<String>, key: &str, fallback: Option<Style>| match (field, fallback) {
                 (Some(spec), _) => parse_style(spec).map_err(|e| format!("{origin}: `{key}`: {e}")),
                 (None, Some(style)) => Ok(style),
                 (None, None) => Err(format!("{origin}: `{key}` is missing")),
-            }
-        };
+            };
         let b = base.as_ref();
         Ok(Theme {
             name: raw.name.clone().unwrap_or_else(|| name.to_string()),
@@ -262,8 +261,17 @@ mod tests {
     fn mono_has_no_colour() {
         let t = Theme::mono();
         for s in [
-            t.text, t.muted, t.accent, t.selection, t.pass, t.fail, t.error, t.pending, t.waived,
-            t.warning, t.danger,
+            t.text,
+            t.muted,
+            t.accent,
+            t.selection,
+            t.pass,
+            t.fail,
+            t.error,
+            t.pending,
+            t.waived,
+            t.warning,
+            t.danger,
         ] {
             assert!(matches!(s.fg, None | Some(Color::Reset)), "{s:?}");
             assert!(matches!(s.bg, None | Some(Color::Reset)), "{s:?}");

@@ -37,8 +37,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, id: &str, scroll: u16, ctx:
         let pos = format!(" {}/{} ", scroll + 1, max + 1);
         let w = pos.len() as u16;
         if area.width > w + 2 {
-            Line::from(Span::styled(pos, ctx.theme.muted))
-                .render(Rect::new(area.right() - w - 1, area.bottom() - 1, w, 1), buf);
+            Line::from(Span::styled(pos, ctx.theme.muted)).render(
+                Rect::new(area.right() - w - 1, area.bottom() - 1, w, 1),
+                buf,
+            );
         }
     }
 }
@@ -69,7 +71,11 @@ pub fn lines(app: &App, id: &str, w: usize, ctx: &Ctx) -> Vec<Line<'static>> {
     ));
     out.push(Line::from(vec![
         Span::styled(
-            format!("{} {} ", glyph(report.status, ctx.ascii), report.status.as_str().to_uppercase()),
+            format!(
+                "{} {} ",
+                glyph(report.status, ctx.ascii),
+                report.status.as_str().to_uppercase()
+            ),
             status_style.add_modifier(Modifier::BOLD),
         ),
         Span::styled(format!(" {} ", report.severity), severity_style(item, ctx)),
@@ -87,7 +93,11 @@ pub fn lines(app: &App, id: &str, w: usize, ctx: &Ctx) -> Vec<Line<'static>> {
             .map(|ms| format!(", took {}", humanize(std::time::Duration::from_millis(ms))))
             .unwrap_or_default();
         out.push(Line::from(Span::styled(
-            format!("checked {} ago ({}){took}", age_label(app.now, at), short_time(at)),
+            format!(
+                "checked {} ago ({}){took}",
+                age_label(app.now, at),
+                short_time(at)
+            ),
             t.muted,
         )));
     }
@@ -185,7 +195,9 @@ pub fn spec_rows(spec: &ProbeSpec) -> Vec<(String, String)> {
             add("resource", p.resource.to_string());
             add(
                 "namespace",
-                p.namespace.clone().unwrap_or_else(|| "(all namespaces)".into()),
+                p.namespace
+                    .clone()
+                    .unwrap_or_else(|| "(all namespaces)".into()),
             );
             if let Some(n) = &p.name {
                 add("name", n.clone());
@@ -288,7 +300,15 @@ pub fn redact_header(name: &str, value: &str) -> String {
         return value.to_string();
     }
     let n = name.to_ascii_lowercase();
-    let sensitive = ["authorization", "cookie", "token", "secret", "key", "password", "session"];
+    let sensitive = [
+        "authorization",
+        "cookie",
+        "token",
+        "secret",
+        "key",
+        "password",
+        "session",
+    ];
     if sensitive.iter().any(|s| n.contains(s)) {
         match value.split_once(' ') {
             // Keep the scheme: "Bearer ‹redacted›" still says what kind it is.
@@ -380,11 +400,17 @@ fn json_lines(
                 let key = crate::text::sanitize(k, false);
                 match v {
                     Value::Object(m) if !m.is_empty() => {
-                        out.push(Line::from(Span::styled(format!("{pad}{key}:"), ctx.theme.muted)));
+                        out.push(Line::from(Span::styled(
+                            format!("{pad}{key}:"),
+                            ctx.theme.muted,
+                        )));
                         json_lines(out, v, indent + 2, w, ctx);
                     }
                     Value::Array(a) if !a.is_empty() => {
-                        out.push(Line::from(Span::styled(format!("{pad}{key}:"), ctx.theme.muted)));
+                        out.push(Line::from(Span::styled(
+                            format!("{pad}{key}:"),
+                            ctx.theme.muted,
+                        )));
                         json_lines(out, v, indent + 2, w, ctx);
                     }
                     scalar => {
@@ -474,10 +500,17 @@ fn people_section(out: &mut Vec<Line<'static>>, app: &App, id: &str, w: usize, c
         let until = wv
             .until
             .map_or("until withdrawn".to_string(), |d| format!("until {d}"));
-        let lapsed = if wv.is_live(app.now) { "" } else { " (expired)" };
+        let lapsed = if wv.is_live(app.now) {
+            ""
+        } else {
+            " (expired)"
+        };
         out.extend(wrap(
             vec![
-                Span::styled(format!("{} waived", glyph(Status::Waived, ctx.ascii)), t.waived),
+                Span::styled(
+                    format!("{} waived", glyph(Status::Waived, ctx.ascii)),
+                    t.waived,
+                ),
                 Span::raw(format!(
                     " by {} {}, {until}{lapsed}: {}",
                     crate::text::sanitize(&wv.by, false),

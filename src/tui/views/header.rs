@@ -33,7 +33,10 @@ fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
 
     let mut left: Vec<Span> = vec![Span::styled(" gonogo ", t.accent)];
     if app.demo {
-        left.push(Span::styled(" DEMO ", t.warning.add_modifier(Modifier::REVERSED)));
+        left.push(Span::styled(
+            " DEMO ",
+            t.warning.add_modifier(Modifier::REVERSED),
+        ));
         left.push(Span::raw(" "));
     }
     let title = app
@@ -47,7 +50,10 @@ fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     };
     let used: usize = left.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used + right_width + width(&count) + 1);
-    left.push(Span::styled(fit(&title, room, ctx.sym), t.text.add_modifier(Modifier::BOLD)));
+    left.push(Span::styled(
+        fit(&title, room, ctx.sym),
+        t.text.add_modifier(Modifier::BOLD),
+    ));
     left.push(Span::styled(count, t.muted));
     Line::from(left).render(area, buf);
 

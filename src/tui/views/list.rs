@@ -51,10 +51,7 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         let closed = considered - counts.open();
         let (label, vstyle) = match verdict {
             Some(v) => (verdict_label(*v), verdict_style(*v, ctx)),
-            None => (
-                report.decision.label(),
-                t.decision(report.decision),
-            ),
+            None => (report.decision.label(), t.decision(report.decision)),
         };
         let count = format!("{closed}/{considered}");
         let bar_w = if w >= 44 { 10 } else { 6 };
@@ -116,7 +113,11 @@ fn items(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     };
     let mut title = format!("Items {} {scope}", ctx.sym.sep);
     if app.ui.status_filter != StatusFilter::All {
-        title.push_str(&format!(" {} {} only", ctx.sym.sep, app.ui.status_filter.label()));
+        title.push_str(&format!(
+            " {} {} only",
+            ctx.sym.sep,
+            app.ui.status_filter.label()
+        ));
     }
     if !app.ui.filter.is_empty() {
         title.push_str(&format!(" {} /{}", ctx.sym.sep, app.ui.filter));
@@ -212,7 +213,10 @@ fn item_line<'a>(
         if item.expired_waiver {
             summary = format!("waiver expired; {summary}");
         }
-        spans.push(Span::styled(pad(&summary, summary_w, ctx.sym), status_style));
+        spans.push(Span::styled(
+            pad(&summary, summary_w, ctx.sym),
+            status_style,
+        ));
     }
     spans.push(Span::styled(format!("{age:>5}"), t.muted));
     let used: usize = spans.iter().map(|s| s.width()).sum();

@@ -61,7 +61,12 @@ pub fn render(md: &str, w: usize, ctx: &Ctx) -> Vec<Line<'static>> {
         if let Some(text) = trimmed.strip_prefix('>') {
             flush(&mut para, &mut out);
             let prefix = if ctx.ascii { "| " } else { "│ " };
-            out.extend(wrap(inline(text.trim_start(), t.muted, ctx), w, prefix, prefix));
+            out.extend(wrap(
+                inline(text.trim_start(), t.muted, ctx),
+                w,
+                prefix,
+                prefix,
+            ));
             continue;
         }
         para.push(trimmed.to_string());
@@ -262,7 +267,8 @@ mod tests {
             sym: &UNICODE,
             ascii: false,
         };
-        let md = "# Why\nThe **registry** needs `OIDC_ISSUER`.\n\n- one\n- see [runbook](https://x/y)\n";
+        let md =
+            "# Why\nThe **registry** needs `OIDC_ISSUER`.\n\n- one\n- see [runbook](https://x/y)\n";
         let lines = render(md, 60, &ctx);
         assert_eq!(
             text(&lines),
@@ -282,7 +288,10 @@ mod tests {
     fn wraps_with_hanging_indent() {
         let spans = vec![Span::raw("alpha beta gamma delta epsilon")];
         let lines = wrap(spans, 14, "- ", "  ");
-        assert_eq!(text(&lines), vec!["- alpha beta", "  gamma delta", "  epsilon"]);
+        assert_eq!(
+            text(&lines),
+            vec!["- alpha beta", "  gamma delta", "  epsilon"]
+        );
         let long = wrap(vec![Span::raw("abcdefghijklmnop")], 8, "", "");
         assert_eq!(text(&long), vec!["abcdefgh", "ijklmnop"]);
     }

@@ -140,7 +140,10 @@ fn inner_row(area: Rect, col: u16, row: u16) -> Option<usize> {
         area.width.saturating_sub(2),
         area.height.saturating_sub(2),
     );
-    (col >= inner.x && col < inner.x + inner.width && row >= inner.y && row < inner.y + inner.height)
+    (col >= inner.x
+        && col < inner.x + inner.width
+        && row >= inner.y
+        && row < inner.y + inner.height)
         .then(|| (row - inner.y) as usize)
 }
 

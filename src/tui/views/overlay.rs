@@ -109,7 +109,10 @@ fn dialog<'a>(title: String, ctx: &Ctx, style: Style) -> Block<'a> {
         .borders(Borders::ALL)
         .border_set(ctx.sym.border)
         .border_style(style)
-        .title(Span::styled(format!(" {title} "), style.add_modifier(Modifier::BOLD)))
+        .title(Span::styled(
+            format!(" {title} "),
+            style.add_modifier(Modifier::BOLD),
+        ))
 }
 
 fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) {
@@ -174,14 +177,7 @@ fn note(buf: &mut Buffer, body: Rect, title: &str, text: &TextArea, ctx: &Ctx) {
     field.render(inner, buf);
 }
 
-fn field_row(
-    buf: &mut Buffer,
-    area: Rect,
-    label: &str,
-    field: &TextArea,
-    active: bool,
-    ctx: &Ctx,
-) {
+fn field_row(buf: &mut Buffer, area: Rect, label: &str, field: &TextArea, active: bool, ctx: &Ctx) {
     let t = ctx.theme;
     let marker = if active { ctx.sym.select } else { " " };
     let label_w = 10u16;
@@ -200,7 +196,11 @@ fn field_row(
         1,
     );
     let mut f = field.clone();
-    f.set_style(if active { t.text.add_modifier(Modifier::UNDERLINED) } else { t.text });
+    f.set_style(if active {
+        t.text.add_modifier(Modifier::UNDERLINED)
+    } else {
+        t.text
+    });
     f.set_cursor_line_style(Style::default());
     f.set_placeholder_style(t.muted);
     if active {
@@ -226,7 +226,11 @@ fn waive(buf: &mut Buffer, body: Rect, app: &App, form: &crate::tui::app::WaiveF
         .map(|i| format!("{} ({}, {})", i.title, i.severity, i.status))
         .unwrap_or_default();
     Line::from(Span::styled(
-        fit(&crate::text::sanitize(&title, false), inner.width as usize, ctx.sym),
+        fit(
+            &crate::text::sanitize(&title, false),
+            inner.width as usize,
+            ctx.sym,
+        ),
         t.muted,
     ))
     .render(Rect::new(inner.x, inner.y, inner.width, 1), buf);
@@ -292,7 +296,11 @@ fn signoff(
         .map(|c| c.id.clone())
         .unwrap_or_default();
     let env = app.env_tab();
-    let border = if env.is_production() { t.danger } else { t.accent };
+    let border = if env.is_production() {
+        t.danger
+    } else {
+        t.accent
+    };
     let block = dialog(format!("Sign off {checklist} in {}", env.name), ctx, border);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -303,7 +311,11 @@ fn signoff(
     let mut choices: Vec<Span> = Vec::new();
     for d in SignoffDecision::ALL {
         let on = d == dialog_state.choice;
-        let mark = if on { ctx.sym.radio_on } else { ctx.sym.radio_off };
+        let mark = if on {
+            ctx.sym.radio_on
+        } else {
+            ctx.sym.radio_off
+        };
         let style = if on {
             t.selection.add_modifier(Modifier::BOLD)
         } else {
@@ -368,7 +380,10 @@ fn signoff(
             t.pass,
         ))),
         Err(e) => lines.extend(wrap(
-            vec![Span::styled(format!("{} refused: {e}", ctx.sym.error), t.fail)],
+            vec![Span::styled(
+                format!("{} refused: {e}", ctx.sym.error),
+                t.fail,
+            )],
             w,
             "",
             "  ",

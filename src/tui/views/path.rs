@@ -38,7 +38,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, cursor: usize, ctx: &Ctx) {
     let first = cursor.saturating_sub(per_page - 1);
     let w = inner.width as usize;
     let on_path: Vec<&str> = path.iter().map(String::as_str).collect();
-    for (row, (n, id)) in path.iter().enumerate().skip(first).take(per_page).enumerate() {
+    for (row, (n, id)) in path
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(per_page)
+        .enumerate()
+    {
         let Some(item) = app.item_report(id) else {
             continue;
         };
@@ -49,7 +55,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, cursor: usize, ctx: &Ctx) {
         let line = Line::from(vec![
             Span::styled(format!("{marker} "), t.accent),
             Span::raw(number),
-            Span::styled(format!("{} ", glyph(item.status, ctx.ascii)), t.status(item.status)),
+            Span::styled(
+                format!("{} ", glyph(item.status, ctx.ascii)),
+                t.status(item.status),
+            ),
             Span::styled(
                 pad(item.severity.as_str(), 8, ctx.sym),
                 if item.severity == crate::checklist::Severity::Blocker {
@@ -59,9 +68,17 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, cursor: usize, ctx: &Ctx) {
                 },
             ),
             Span::styled(pad(&item.kind, 8, ctx.sym), t.muted),
-            Span::raw(fit(&crate::text::sanitize(&item.title, false), head_w, ctx.sym)),
+            Span::raw(fit(
+                &crate::text::sanitize(&item.title, false),
+                head_w,
+                ctx.sym,
+            )),
         ])
-        .style(if selected { t.selection } else { Style::default() });
+        .style(if selected {
+            t.selection
+        } else {
+            Style::default()
+        });
         let y = inner.y + (row * 2) as u16;
         line.render(Rect::new(inner.x, y, inner.width, 1), buf);
         let waits: Vec<&str> = item
@@ -76,8 +93,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, cursor: usize, ctx: &Ctx) {
         }
         second.push_str(&item.summary);
         if y + 1 < inner.bottom() {
-            Line::from(Span::styled(fit(&second, w.saturating_sub(7), ctx.sym), t.muted))
-                .render(Rect::new(inner.x + 7, y + 1, inner.width.saturating_sub(7), 1), buf);
+            Line::from(Span::styled(
+                fit(&second, w.saturating_sub(7), ctx.sym),
+                t.muted,
+            ))
+            .render(
+                Rect::new(inner.x + 7, y + 1, inner.width.saturating_sub(7), 1),
+                buf,
+            );
         }
     }
 }
