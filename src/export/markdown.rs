@@ -444,12 +444,20 @@ fn audit(out: &mut String, doc: &Document) {
             for p in &log.problems {
                 let _ = writeln!(out, "  - **ALTERED LOG**: {}", escape(p));
             }
+            let _ = writeln!(
+                out,
+                "  - verify: {}",
+                code(&format!(
+                    "gonogo log --env {} --checklist {id} --verify",
+                    env.report.environment
+                ))
+            );
         }
     }
     let _ = writeln!(
         out,
-        "\nAnyone can check that the log was not altered after this document was made: \
-         `gonogo log --env ENV --checklist ID --verify` re-hashes every event and must end \
-         with the head above."
+        "\nAnyone can check that a log was not altered after this document was made: \
+         the verify command re-hashes every event, and the head it ends with must be \
+         the one above."
     );
 }
