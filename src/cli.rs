@@ -148,6 +148,10 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// A log file to read instead of the one --env and --checklist name
+    /// (no config or checklist needed: a document's audit trail names it)
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
     /// Re-hash every line and check the chain; exit 1 if it was altered
     #[arg(long)]
     pub verify: bool,

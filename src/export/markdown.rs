@@ -447,10 +447,7 @@ fn audit(out: &mut String, doc: &Document) {
             let _ = writeln!(
                 out,
                 "  - verify: {}",
-                code(&format!(
-                    "gonogo log --env {} --checklist {id} --verify",
-                    env.report.environment
-                ))
+                code(&format!("gonogo log --verify {}", shell_word(&log.path)))
             );
         }
     }
@@ -460,4 +457,17 @@ fn audit(out: &mut String, doc: &Document) {
          the verify command re-hashes every event, and the head it ends with must be \
          the one above."
     );
+}
+
+/// `s` quoted for a POSIX shell when it needs it, so the verify command can
+/// be pasted as it stands.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,~".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
