@@ -215,7 +215,10 @@ pub enum Modal {
     Signoff(Box<SignoffDialog>),
     Filter {
         input: Box<TextArea<'static>>,
+        /// The filter and the item under the cursor when the line was
+        /// opened: Esc puts both back.
         before: String,
+        selected: Option<String>,
     },
     Command(Box<CommandLine>),
 }
@@ -749,6 +752,7 @@ impl App {
                 self.ui.modal = Some(Modal::Filter {
                     input: Box::new(input),
                     before: self.ui.filter.clone(),
+                    selected: self.ui.selected.clone(),
                 });
             }
             Command::CycleFilter => {
@@ -817,14 +821,20 @@ impl App {
             }
             (pos as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
         };
+        // Scrolling stops where the view stops drawing, so that the first
+        // step back after `G` (or after pressing on past the end) moves.
+        let limit = match self.context() {
+            Context::Help | Context::Detail => self.scroll_limit(),
+            _ => 0,
+        };
+        let scroll_by = |scroll: &mut u16| {
+            let from = i64::from(*scroll).min(limit);
+            *scroll = from.saturating_add(delta).clamp(0, limit) as u16;
+        };
         match (&mut self.ui.modal, self.ui.stack.last_mut()) {
-            (Some(Modal::Help { scroll }), _) => {
-                *scroll = (*scroll as i64).saturating_add(delta).clamp(0, 500) as u16;
-            }
+            (Some(Modal::Help { scroll }), _) => scroll_by(scroll),
             (Some(_), _) => {}
-            (None, Some(Screen::Detail { scroll, .. })) => {
-                *scroll = (*scroll as i64).saturating_add(delta).clamp(0, 5000) as u16;
-            }
+            (None, Some(Screen::Detail { scroll, .. })) => scroll_by(scroll),
             (None, Some(Screen::Path { cursor })) => {
                 *cursor = step(*cursor, self.view.report.critical_path.len());
             }
@@ -848,6 +858,42 @@ impl App {
         }
     }
 
+    /// How far the open help or detail scrolls before its last line is at
+    /// the bottom: the same geometry and lines the views draw.
+    fn scroll_limit(&self) -> i64 {
+        use super::views::{self, Ctx};
+        static PLAIN: std::sync::OnceLock<super::theme::Theme> = std::sync::OnceLock::new();
+        let ctx = Ctx {
+            // Styles do not change how many lines there are.
+            theme: PLAIN.get_or_init(super::theme::Theme::mono),
+            sym: if self.ascii {
+                &views::ASCII
+            } else {
+                &views::UNICODE
+            },
+            ascii: self.ascii,
+        };
+        let areas = views::layout(
+            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
+            self.view.report.sections.len(),
+        );
+        // Both are drawn in a bordered box.
+        let inner = |r: Rect| (r.width.saturating_sub(2), r.height.saturating_sub(2));
+        let (lines, height) = match (&self.ui.modal, self.ui.stack.last()) {
+            (Some(Modal::Help { .. }), _) => {
+                let (w, h) = inner(views::centered(areas.body, 76, areas.body.height));
+                (views::overlay::help_lines(&ctx, w as usize).len(), h)
+            }
+            (None, Some(Screen::Detail { item, .. })) => {
+                let (w, h) = inner(areas.body);
+                let text_w = w.saturating_sub(1) as usize;
+                (views::detail::lines(self, item, text_w, &ctx).len(), h)
+            }
+            _ => return 0,
+        };
+        lines.saturating_sub(height as usize).min(u16::MAX as usize) as i64
+    }
+
     fn open(&mut self) {
         if self.ui.stack.is_empty() && self.ui.focus == Pane::Sections {
             self.ui.focus = Pane::Items;
@@ -862,8 +908,12 @@ impl App {
     /// screens, then filters. Never quits.
     fn back(&mut self) {
         if let Some(modal) = self.ui.modal.take() {
-            if let Modal::Filter { before, .. } = modal {
+            if let Modal::Filter {
+                before, selected, ..
+            } = modal
+            {
                 self.ui.filter = before;
+                self.ui.selected = selected;
                 self.stale = true;
             }
             return;
@@ -1041,10 +1091,34 @@ impl App {
         }
     }
 
+    /// Says so and returns true when nothing can be written here: better
+    /// than letting someone type a note or a reason only to be refused.
+    fn refuse_read_only(&mut self) -> bool {
+        let state = crate::ledger::ReviewState::default();
+        let env = self.env_tab();
+        let review = Review {
+            env: &env.name,
+            read_only: env.read_only,
+            state: &state,
+            head: "",
+            now: self.now,
+        };
+        match rules::writable(&review) {
+            Ok(()) => false,
+            Err(r) => {
+                self.error(r.message);
+                true
+            }
+        }
+    }
+
     fn open_note(&mut self, then_tick: bool) {
         let Some(item) = self.target().map(|i| i.id.clone()) else {
             return;
         };
+        if self.refuse_read_only() {
+            return;
+        }
         let mut text = TextArea::default();
         text.set_placeholder_text("What was checked, a link to the ticket or drill record …");
         self.ui.modal = Some(Modal::Note(Box::new(NoteEditor {
@@ -1058,6 +1132,9 @@ impl App {
         let Some(item) = self.target().map(|i| i.id.clone()) else {
             return;
         };
+        if self.refuse_read_only() {
+            return;
+        }
         let waived = self
             .review_doc()
             .is_some_and(|d| d.snapshot.state.waiver(&item).is_some());
@@ -1079,6 +1156,9 @@ impl App {
     }
 
     fn open_signoff(&mut self) {
+        if self.refuse_read_only() {
+            return;
+        }
         let choice = match self.view.report.decision {
             Decision::Go => SignoffDecision::Go,
             Decision::GoWithConditions => SignoffDecision::GoWithConditions,
