@@ -1039,7 +1039,6 @@ impl App {
             path,
         };
         fx.push(Effect::Export(request));
-        self.info("writing the sign-off document…");
     }
 
     fn target_item(&self) -> Option<Item> {

@@ -82,9 +82,12 @@ impl ReviewStore {
         kinds: Vec<EventKind>,
         head: &str,
     ) -> Result<ReviewSnapshot, WriteError> {
+        // Held across the append, so the watcher's refresh (another thread)
+        // cannot fold our own event in first and announce it as news.
+        let mut guard = self.lock();
         let result = self.ledger.append_after(head, by, kinds);
         // Whatever happened, show the log as it now is.
-        let fresh = self.refresh_quietly();
+        let fresh = self.refresh_quietly(&mut guard);
         match result {
             Ok(_) => fresh.map_err(WriteError::Failed),
             Err(LedgerError::HeadMoved { .. }) => Err(WriteError::Moved(fresh.ok().map(Box::new))),
@@ -97,8 +100,7 @@ impl ReviewStore {
         watch_with(self.ledger.path(), on_change).map_err(|e| e.to_string())
     }
 
-    fn refresh_quietly(&self) -> Result<ReviewSnapshot, String> {
-        let mut guard = self.lock();
+    fn refresh_quietly(&self, guard: &mut Option<Loaded>) -> Result<ReviewSnapshot, String> {
         match guard.as_mut() {
             Some(loaded) => {
                 self.ledger.refresh(loaded).map_err(|e| e.to_string())?;
