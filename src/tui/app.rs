@@ -1414,7 +1414,7 @@ impl App {
                 }
                 self.stale = true;
             }
-            "export" => self.export((!arg.is_empty()).then(|| arg.into()), fx),
+            "export" => self.export((!arg.is_empty()).then(|| expand_home(arg)), fx),
             "path" => self.command(Command::CriticalPath, fx),
             "help" => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             "q" | "quit" => self.quit = true,
@@ -1816,4 +1816,14 @@ fn common_prefix(words: &[String]) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `~/x` as the home folder's `x`, the way a shell would read a path typed
+/// on the `:` line; anything else as it stands (relative to where gonogo
+/// was started, like `-o`).
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
 }
