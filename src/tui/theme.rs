@@ -215,12 +215,13 @@ pub fn parse_style(spec: &str) -> Result<Style, String> {
 fn parse_color(word: &str) -> Result<Color, String> {
     let lower = word.to_ascii_lowercase();
     if let Some(hex) = lower.strip_prefix('#') {
-        let valid = hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit());
-        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-        return match (valid, channel(0), channel(2), channel(4)) {
-            (true, Some(r), Some(g), Some(b)) => Ok(Color::Rgb(r, g, b)),
-            _ => Err(format!("{word:?} is not a #rrggbb colour")),
-        };
+        let bad = || format!("{word:?} is not a #rrggbb colour");
+        // Checked before slicing: `#12345` must be an error, not a panic.
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+        return Ok(Color::Rgb(channel(0)?, channel(2)?, channel(4)?));
     }
     let named = match lower.as_str() {
         "reset" | "default" => Color::Reset,
@@ -286,6 +287,8 @@ mod tests {
         assert!(s.add_modifier.contains(Modifier::BOLD));
         assert!(parse_style("chartreuse").is_err());
         assert!(parse_style("#12345").is_err());
+        assert!(parse_style("#1234567").is_err());
+        assert!(parse_style("#12345g").is_err());
         assert!(parse_style("red on").is_err());
     }
 

@@ -9,8 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::markdown::{self, wrap};
-use super::{Ctx, pane};
+use super::markdown::{self, wrap, wrap_after};
+use super::{Ctx, pane, scroll_mark};
 use crate::checklist::model::{Item, ProbeSpec};
 use crate::probe::humanize;
 use crate::report::glyph;
@@ -33,16 +33,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, id: &str, scroll: u16, ctx:
         .take(inner.height as usize)
         .collect();
     Paragraph::new(visible).render(inner, buf);
-    if max > 0 {
-        let pos = format!(" {}/{} ", scroll + 1, max + 1);
-        let w = pos.len() as u16;
-        if area.width > w + 2 {
-            Line::from(Span::styled(pos, ctx.theme.muted)).render(
-                Rect::new(area.right() - w - 1, area.bottom() - 1, w, 1),
-                buf,
-            );
-        }
-    }
+    scroll_mark(buf, area, scroll, max, ctx.theme.muted);
 }
 
 /// Every line of the detail, wrapped to `w` columns.
@@ -339,14 +330,10 @@ pub fn redact_url(url: &str) -> String {
 
 fn key_values(out: &mut Vec<Line<'static>>, rows: &[(String, String)], w: usize, ctx: &Ctx) {
     let key_w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0).min(20);
+    let hang = " ".repeat(key_w + 2);
     for (k, v) in rows {
-        let key = format!("{k:<key_w$}  ");
-        let hang = " ".repeat(key_w + 2);
-        let mut spans = vec![Span::styled(key, ctx.theme.muted)];
-        spans.push(Span::raw(v.clone()));
-        // The key is the first "word"; wrap keeps it on the first line.
-        let wrapped = wrap(spans, w, "", &hang);
-        out.extend(wrapped);
+        let key = Span::styled(format!("{k:<key_w$}  "), ctx.theme.muted);
+        out.extend(wrap_after(vec![key], vec![Span::raw(v.clone())], w, &hang));
     }
 }
 
@@ -557,16 +544,19 @@ fn history_section(out: &mut Vec<Line<'static>>, app: &App, id: &str, w: usize, 
         } else {
             String::new()
         };
-        out.extend(wrap(
+        let head = vec![
+            Span::styled(format!("{} ", short_time(entry.last)), ctx.theme.muted),
+            Span::styled(format!("{:<5} ", entry.verdict.as_str()), style),
+        ];
+        let hang = " ".repeat(head.iter().map(|s| s.width()).sum());
+        out.extend(wrap_after(
+            head,
             vec![
-                Span::styled(format!("{} ", short_time(entry.last)), ctx.theme.muted),
-                Span::styled(format!("{:<5} ", entry.verdict.as_str()), style),
                 Span::raw(entry.summary.clone()),
                 Span::styled(runs, ctx.theme.muted),
             ],
             w,
-            "",
-            "               ",
+            &hang,
         ));
     }
 }

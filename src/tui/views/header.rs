@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{Areas, Ctx, fit, width};
+use super::{Areas, Ctx, fit, fit_middle, width};
 use crate::tui::app::{App, Link};
 
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
@@ -112,7 +112,11 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     if room < 8 {
         return;
     }
-    let text = fit(&format!("{source}{note} "), room.saturating_sub(2), ctx.sym);
+    // Cut in the middle: the end of a snapshot path names the file.
+    let text = format!(
+        "{} ",
+        fit_middle(&format!("{source}{note}"), room.saturating_sub(3), ctx.sym)
+    );
     let right = Line::from(vec![
         Span::styled(format!("{dot} "), dot_style),
         Span::styled(text, Style::default().patch(t.muted)),

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{Areas, Ctx, bar, fit, pad, pane, width};
+use super::{Areas, Ctx, bar, border_note, fit, pad, pane, width};
 use crate::report::{Counts, ItemReport, glyph};
 use crate::review::{SectionVerdict, Status};
 use crate::tui::app::{App, Pane, StatusFilter, age_label};
@@ -39,6 +39,18 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
             Some(s.verdict),
         ));
     }
+    // Marker, the count with its blanks, the verdict; the bar gets what the
+    // longest title leaves (none when that is only a sliver).
+    let fixed = 2 + 7 + 11;
+    let longest = rows
+        .iter()
+        .map(|(t, _, _)| width(t))
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let spare = w.saturating_sub(fixed + 1 + longest);
+    let bar_w = if spare >= 4 { spare.min(10) } else { 0 };
+    let title_w = w.saturating_sub(fixed + 1 + bar_w).max(4);
     for (line_no, (i, (title, counts, verdict))) in rows
         .iter()
         .enumerate()
@@ -54,9 +66,6 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
             None => (report.decision.label(), t.decision(report.decision)),
         };
         let count = format!("{closed}/{considered}");
-        let bar_w = if w >= 44 { 10 } else { 6 };
-        let right_w = bar_w + 1 + 5 + 1 + 11;
-        let title_w = w.saturating_sub(2 + right_w).max(4);
         let marker = if selected { ctx.sym.select } else { " " };
         let base = if selected && focused {
             t.selection
@@ -68,6 +77,7 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         let line = Line::from(vec![
             Span::styled(format!("{marker} "), t.accent),
             Span::raw(pad(title, title_w, ctx.sym)),
+            Span::raw(" "),
             Span::styled(bar(closed, considered, bar_w, ctx.sym), vstyle),
             Span::raw(format!(" {count:>5} ")),
             Span::styled(fit(label, 11, ctx.sym), vstyle),
@@ -75,6 +85,41 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         .style(base);
         let y = inner.y + line_no as u16;
         line.render(Rect::new(inner.x, y, inner.width, 1), buf);
+    }
+    let style = if focused { t.accent } else { t.muted };
+    hidden_rows(
+        buf,
+        area,
+        app.ui.section_offset,
+        inner.height,
+        rows.len(),
+        style,
+        ctx,
+    );
+}
+
+/// Says on the pane's bottom border how many rows are scrolled out of
+/// sight, so a short terminal does not hide that the list goes on.
+fn hidden_rows(
+    buf: &mut Buffer,
+    area: Rect,
+    offset: usize,
+    visible: u16,
+    total: usize,
+    style: Style,
+    ctx: &Ctx,
+) {
+    let above = offset.min(total);
+    let below = total.saturating_sub(offset + visible as usize);
+    let mut parts = Vec::new();
+    if above > 0 {
+        parts.push(format!("{} {above}", ctx.sym.more_up));
+    }
+    if below > 0 {
+        parts.push(format!("{} {below}", ctx.sym.more_down));
+    }
+    if !parts.is_empty() {
+        border_note(buf, area, &format!(" {} more ", parts.join("  ")), style);
     }
 }
 
@@ -162,6 +207,9 @@ fn items(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         let y = inner.y + line_no as u16;
         line.render(Rect::new(inner.x, y, inner.width, 1), buf);
     }
+    let style = if focused { t.accent } else { t.muted };
+    let total = app.view.rows.len();
+    hidden_rows(buf, area, app.ui.offset, inner.height, total, style, ctx);
 }
 
 fn item_line<'a>(

@@ -218,6 +218,24 @@ pub fn wrap(spans: Vec<Span<'static>>, w: usize, first: &str, rest: &str) -> Vec
     lines
 }
 
+/// `head` (a key, a time, a padded label) then `body` wrapped to `w`, the
+/// following lines indented by `hang`. Padding inside `head` survives, so
+/// columns stay aligned; `wrap` alone would fold runs of spaces into one.
+pub fn wrap_after(
+    head: Vec<Span<'static>>,
+    body: Vec<Span<'static>>,
+    w: usize,
+    hang: &str,
+) -> Vec<Line<'static>> {
+    let lead = " ".repeat(head.iter().map(|s| s.width()).sum());
+    let mut lines = wrap(body, w, &lead, hang);
+    if let Some(first) = lines.first_mut() {
+        // `wrap` opens the first line with `lead` as one span: put the head there.
+        first.spans.splice(0..1, head);
+    }
+    lines
+}
+
 /// Adds a word, splitting it when it is longer than a whole line.
 fn push_word(
     current: &mut Vec<Span<'static>>,
@@ -294,5 +312,16 @@ mod tests {
         );
         let long = wrap(vec![Span::raw("abcdefghijklmnop")], 8, "", "");
         assert_eq!(text(&long), vec!["abcdefgh", "ijklmnop"]);
+    }
+
+    #[test]
+    fn a_padded_head_keeps_its_column() {
+        let lines = wrap_after(
+            vec![Span::raw("key     ")],
+            vec![Span::raw("one two three")],
+            16,
+            "        ",
+        );
+        assert_eq!(text(&lines), vec!["key     one two", "        three"]);
     }
 }

@@ -42,6 +42,9 @@ pub struct Symbols {
     pub info: &'static str,
     pub error: &'static str,
     pub spinner: &'static [&'static str],
+    /// Rows hidden above or below a pane's visible part.
+    pub more_up: &'static str,
+    pub more_down: &'static str,
     pub border: border::Set<'static>,
 }
 
@@ -63,6 +66,8 @@ pub const UNICODE: Symbols = Symbols {
     info: "ℹ",
     error: "✘",
     spinner: &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
+    more_up: "↑",
+    more_down: "↓",
     border: border::ROUNDED,
 };
 
@@ -84,6 +89,8 @@ pub const ASCII: Symbols = Symbols {
     info: "i",
     error: "!",
     spinner: &["|", "/", "-", "\\"],
+    more_up: "^",
+    more_down: "v",
     border: border::Set {
         top_left: "+",
         top_right: "+",
@@ -286,6 +293,65 @@ pub fn fit(s: &str, max: usize, sym: &Symbols) -> String {
     out
 }
 
+/// `s` cut to `max` columns in the middle, keeping its start and, longer,
+/// its end: where a path or a message says what it is about.
+pub fn fit_middle(s: &str, max: usize, sym: &Symbols) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let ell = width(sym.ellipsis);
+    if max <= ell + 2 {
+        return fit(s, max, sym);
+    }
+    let room = max - ell;
+    let head_room = room / 3;
+    let mut buf = [0u8; 4];
+    let mut head = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = width(c.encode_utf8(&mut buf));
+        if used + w > head_room {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    for c in s.chars().rev() {
+        let w = width(c.encode_utf8(&mut buf));
+        if used + w > room {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}{}{tail}", sym.ellipsis)
+}
+
+/// `" 3/12 "` on the bottom border of `area`, right-aligned: where a
+/// scrolled view is, when not everything fits.
+pub fn scroll_mark(buf: &mut Buffer, area: Rect, pos: usize, last: usize, style: Style) {
+    if last == 0 {
+        return;
+    }
+    let mark = format!(" {}/{} ", pos + 1, last + 1);
+    border_note(buf, area, &mark, style);
+}
+
+/// `text` on the bottom border of `area`, one cell from its right corner.
+pub fn border_note(buf: &mut Buffer, area: Rect, text: &str, style: Style) {
+    let w = width(text) as u16;
+    if area.height < 2 || area.width < w + 3 {
+        return;
+    }
+    ratatui::widgets::Widget::render(
+        ratatui::text::Line::from(Span::styled(text.to_string(), style)),
+        Rect::new(area.right() - w - 1, area.bottom() - 1, w, 1),
+        buf,
+    );
+}
+
 /// `s` padded with spaces (or cut) to exactly `w` columns.
 pub fn pad(s: &str, w: usize, sym: &Symbols) -> String {
     let cut = fit(s, w, sym);
@@ -303,9 +369,15 @@ pub fn bar(done: usize, total: usize, w: usize, sym: &Symbols) -> String {
     )
 }
 
-/// A rectangle of at most `w` x `h` centred in `area`.
+/// A rectangle of at most `w` x `h` centred in `area`. A dialog that would
+/// leave only slivers of the screen beside it takes the whole width: the
+/// slivers would show cut-off words of whatever is underneath.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
+    let w = if area.width.saturating_sub(w) < 12 {
+        area.width
+    } else {
+        w
+    };
     let h = h.min(area.height);
     Rect::new(
         area.x + (area.width - w) / 2,
@@ -319,4 +391,28 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 pub fn clear(buf: &mut Buffer, area: Rect, style: Style) {
     ratatui::widgets::Widget::render(ratatui::widgets::Clear, area, buf);
     buf.set_style(area, style);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_middle_cut_keeps_both_ends() {
+        let path = "snapshot /srv/reviews/checkout/rendered/prod.yaml";
+        let cut = fit_middle(path, 30, &UNICODE);
+        assert_eq!(width(&cut), 30);
+        assert!(cut.starts_with("snapshot"), "{cut}");
+        assert!(cut.ends_with("rendered/prod.yaml"), "{cut}");
+        assert_eq!(fit_middle("short", 30, &UNICODE), "short");
+        assert!(fit_middle(path, 30, &ASCII).is_ascii());
+    }
+
+    #[test]
+    fn a_dialog_that_almost_fills_the_width_fills_it() {
+        let body = Rect::new(0, 2, 80, 21);
+        assert_eq!(centered(body, 76, 10).width, 80);
+        assert_eq!(centered(body, 64, 10), Rect::new(8, 7, 64, 10));
+        assert_eq!(centered(body, 100, 40), body);
+    }
 }

@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use ratatui_textarea::TextArea;
 
-use super::markdown::wrap;
-use super::{Areas, Ctx, centered, clear, fit, width};
+use super::markdown::{wrap, wrap_after};
+use super::{Areas, Ctx, centered, clear, fit, fit_middle, scroll_mark, width};
 use crate::ledger::SignoffDecision;
 use crate::review::Status;
 use crate::tui::app::{App, Level, Modal};
@@ -51,18 +51,37 @@ pub fn draw(frame: &mut Frame, areas: &Areas, app: &App, ctx: &Ctx) {
     }
 }
 
+/// Hints that stay on the bar however narrow the screen: the way back and
+/// the way to every other key.
+const ALWAYS_SHOWN: &[&str] = &["back", "help"];
+
 fn hint_bar(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
+    let hints = keymap::hints(app.context(), ctx.ascii);
+    let entry_w = |key: &str, word: &str| width(key) + width(word) + 3;
+    let kept: usize = hints
+        .iter()
+        .filter(|(_, word)| ALWAYS_SHOWN.contains(word))
+        .map(|(key, word)| entry_w(key, word))
+        .sum();
+    // The others in keymap order, as many as fit beside the kept ones.
+    let mut room = (area.width as usize).saturating_sub(1 + kept);
+    let mut full = false;
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (key, word) in keymap::hints(app.context(), ctx.ascii) {
-        let w = width(&key) + width(word) + 3;
-        if used + w > area.width as usize {
-            break;
+    for (key, word) in &hints {
+        if !ALWAYS_SHOWN.contains(word) {
+            let w = entry_w(key, word);
+            full = full || w > room;
+            if full {
+                continue;
+            }
+            room -= w;
         }
-        spans.push(Span::styled(key, t.accent.add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(
+            key.clone(),
+            t.accent.add_modifier(Modifier::BOLD),
+        ));
         spans.push(Span::styled(format!(" {word}  "), t.muted));
-        used += w;
     }
     Line::from(spans).render(area, buf);
 }
@@ -87,7 +106,11 @@ fn toasts(buf: &mut Buffer, body: Rect, app: &App, ctx: &Ctx) {
             Level::Info => (ctx.sym.info, t.accent, ""),
             Level::Error => (ctx.sym.error, t.fail, "  (Esc)"),
         };
-        let text = fit(&format!(" {glyph} {}{tail} ", toast.text), max_w, ctx.sym);
+        // The dismiss hint always shows; a long message loses its middle,
+        // keeping what it is about (a file name, a reason) at the end.
+        let frame = width(glyph) + width(tail) + 3;
+        let message = fit_middle(&toast.text, max_w.saturating_sub(frame), ctx.sym);
+        let text = format!(" {glyph} {message}{tail} ");
         let w = width(&text) as u16 + 2;
         if y <= body.y + 1 {
             break;
@@ -124,12 +147,14 @@ fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) {
     block.render(area, buf);
     let lines = help_lines(ctx, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize);
+    let scroll = (scroll as usize).min(max);
     let visible: Vec<Line> = lines
         .into_iter()
-        .skip((scroll as usize).min(max))
+        .skip(scroll)
         .take(inner.height as usize)
         .collect();
     Paragraph::new(visible).render(inner, buf);
+    scroll_mark(buf, area, scroll, max, t.accent);
 }
 
 /// The help text: every binding of the keymap, by group.
@@ -148,13 +173,10 @@ pub fn help_lines(ctx: &Ctx, w: usize) -> Vec<Line<'static>> {
         for (keys, description) in rows {
             let key = format!("  {keys:<keys_w$} ");
             let hang = " ".repeat(width(&key));
-            lines.extend(wrap(
-                vec![
-                    Span::styled(key, t.accent),
-                    Span::raw(description.to_string()),
-                ],
+            lines.extend(wrap_after(
+                vec![Span::styled(key, t.accent)],
+                vec![Span::raw(description.to_string())],
                 w,
-                "",
                 &hang,
             ));
         }
@@ -353,24 +375,25 @@ fn signoff(
         ("items", counts.join(", ")),
         ("signs", format!("log head {head_short} ({events} events)")),
     ];
+    let hang = " ".repeat(11);
     for (k, v) in rows {
-        lines.extend(wrap(
-            vec![Span::styled(format!("  {k:<9}"), t.muted), Span::raw(v)],
+        lines.extend(wrap_after(
+            vec![Span::styled(format!("  {k:<9}"), t.muted)],
+            vec![Span::raw(v)],
             w,
-            "",
-            "           ",
+            &hang,
         ));
     }
     let blockers = app.open_blockers();
     if !blockers.is_empty() {
-        lines.extend(wrap(
-            vec![
-                Span::styled("  open     ", t.muted),
-                Span::styled(format!("blockers: {}", blockers.join(", ")), t.danger),
-            ],
+        lines.extend(wrap_after(
+            vec![Span::styled("  open     ", t.muted)],
+            vec![Span::styled(
+                format!("blockers: {}", blockers.join(", ")),
+                t.danger,
+            )],
             w,
-            "",
-            "           ",
+            &hang,
         ));
     }
     lines.push(Line::default());
