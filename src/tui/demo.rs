@@ -62,6 +62,9 @@ const REPO: &[(&str, &str)] = &[
 /// `gonogo demo`.
 pub async fn run(global: &Global) -> i32 {
     let started = Instant::now();
+    if let Err(code) = super::require_terminal() {
+        return code;
+    }
     crate::install_crypto_provider();
     let dir = match DemoDir::create() {
         Ok(d) => d,

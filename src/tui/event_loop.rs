@@ -28,6 +28,20 @@ use crate::session::Workspace;
 /// and input is read again.
 const BATCH: usize = 512;
 
+/// Changes from the background (probe results, other sessions' ticks, the
+/// clock, the spinner) wait this many times what the last frame cost before
+/// they are drawn, so drawing them takes at most a fifth of a core; what the
+/// user does is drawn at once. A frame recomputes the review: about a
+/// millisecond for the demo (drawn almost at once), tens of milliseconds for
+/// two thousand items, where results arriving one by one must not each cost
+/// a frame.
+const BACKGROUND_PAUSE: u32 = 4;
+/// The longest a background change waits, however slow the last frame.
+const MAX_BACKGROUND_PAUSE: Duration = Duration::from_secs(1);
+
+/// How long quitting waits for appends and exports still under way.
+const FINISH_WRITES: Duration = Duration::from_secs(10);
+
 /// Runs the dashboard until the user quits.
 pub async fn run(
     ws: Workspace,
@@ -39,6 +53,8 @@ pub async fn run(
     let (tx, mut rx) = unbounded_channel::<Action>();
     let mut session = Session::new(Arc::new(ws), tx.clone());
     let (mut app, effects) = App::new(setup);
+    // Before the screen changes: a signal from here on restores it.
+    let mut stop = stop_signals();
     let mut screen = Screen::enter(mouse).map_err(|e| format!("cannot use the terminal: {e}"))?;
     if let Ok(size) = screen.terminal.size() {
         app.update(Action::Resize(size.width, size.height));
@@ -54,28 +70,34 @@ pub async fn run(
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut spin = tokio::time::interval(Duration::from_millis(150));
     spin.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut stop = stop_signals();
     let mut first_frame = true;
+    let mut next_frame = tokio::time::Instant::now();
+    let mut urgent = true;
 
-    loop {
-        app.prepare();
-        if app.take_dirty() {
-            let t0 = Instant::now();
-            screen
-                .terminal
-                .draw(|f| views::draw(f, &app, &theme))
-                .map_err(|e| format!("cannot draw: {e}"))?;
-            if first_frame {
-                first_frame = false;
-                tracing::info!(
-                    "first frame after {} ms (drawn in {} us)",
-                    started.elapsed().as_millis(),
-                    t0.elapsed().as_micros()
-                );
+    let ended = loop {
+        let deferred = !urgent && tokio::time::Instant::now() < next_frame;
+        if !deferred {
+            let t0 = tokio::time::Instant::now();
+            app.prepare();
+            if app.take_dirty() {
+                if let Err(e) = screen.terminal.draw(|f| views::draw(f, &app, &theme)) {
+                    break Err(format!("cannot draw: {e}"));
+                }
+                let cost = t0.elapsed();
+                next_frame = tokio::time::Instant::now()
+                    + (cost * BACKGROUND_PAUSE).min(MAX_BACKGROUND_PAUSE);
+                if first_frame {
+                    first_frame = false;
+                    tracing::info!(
+                        "first frame after {} ms (prepared and drawn in {} us)",
+                        started.elapsed().as_millis(),
+                        cost.as_micros()
+                    );
+                }
             }
         }
         if app.should_quit() {
-            break;
+            break Ok(());
         }
         let action = tokio::select! {
             ev = input.next() => match ev {
@@ -83,14 +105,17 @@ pub async fn run(
                     Some(a) => a,
                     None => continue,
                 },
-                Some(Err(e)) => return Err(format!("cannot read the terminal: {e}")),
-                None => break,
+                Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
+                None => break Ok(()),
             },
             Some(a) = rx.recv() => a,
             _ = clock.tick() => Action::Clock(jiff::Timestamp::now()),
             _ = spin.tick(), if app.is_busy() => Action::Spin,
             _ = stop.recv() => Action::Run(Command::Quit),
+            // Time to draw what the background changed meanwhile.
+            () = tokio::time::sleep_until(next_frame), if deferred => continue,
         };
+        urgent = from_user(&action);
         let mut fx = app.update(action);
         // A burst of results (every probe finishing at start) is drawn once.
         for _ in 0..BATCH {
@@ -102,9 +127,22 @@ pub async fn run(
         for e in fx {
             session.perform(e);
         }
-    }
+    };
+    // The shell comes back at once; a tick typed just before `q` is still
+    // written before the process ends, and a failure is said on stderr.
     drop(screen);
-    Ok(())
+    match (ended, session.finish(&mut rx).await) {
+        (Ok(()), result) | (result, Ok(())) => result,
+        (Err(ended), Err(unsaved)) => Err(format!("{ended}\n{unsaved}")),
+    }
+}
+
+/// Whether `action` is something the user did, to be drawn at once.
+fn from_user(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Key(_) | Action::Mouse(_) | Action::Paste(_) | Action::Resize(..) | Action::Run(_)
+    )
 }
 
 fn terminal_action(ev: Event) -> Option<Action> {
@@ -117,13 +155,18 @@ fn terminal_action(ev: Event) -> Option<Action> {
     }
 }
 
-/// SIGTERM and SIGHUP end the session like `q`, so the terminal is restored.
+/// SIGTERM, SIGHUP and SIGINT end the session like `q`, so the terminal is
+/// restored (in raw mode Ctrl-C is a key, so SIGINT only comes from `kill`).
 fn stop_signals() -> UnboundedReceiver<()> {
     let (tx, rx) = unbounded_channel();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        for kind in [
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::interrupt(),
+        ] {
             if let Ok(mut s) = signal(kind) {
                 let tx = tx.clone();
                 tokio::spawn(async move {
@@ -155,6 +198,8 @@ struct Session {
     control: Option<UnboundedSender<Control>>,
     stores: HashMap<String, Arc<ReviewStore>>,
     generation: u64,
+    /// Appends and exports under way: quitting waits for them.
+    in_flight: Vec<JoinHandle<()>>,
 }
 
 impl Session {
@@ -168,6 +213,44 @@ impl Session {
             control: None,
             stores: HashMap::new(),
             generation: 0,
+            in_flight: Vec::new(),
+        }
+    }
+
+    fn track(&mut self, task: JoinHandle<()>) {
+        self.in_flight.retain(|t| !t.is_finished());
+        self.in_flight.push(task);
+    }
+
+    /// Waits for the appends and exports still under way (the process
+    /// exits without waiting for blocking tasks) and returns what failed.
+    async fn finish(self, rx: &mut UnboundedReceiver<Action>) -> Result<(), String> {
+        let tasks = futures::future::join_all(self.in_flight);
+        let waited = tokio::time::timeout(FINISH_WRITES, tasks).await;
+        let mut failures = Vec::new();
+        if waited.is_err() {
+            failures.push(format!(
+                "still writing after {} s; the last change may not be saved",
+                FINISH_WRITES.as_secs()
+            ));
+        }
+        while let Ok(action) = rx.try_recv() {
+            match action {
+                Action::WriteFailed { error, .. } => failures.push(match error {
+                    WriteError::Moved(_) => {
+                        "not written: another session changed this review at the same moment"
+                            .to_string()
+                    }
+                    WriteError::Failed(message) => format!("not written: {message}"),
+                }),
+                Action::Exported(Err(e)) => failures.push(format!("export failed: {e}")),
+                _ => {}
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("\n"))
         }
     }
 
@@ -233,17 +316,17 @@ impl Session {
     }
 
     /// Builds and writes the document off the input path.
-    fn export(&self, req: ExportRequest) {
+    fn export(&mut self, req: ExportRequest) {
         let ws = self.ws.clone();
         let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || {
+        self.track(tokio::task::spawn_blocking(move || {
             let result = export_document(&ws, req, jiff::Timestamp::now());
             let _ = tx.send(Action::Exported(result));
-        });
+        }));
     }
 
     /// Appends off the input path; the result comes back as an action.
-    fn write(&self, req: WriteRequest) {
+    fn write(&mut self, req: WriteRequest) {
         if req.generation != self.generation {
             return;
         }
@@ -257,7 +340,7 @@ impl Session {
             return;
         };
         let by = self.operator.clone();
-        tokio::task::spawn_blocking(move || {
+        self.track(tokio::task::spawn_blocking(move || {
             let action = match store.write(&by, req.kinds, &req.head) {
                 Ok(snapshot) => Action::Written {
                     generation: req.generation,
@@ -272,7 +355,7 @@ impl Session {
                 },
             };
             let _ = tx.send(action);
-        });
+        }));
     }
 }
 

@@ -25,6 +25,9 @@ use theme::Theme;
 /// `gonogo` with no subcommand.
 pub async fn run(global: &Global) -> i32 {
     let started = Instant::now();
+    if let Err(code) = require_terminal() {
+        return code;
+    }
     let ws = match Workspace::load(global) {
         Ok(ws) => ws,
         Err(e) => {
@@ -37,11 +40,8 @@ pub async fn run(global: &Global) -> i32 {
 
 /// Opens the dashboard on a loaded workspace.
 pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        eprintln!(
-            "error: the dashboard needs a terminal; in scripts and CI use `gonogo check` (see --help)"
-        );
-        return EXIT_USAGE;
+    if let Err(code) = require_terminal() {
+        return code;
     }
     let name = theme::choose(
         ws.global.theme.as_deref(),
@@ -69,6 +69,19 @@ pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
             1
         }
     }
+}
+
+/// The dashboard draws on the terminal and reads keys from it: checked
+/// before any work (loading checklists, the demo's endpoints and seeded
+/// logs), so `gonogo > file` fails at once and leaves nothing behind.
+pub(crate) fn require_terminal() -> Result<(), i32> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: the dashboard needs a terminal; in scripts and CI use `gonogo check` (see --help)"
+    );
+    Err(EXIT_USAGE)
 }
 
 /// Logs go to `gonogo.log` in the cache folder (never to the screen); the

@@ -12,7 +12,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -29,13 +29,21 @@ impl Screen {
         install_panic_hook();
         enable_raw_mode()?;
         let entered = (|| {
-            execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+            // Cleared here, not with `Terminal::clear`: that asks the
+            // terminal where its cursor is and waits for the answer, which
+            // costs a round trip on a slow link and fails outright (after
+            // two seconds) on terminals that never answer.
+            execute!(
+                stdout(),
+                EnterAlternateScreen,
+                EnableBracketedPaste,
+                Clear(ClearType::All)
+            )?;
             if mouse {
                 execute!(stdout(), EnableMouseCapture)?;
             }
             let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
             terminal.hide_cursor()?;
-            terminal.clear()?;
             Ok(terminal)
         })();
         match entered {
