@@ -197,10 +197,7 @@ fn seed(ws: &Workspace, state_dir: &Path) -> Result<(), String> {
         let mut kinds = vec![
             EventKind::Note {
                 item: "rollback-drill".into(),
-                text: format!(
-                    "Rolled {} back from 2.3.1 to 2.2.4 in 4 min 10 s.\nRecording: https://wiki.example/drills/checkout-2026-11",
-                    env.name
-                ),
+                text: "Rolled staging back from 2.3.1 to 2.2.4 in 4 min 10 s.\nRecording: https://wiki.example/drills/checkout-2026-11".into(),
             },
             EventKind::Tick {
                 item: "rollback-drill".into(),
