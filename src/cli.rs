@@ -51,6 +51,9 @@ pub struct Global {
     /// Use only ASCII characters on screen
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Let the dashboard use the mouse (scroll, click to select)
+    #[arg(long, global = true)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +62,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check checklist files and the config; print every error
     Validate(ValidateArgs),
+    /// The dashboard on a bundled demo: no cluster, network or config needed
+    Demo,
     /// The sign-off document (Markdown, JSON or JUnit) after a fresh probe run
     Export(ExportArgs),
     /// The audit trail of one checklist in one environment
@@ -143,6 +148,10 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// A log file to read instead of the one --env and --checklist name
+    /// (no config or checklist needed: a document's audit trail names it)
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
     /// Re-hash every line and check the chain; exit 1 if it was altered
     #[arg(long)]
     pub verify: bool,

@@ -18,6 +18,7 @@ pub mod review;
 pub mod runner;
 pub mod session;
 pub mod text;
+pub mod tui;
 
 /// Installs the one process-wide rustls crypto provider (ring). kube and
 /// reqwest both need it; calling twice is harmless.

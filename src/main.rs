@@ -24,15 +24,11 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
+            Some(Command::Demo) => gonogo::tui::demo::run(&cli.global).await,
+            None => gonogo::tui::run(&cli.global).await,
             Some(Command::Export(args)) => commands::export(&cli.global, args).await,
             Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
-            None => {
-                eprintln!(
-                    "the TUI is not built yet: use `gonogo check` or `gonogo validate` (see --help)"
-                );
-                commands::EXIT_USAGE
-            }
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.

@@ -181,6 +181,24 @@ impl Workspace {
         cluster: String,
         now: jiff::Timestamp,
     ) -> Result<EnvironmentDoc, LoadError> {
+        let mut warnings = Vec::new();
+        let doc = self.environment_doc_quietly(env, outcomes, cluster, now, &mut warnings);
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        doc
+    }
+
+    /// [`Workspace::environment_doc`] for a caller that owns the screen:
+    /// warnings are handed back instead of printed.
+    pub fn environment_doc_quietly(
+        &self,
+        env: &Environment,
+        outcomes: &HashMap<String, HashMap<String, Outcome>>,
+        cluster: String,
+        now: jiff::Timestamp,
+        warnings: &mut Vec<String>,
+    ) -> Result<EnvironmentDoc, LoadError> {
         let empty = HashMap::new();
         let mut reports = Vec::new();
         let mut logs = BTreeMap::new();
@@ -189,7 +207,7 @@ impl Workspace {
                 .map_err(|e| LoadError::Usage(e.to_string()))?;
             let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
             if let Some(w) = loaded.torn_tail() {
-                eprintln!("warning: {}: {w}", ledger.path().display());
+                warnings.push(format!("{}: {w}", ledger.path().display()));
             }
             let events = if loaded.is_tampered() {
                 loaded.state = ReviewState::default();

@@ -531,6 +531,48 @@ fn log_verify_names_the_edited_line() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The verify command a document's audit trail prints works on the file
+/// alone, in a folder with no config and none of the checklists.
+#[test]
+fn log_verify_takes_the_file_a_document_names() {
+    let state = tempfile::tempdir().expect("tempdir");
+    assert!(
+        decide(state.path(), &["note", "runbook", "one"])
+            .status
+            .success()
+    );
+    let path = state.path().join("shop/staging.jsonl");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let verify = |dir: &std::path::Path| {
+        gonogo(dir)
+            .args(["log", "--verify"])
+            .arg(&path)
+            .output()
+            .expect("runs")
+    };
+    let out = verify(elsewhere.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 1 events, chain intact"));
+
+    let text = std::fs::read_to_string(&path).expect("log");
+    std::fs::write(&path, text.replace("\"one\"", "\"ONE\"")).expect("edit");
+    let out = verify(elsewhere.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1:"));
+
+    let out = gonogo(elsewhere.path())
+        .args(["log", "--verify", "missing.jsonl"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.jsonl: no such log file"));
+}
+
 /// Several real gonogo processes recording notes at once: every note lands
 /// exactly once and the chain stays intact.
 #[test]

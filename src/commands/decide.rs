@@ -231,11 +231,24 @@ fn single_checklist(checklists: &[Checklist]) -> Result<&Checklist, LoadError> {
 /// verification of its hash chain.
 pub fn log(global: &Global, args: &LogArgs) -> i32 {
     let run = || -> Result<i32, LoadError> {
-        let ws = Workspace::load(global)?;
-        let env = ws.environment(single_env(global)?)?;
-        let checklist = single_checklist(&ws.checklists)?;
-        let ledger = Ledger::open(&ws.state_dir(), &checklist.id, &env.name)
-            .map_err(|e| LoadError::Usage(e.to_string()))?;
+        let ledger = match &args.file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(LoadError::Usage(format!(
+                        "{}: no such log file",
+                        path.display()
+                    )));
+                }
+                Ledger::at(path.clone())
+            }
+            None => {
+                let ws = Workspace::load(global)?;
+                let env = ws.environment(single_env(global)?)?;
+                let checklist = single_checklist(&ws.checklists)?;
+                Ledger::open(&ws.state_dir(), &checklist.id, &env.name)
+                    .map_err(|e| LoadError::Usage(e.to_string()))?
+            }
+        };
         if args.verify {
             return Ok(verify(&ledger));
         }

@@ -190,6 +190,15 @@ impl Ledger {
         })
     }
 
+    /// The log in the file at `path`, wherever it lives (to read or verify
+    /// a log a document names, without its checklist or config).
+    pub fn at(path: PathBuf) -> Ledger {
+        Ledger {
+            path,
+            cursor: Mutex::new(Cursor::default()),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -1,0 +1,106 @@
+//! The terminal dashboard: one client of the headless core. `app` holds the
+//! state and its one update function, `keymap` the bindings as data,
+//! `views` the pure drawing, `event_loop` the live wiring and `store` the
+//! one door to the sign-off log.
+
+pub mod app;
+pub mod demo;
+mod event_loop;
+pub mod headless;
+pub mod keymap;
+pub mod store;
+mod terminal;
+pub mod theme;
+pub mod views;
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use crate::cli::Global;
+use crate::commands::{EXIT_OK, EXIT_USAGE};
+use crate::session::Workspace;
+
+use theme::Theme;
+
+/// `gonogo` with no subcommand.
+pub async fn run(global: &Global) -> i32 {
+    let started = Instant::now();
+    if let Err(code) = require_terminal() {
+        return code;
+    }
+    let ws = match Workspace::load(global) {
+        Ok(ws) => ws,
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    launch(ws, false, started).await
+}
+
+/// Opens the dashboard on a loaded workspace.
+pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
+    if let Err(code) = require_terminal() {
+        return code;
+    }
+    let name = theme::choose(
+        ws.global.theme.as_deref(),
+        ws.config.theme.as_deref(),
+        theme::no_color_requested(),
+    );
+    let theme = match Theme::load(&name, Theme::user_dir().as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Err(e) = ws.environment(ws.global.env.first().map(String::as_str)) {
+        eprint!("{e}");
+        return EXIT_USAGE;
+    }
+    let _log = init_logging();
+    let setup = headless::setup(&ws, jiff::Timestamp::now(), demo);
+    let mouse = ws.global.mouse;
+    match event_loop::run(ws, setup, theme, mouse, started).await {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The dashboard draws on the terminal and reads keys from it: checked
+/// before any work (loading checklists, the demo's endpoints and seeded
+/// logs), so `gonogo > file` fails at once and leaves nothing behind.
+pub(crate) fn require_terminal() -> Result<(), i32> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: the dashboard needs a terminal; in scripts and CI use `gonogo check` (see --help)"
+    );
+    Err(EXIT_USAGE)
+}
+
+/// Logs go to `gonogo.log` in the cache folder (never to the screen); the
+/// level comes from `GONOGO_LOG` (default `info`). The guard flushes on drop.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = std::env::var_os("GONOGO_LOG_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| crate::config::project_dirs().map(|d| d.cache_dir().to_path_buf()))
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "gonogo.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GONOGO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

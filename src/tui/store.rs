@@ -1,0 +1,156 @@
+//! The TUI's one door to the sign-off log: load, refresh, append and watch
+//! one review (checklist, environment). Every call may touch the disk, so the
+//! event loop runs them off the input path; the headless driver calls them
+//! directly.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::ledger::watch::{WatchGuard, watch_with};
+use crate::ledger::{Event, EventKind, Ledger, LedgerError, Loaded, Refresh, ReviewState};
+
+/// What the app knows of one review's log after a read or a write.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewSnapshot {
+    pub state: ReviewState,
+    /// Hash of the last line: what a sign-off signs and what an append
+    /// expects to still be there.
+    pub head: String,
+    pub events: u64,
+    /// Tampering found in the log: shown loudly; the log refuses appends.
+    pub problems: Vec<String>,
+    /// A torn last line, unknown kinds: shown, not fatal.
+    pub warnings: Vec<String>,
+    /// Other sessions' changes folded in by this refresh, in words.
+    pub news: Vec<String>,
+}
+
+/// One review's log, with what was last read from it.
+pub struct ReviewStore {
+    ledger: Ledger,
+    loaded: Mutex<Option<Loaded>>,
+}
+
+impl ReviewStore {
+    /// Cheap: nothing is read until `load`.
+    pub fn open(state_dir: &Path, checklist: &str, env: &str) -> Result<ReviewStore, String> {
+        let ledger = Ledger::open(state_dir, checklist, env).map_err(|e| e.to_string())?;
+        Ok(ReviewStore {
+            ledger,
+            loaded: Mutex::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.ledger.path()
+    }
+
+    /// Reads and checks the whole log.
+    pub fn load(&self) -> Result<ReviewSnapshot, String> {
+        let loaded = self.ledger.load().map_err(|e| e.to_string())?;
+        let snap = snapshot(&loaded, Vec::new());
+        *self.lock() = Some(loaded);
+        Ok(snap)
+    }
+
+    /// Folds in what other sessions appended; `None` when nothing changed.
+    pub fn refresh(&self) -> Result<Option<ReviewSnapshot>, String> {
+        let mut guard = self.lock();
+        let Some(loaded) = guard.as_mut() else {
+            drop(guard);
+            return self.load().map(Some);
+        };
+        match self.ledger.refresh(loaded).map_err(|e| e.to_string())? {
+            Refresh::Unchanged => Ok(None),
+            Refresh::Appended(events) => {
+                let news = events.iter().map(describe).collect();
+                Ok(Some(snapshot(loaded, news)))
+            }
+            Refresh::Reloaded => Ok(Some(snapshot(
+                loaded,
+                vec!["the sign-off log was replaced on disk and read again".into()],
+            ))),
+            Refresh::ReportChanged => Ok(Some(snapshot(loaded, Vec::new()))),
+        }
+    }
+
+    /// Appends `kinds` by `by`, refused when the log moved past `head` (the
+    /// state the rules were checked against). Returns the state after it.
+    pub fn write(
+        &self,
+        by: &str,
+        kinds: Vec<EventKind>,
+        head: &str,
+    ) -> Result<ReviewSnapshot, WriteError> {
+        // Held across the append, so the watcher's refresh (another thread)
+        // cannot fold our own event in first and announce it as news.
+        let mut guard = self.lock();
+        let result = self.ledger.append_after(head, by, kinds);
+        // Whatever happened, show the log as it now is.
+        let fresh = self.refresh_quietly(&mut guard);
+        match result {
+            Ok(_) => fresh.map_err(WriteError::Failed),
+            Err(LedgerError::HeadMoved { .. }) => Err(WriteError::Moved(fresh.ok().map(Box::new))),
+            Err(e) => Err(WriteError::Failed(e.to_string())),
+        }
+    }
+
+    /// Calls `on_change` (from a background thread) when the log file changes.
+    pub fn watch(&self, on_change: impl FnMut() + Send + 'static) -> Result<WatchGuard, String> {
+        watch_with(self.ledger.path(), on_change).map_err(|e| e.to_string())
+    }
+
+    fn refresh_quietly(&self, guard: &mut Option<Loaded>) -> Result<ReviewSnapshot, String> {
+        match guard.as_mut() {
+            Some(loaded) => {
+                self.ledger.refresh(loaded).map_err(|e| e.to_string())?;
+                Ok(snapshot(loaded, Vec::new()))
+            }
+            None => {
+                let loaded = self.ledger.load().map_err(|e| e.to_string())?;
+                let snap = snapshot(&loaded, Vec::new());
+                *guard = Some(loaded);
+                Ok(snap)
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Loaded>> {
+        // A panic while holding the lock leaves `Loaded` as it was: usable.
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteError {
+    /// Another session changed the review after the rules were checked;
+    /// carries the log as it now is.
+    Moved(Option<Box<ReviewSnapshot>>),
+    Failed(String),
+}
+
+fn snapshot(loaded: &Loaded, news: Vec<String>) -> ReviewSnapshot {
+    ReviewSnapshot {
+        state: loaded.state.clone(),
+        head: loaded.head.clone(),
+        events: loaded.events,
+        problems: loaded.problems.iter().map(|p| p.to_string()).collect(),
+        warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
+        news,
+    }
+}
+
+/// "bob ticked rollback-drill", for a toast.
+pub fn describe(event: &Event) -> String {
+    let by = crate::text::sanitize(&event.by, false);
+    let item = event.item().unwrap_or("");
+    match &event.kind {
+        EventKind::Tick { .. } => format!("{by} ticked {item}"),
+        EventKind::Untick { .. } => format!("{by} unticked {item}"),
+        EventKind::Note { .. } => format!("{by} added a note to {item}"),
+        EventKind::Waive { .. } => format!("{by} waived {item}"),
+        EventKind::Unwaive { .. } => format!("{by} withdrew the waiver of {item}"),
+        EventKind::Signoff { decision, .. } => format!("{by} signed off {decision}"),
+        EventKind::Unknown { kind, .. } => format!("{by} recorded `{kind}`"),
+    }
+}

@@ -1,0 +1,94 @@
+//! Entering and leaving the terminal's full-screen mode, with the guarantee
+//! that it is left on every way out: a normal quit, an error return (the
+//! guard's `Drop`) and a panic on the UI thread (the panic hook). Panics in
+//! background tasks go to the log, not over the screen.
+
+use std::io::{self, Stdout, stdout};
+use std::sync::OnceLock;
+use std::thread::ThreadId;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// The terminal in full-screen mode; dropping it gives the terminal back.
+pub struct Screen {
+    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl Screen {
+    pub fn enter(mouse: bool) -> io::Result<Screen> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let entered = (|| {
+            // Cleared here, not with `Terminal::clear`: that asks the
+            // terminal where its cursor is and waits for the answer, which
+            // costs a round trip on a slow link and fails outright (after
+            // two seconds) on terminals that never answer.
+            execute!(
+                stdout(),
+                EnterAlternateScreen,
+                EnableBracketedPaste,
+                Clear(ClearType::All)
+            )?;
+            if mouse {
+                execute!(stdout(), EnableMouseCapture)?;
+            }
+            let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+            terminal.hide_cursor()?;
+            Ok(terminal)
+        })();
+        match entered {
+            Ok(terminal) => Ok(Screen { terminal }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves full-screen mode. Safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// A panic on the UI thread restores the terminal, then reports as usual
+/// (color-eyre's hook, installed before). A panic anywhere else (a probe, a
+/// disk write) is already turned into an error by its task: it is logged
+/// only, since printing it would scribble over the screen.
+fn install_panic_hook() {
+    if UI_THREAD.set(std::thread::current().id()).is_err() {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if UI_THREAD.get() == Some(&std::thread::current().id()) {
+            restore();
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
+    }));
+}

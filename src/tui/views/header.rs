@@ -1,0 +1,126 @@
+//! The two header lines: checklist, decision badge and probe spinner; then
+//! the environment tabs and the cluster source with its connectivity.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::{Areas, Ctx, fit, fit_middle, width};
+use crate::tui::app::{App, Link};
+
+pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
+    title_line(buf, areas.header, app, ctx);
+    tabs_line(buf, areas.tabs, app, ctx);
+}
+
+fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
+    let t = ctx.theme;
+    let decision = app.view.report.decision;
+    let badge = format!(" {} ", decision.label());
+    let badge_style = t.decision(decision).add_modifier(Modifier::REVERSED);
+    let running = app.live.running.len();
+    let activity = if running > 0 {
+        let frame = ctx.sym.spinner[app.spinner % ctx.sym.spinner.len()];
+        format!("{frame} {running} running ")
+    } else if !app.live.ready && app.live.error.is_none() {
+        "starting ".to_string()
+    } else {
+        String::new()
+    };
+    let right_width = width(&badge) + width(&activity);
+
+    let mut left: Vec<Span> = vec![Span::styled(" gonogo ", t.accent)];
+    if app.demo {
+        left.push(Span::styled(
+            " DEMO ",
+            t.warning.add_modifier(Modifier::REVERSED),
+        ));
+        left.push(Span::raw(" "));
+    }
+    let title = app
+        .current_checklist()
+        .map(|c| crate::text::sanitize(&c.title, false))
+        .unwrap_or_else(|| "no checklist loaded".into());
+    let count = if app.checklists.len() > 1 {
+        format!(" ({}/{})", app.checklist + 1, app.checklists.len())
+    } else {
+        String::new()
+    };
+    let used: usize = left.iter().map(|s| s.width()).sum();
+    let room = (area.width as usize).saturating_sub(used + right_width + width(&count) + 1);
+    left.push(Span::styled(
+        fit(&title, room, ctx.sym),
+        t.text.add_modifier(Modifier::BOLD),
+    ));
+    left.push(Span::styled(count, t.muted));
+    Line::from(left).render(area, buf);
+
+    let right = Line::from(vec![
+        Span::styled(activity, t.accent),
+        Span::styled(badge, badge_style),
+    ]);
+    let w = (right.width() as u16).min(area.width);
+    right.render(Rect::new(area.right() - w, area.y, w, 1), buf);
+}
+
+fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
+    let t = ctx.theme;
+    let mut spans: Vec<Span> = vec![Span::raw(" ")];
+    for (i, env) in app.environments.iter().enumerate() {
+        let selected = i == app.env;
+        let mut style = if env.is_production() {
+            t.danger
+        } else if selected {
+            t.accent
+        } else {
+            t.muted
+        };
+        if selected {
+            style = style.patch(t.selection);
+        }
+        let marker = if selected { ctx.sym.select } else { " " };
+        let mut label = format!("{marker}{} {}", i + 1, env.name);
+        if env.is_production() {
+            label.push(' ');
+            label.push_str(ctx.sym.danger);
+        }
+        if env.read_only {
+            label.push_str(" (read-only)");
+        }
+        label.push(' ');
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    let tabs = Line::from(spans);
+    let tabs_width = tabs.width();
+    tabs.render(area, buf);
+
+    let (dot, dot_style, note) = match &app.view.link {
+        Link::Up => (ctx.sym.link_up, t.pass, ""),
+        Link::Down(_) => (ctx.sym.link_down, t.fail, " unreachable"),
+        Link::Unknown => (ctx.sym.link_unknown, t.muted, ""),
+        Link::Absent => (ctx.sym.link_unknown, t.muted, ""),
+    };
+    let source = match (&app.live.cluster, &app.view.link) {
+        (_, Link::Absent) => "no cluster".to_string(),
+        (Some(c), _) => crate::text::sanitize(c, false),
+        (None, _) => "connecting".to_string(),
+    };
+    let room = (area.width as usize).saturating_sub(tabs_width + 2);
+    if room < 8 {
+        return;
+    }
+    // Cut in the middle: the end of a snapshot path names the file.
+    let text = format!(
+        "{} ",
+        fit_middle(&format!("{source}{note}"), room.saturating_sub(3), ctx.sym)
+    );
+    let right = Line::from(vec![
+        Span::styled(format!("{dot} "), dot_style),
+        Span::styled(text, Style::default().patch(t.muted)),
+    ]);
+    let w = (right.width() as u16).min(area.width);
+    right.render(Rect::new(area.right() - w, area.y, w, 1), buf);
+}

@@ -1,0 +1,542 @@
+//! The real binary in a pseudo-terminal: keys typed as a user types them,
+//! the screen read back through a terminal emulator (vt100), the sign-off log
+//! read from disk afterwards. Every wait polls the screen against a generous
+//! deadline, so a slow or busy machine makes the test slower, never red.
+
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+/// How long any one thing may take before the test gives up. Debug builds
+/// on two busy cores are slow; a healthy run needs a small part of this.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What crossterm writes when it leaves the alternate screen and shows the
+/// cursor again.
+const LEAVE_ALTERNATE: &str = "\x1b[?1049l";
+const ENTER_ALTERNATE: &str = "\x1b[?1049h";
+const SHOW_CURSOR: &str = "\x1b[?25h";
+const HIDE_CURSOR: &str = "\x1b[?25l";
+
+/// Everything the child has written: parsed into a screen, and kept raw.
+struct Output {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    /// The reader saw end of file: every process holding the terminal is gone.
+    closed: bool,
+}
+
+/// A child process on its own pseudo-terminal.
+struct Tty {
+    output: Arc<Mutex<Output>>,
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    reader: Option<JoinHandle<()>>,
+    log_dir: std::path::PathBuf,
+    /// The terminal's settings before the child started.
+    cooked: String,
+}
+
+impl Tty {
+    /// Starts `gonogo ARGS` at `cols` x `rows` with everything it might read
+    /// or write (home, config, cache, temp files, logs) inside `dir`.
+    fn spawn(dir: &Path, args: &[&str], cols: u16, rows: u16) -> Tty {
+        let pair = native_pty_system()
+            .openpty(size(cols, rows))
+            .expect("a pseudo-terminal can be opened");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_gonogo"));
+        cmd.args(args);
+        cmd.cwd(dir);
+        cmd.env_clear();
+        let home = dir.join("home");
+        let log_dir = dir.join("log");
+        for (key, value) in [
+            ("HOME", home.clone()),
+            ("XDG_CONFIG_HOME", home.join("config")),
+            ("XDG_DATA_HOME", home.join("data")),
+            ("XDG_CACHE_HOME", home.join("cache")),
+            ("XDG_STATE_HOME", home.join("state")),
+            ("TMPDIR", dir.join("tmp")),
+            ("GONOGO_LOG_DIR", log_dir.clone()),
+        ] {
+            std::fs::create_dir_all(&value).expect("the test's folders can be made");
+            cmd.env(key, value);
+        }
+        cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        cmd.env("USER", "pty-tester");
+        let cooked = termios(pair.master.as_ref());
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .expect("gonogo starts in the pseudo-terminal");
+        // Only the child may hold the terminal's other end, so that reading
+        // ends when the child does.
+        drop(pair.slave);
+        let master = pair.master;
+        let writer = master.take_writer().expect("the terminal takes input");
+        let mut source = master.try_clone_reader().expect("the terminal can be read");
+        let output = Arc::new(Mutex::new(Output {
+            parser: vt100::Parser::new(nonzero(rows), nonzero(cols), 0),
+            raw: Vec::new(),
+            closed: false,
+        }));
+        let sink = output.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                match source.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let mut out = lock(&sink);
+                        out.parser.process(&buf[..n]);
+                        out.raw.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+            lock(&sink).closed = true;
+        });
+        Tty {
+            output,
+            master,
+            writer,
+            child,
+            reader: Some(reader),
+            log_dir,
+            cooked,
+        }
+    }
+
+    /// Types `keys` as raw bytes, as a terminal sends them.
+    fn send(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .and_then(|()| self.writer.flush())
+            .expect("keys reach the terminal");
+    }
+
+    /// Polls the screen until `ready` holds; fails with the screen (and the
+    /// app's log) when the deadline passes first.
+    fn wait_for(&self, what: &str, ready: impl Fn(&vt100::Screen) -> bool) {
+        let start = Instant::now();
+        loop {
+            {
+                let out = lock(&self.output);
+                if ready(out.parser.screen()) {
+                    return;
+                }
+            }
+            if start.elapsed() > DEADLINE {
+                panic!(
+                    "waited {DEADLINE:?} for {what}; the screen shows:\n{}\n{}",
+                    self.screen_text(),
+                    self.app_log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Polls the raw output until `ready` holds.
+    fn wait_for_bytes(&self, what: &str, ready: impl Fn(&[u8]) -> bool) {
+        let start = Instant::now();
+        loop {
+            {
+                let out = lock(&self.output);
+                if ready(&out.raw) {
+                    return;
+                }
+                if out.closed {
+                    panic!("the terminal closed without {what}");
+                }
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("waited {DEADLINE:?} for {what}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The status glyph of an item, once it is on screen.
+    fn wait_glyph(&self, title: &str) -> char {
+        self.wait_for(title, |s| item_glyph(s, title).is_some());
+        item_glyph(lock(&self.output).parser.screen(), title).expect("shown just now")
+    }
+
+    /// Waits for the child to end and returns its exit code.
+    fn wait_exit(&mut self) -> u32 {
+        let start = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.exit_code(),
+                Ok(None) => {}
+                Err(e) => panic!("cannot wait for gonogo: {e}"),
+            }
+            if start.elapsed() > DEADLINE {
+                panic!(
+                    "gonogo did not exit within {DEADLINE:?}; the screen shows:\n{}",
+                    self.screen_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Resizes the terminal (the child gets SIGWINCH) and the emulator with it.
+    fn resize(&self, cols: u16, rows: u16) {
+        let mut out = lock(&self.output);
+        out.parser
+            .screen_mut()
+            .set_size(nonzero(rows), nonzero(cols));
+        self.master
+            .resize(size(cols, rows))
+            .expect("the terminal can be resized");
+    }
+
+    fn screen_text(&self) -> String {
+        lock(&self.output).parser.screen().contents()
+    }
+
+    fn raw(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.output).raw).into_owned()
+    }
+
+    fn app_log(&self) -> String {
+        std::fs::read_to_string(self.log_dir.join("gonogo.log"))
+            .map(|log| format!("gonogo.log:\n{log}"))
+            .unwrap_or_default()
+    }
+
+    /// The terminal's current settings (on Linux both ends share them),
+    /// spelled out: flags, control characters, speeds.
+    fn termios(&self) -> String {
+        termios(self.master.as_ref())
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        // A failed test must not leave a dashboard running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if let Some(reader) = self.reader.take()
+            && lock(&self.output).closed
+        {
+            let _ = reader.join();
+        }
+    }
+}
+
+fn termios(master: &dyn MasterPty) -> String {
+    format!("{:?}", master.get_termios())
+}
+
+fn size(cols: u16, rows: u16) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn nonzero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("terminal sizes in these tests are not zero")
+}
+
+fn lock(output: &Mutex<Output>) -> MutexGuard<'_, Output> {
+    // A panic while holding the lock is already a failed test.
+    output.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The screen's rows as text.
+fn rows(screen: &vt100::Screen) -> Vec<String> {
+    let (_, cols) = screen.size();
+    screen.rows(0, cols.get()).collect()
+}
+
+/// The row listing the item titled `title`, if it is on screen.
+fn item_row(screen: &vt100::Screen, title: &str) -> Option<String> {
+    rows(screen).into_iter().find(|r| r.contains(title))
+}
+
+/// The status glyph of the item titled `title`: the first mark after the
+/// pane's border and the selection marker.
+fn item_glyph(screen: &vt100::Screen, title: &str) -> Option<char> {
+    let row = item_row(screen, title)?;
+    row.chars()
+        .skip(1)
+        .find(|c| !c.is_whitespace() && *c != '▸' && *c != '>')
+}
+
+/// The row the cursor (the `▸` selection marker inside the items pane) is on.
+fn selected_item(screen: &vt100::Screen) -> Option<String> {
+    rows(screen).into_iter().find(|r| r.starts_with("┃▸"))
+}
+
+const SUPPORT: &str = "Customer support briefed";
+const DRILL: &str = "Rollback rehearsed in staging";
+
+/// The first screen: the demo badge and the items.
+fn demo_is_up(s: &vt100::Screen) -> bool {
+    let text = s.contents();
+    text.contains("DEMO") && text.contains("Checkout API answers its health check")
+}
+
+fn log_events(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {line}", path.display()))
+        })
+        .collect()
+}
+
+/// The demo in a fresh folder, which is also its state dir, its first
+/// screen up at 80x24.
+fn start_demo() -> (tempfile::TempDir, Tty) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().display().to_string();
+    let tty = Tty::spawn(dir.path(), &["demo", "--state-dir", &state], 80, 24);
+    tty.wait_for("the demo's first screen", demo_is_up);
+    assert_ne!(
+        tty.termios(),
+        tty.cooked,
+        "the dashboard runs with the terminal in raw mode"
+    );
+    (dir, tty)
+}
+
+/// Moves as a user would to the manual item "support briefed": the
+/// sections pane, its last section (People), the items pane, its last item.
+fn select_support_item(tty: &mut Tty) {
+    tty.send("h");
+    tty.send("G");
+    tty.wait_for("the People section", |s| {
+        s.contents().contains("Items · People")
+    });
+    // The seeded sign-off log is loaded once the drill shows ticked.
+    tty.wait_for("the rollback drill ticked by the demo's seed", |s| {
+        item_glyph(s, DRILL) == Some('✔')
+    });
+    tty.send("l");
+    tty.send("G");
+    tty.wait_for("the support item selected", |s| {
+        selected_item(s).is_some_and(|r| r.contains(SUPPORT))
+    });
+    assert_ne!(tty.wait_glyph(SUPPORT), '✔', "support-briefed starts open");
+}
+
+/// The tick events for support-briefed in the dev review's log.
+fn support_ticks(state: &Path) -> Vec<serde_json::Value> {
+    let log = state.join("checkout-launch").join("dev.jsonl");
+    log_events(&log)
+        .into_iter()
+        .filter(|e| e["kind"] == "tick" && e["item"] == "support-briefed")
+        .collect()
+}
+
+/// The terminal is given back: off the alternate screen, cursor shown, and
+/// its settings (raw mode off) as they were before the dashboard started.
+fn assert_restored(tty: &Tty) {
+    tty.wait_for_bytes("the alternate screen left after it was entered", |raw| {
+        let raw = String::from_utf8_lossy(raw);
+        raw.rfind(LEAVE_ALTERNATE) > raw.rfind(ENTER_ALTERNATE)
+            && raw.rfind(SHOW_CURSOR) > raw.rfind(HIDE_CURSOR)
+    });
+    assert!(
+        tty.raw().contains(ENTER_ALTERNATE),
+        "the dashboard was full-screen"
+    );
+    {
+        let out = lock(&tty.output);
+        assert!(!out.parser.screen().alternate_screen());
+        assert!(!out.parser.screen().hide_cursor());
+    }
+    assert_eq!(
+        tty.termios(),
+        tty.cooked,
+        "the terminal's settings are restored"
+    );
+}
+
+/// A user opens the demo, goes to the People section, ticks the manual
+/// item "support briefed" and quits: the tick is in the log, the exit is
+/// clean and the terminal is given back as it was.
+#[test]
+fn demo_tick_a_manual_item_and_quit() {
+    let (dir, mut tty) = start_demo();
+    select_support_item(&mut tty);
+
+    tty.send(" ");
+    tty.wait_for("support-briefed ticked", |s| {
+        item_glyph(s, SUPPORT) == Some('✔')
+    });
+    tty.send("q");
+    assert_eq!(tty.wait_exit(), 0, "q ends the dashboard with status 0");
+
+    let ticks = support_ticks(dir.path());
+    assert_eq!(ticks.len(), 1, "{ticks:#?}");
+    assert_eq!(ticks[0]["by"], "pty-tester");
+    assert_restored(&tty);
+}
+
+/// Space and q typed in one burst. The tick is appended on a blocking
+/// thread and the process exits without waiting for those, so quitting
+/// waits for appends still under way. (Here the append usually wins the
+/// race even without that wait; a slow disk need not let it.)
+#[test]
+fn a_tick_typed_just_before_quitting_is_saved() {
+    let (dir, mut tty) = start_demo();
+    select_support_item(&mut tty);
+
+    tty.send(" q");
+    assert_eq!(tty.wait_exit(), 0);
+    assert_eq!(support_ticks(dir.path()).len(), 1);
+    assert_restored(&tty);
+}
+
+/// `kill` (SIGTERM) ends the session like q: status 0, terminal restored.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (_dir, mut tty) = start_demo();
+    let pid = tty.child.process_id().expect("the child has a pid");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert_eq!(tty.wait_exit(), 0);
+    assert_restored(&tty);
+}
+
+/// Vertical borders the panes are drawn with.
+const SIDES: &[char] = &['│', '┃', '╮', '╯', '╭', '╰', '┓', '┛', '┏', '┗'];
+
+/// Whether every pane on screen is framed at the screen's full width: each
+/// framed row has its border in the first and the last column.
+fn framed_at(s: &vt100::Screen, cols: u16, rows: u16) -> bool {
+    let text = |r: u16, c: u16| s.cell(r, c).map(|c| c.contents()).unwrap_or_default();
+    let side = |r: u16, c: u16| {
+        text(r, c)
+            .chars()
+            .next()
+            .is_some_and(|ch| SIDES.contains(&ch))
+    };
+    let framed: Vec<u16> = (0..rows).filter(|&r| side(r, 0)).collect();
+    s.size() == (nonzero(rows), nonzero(cols))
+        && framed.len() >= usize::from(rows) / 2
+        && framed.iter().all(|&r| side(r, cols - 1))
+        && text(rows - 1, 0).trim().is_empty()
+        && s.contents()
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("move"))
+}
+
+/// Growing the terminal redraws the whole dashboard at the new size, with
+/// nothing left over from the old frame.
+#[test]
+fn demo_redraws_after_a_resize() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state_arg = dir.path().display().to_string();
+    let mut tty = Tty::spawn(dir.path(), &["demo", "--state-dir", &state_arg], 80, 24);
+    tty.wait_for("the demo's first screen at 80x24", |s| {
+        demo_is_up(s) && framed_at(s, 80, 24)
+    });
+
+    tty.resize(100, 30);
+    tty.wait_for("the dashboard framed at 100x30", |s| framed_at(s, 100, 30));
+    tty.wait_for("the header and every section at 100x30", |s| {
+        let text = s.contents();
+        text.lines().next().is_some_and(|l| l.contains("DEMO"))
+            && [
+                "Endpoints",
+                "Certificates",
+                "Cluster",
+                "Repository",
+                "People",
+            ]
+            .iter()
+            .all(|name| text.contains(name))
+    });
+    let screen = tty.screen_text();
+    for (y, row) in screen.lines().enumerate() {
+        // Column 80 was the old right border: nothing of it may remain.
+        let old_edge = row.chars().nth(79);
+        assert!(
+            !old_edge.is_some_and(|c| SIDES.contains(&c)),
+            "row {y} keeps the 80-column border:\n{screen}"
+        );
+        assert!(
+            !row.chars().any(|c| c == '\u{fffd}' || c.is_control()),
+            "row {y} has garbage:\n{screen}"
+        );
+    }
+
+    tty.send("q");
+    assert_eq!(tty.wait_exit(), 0);
+}
+
+/// `gonogo` with its home and config folders inside `dir` and stdout a pipe.
+fn without_terminal(dir: &Path, args: &[&str]) -> std::process::Output {
+    let home = dir.join("home");
+    Command::new(env!("CARGO_BIN_EXE_gonogo"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("TMPDIR", dir)
+        .env("GONOGO_LOG_DIR", dir.join("log"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("gonogo runs")
+}
+
+fn assert_refused(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains("needs a terminal") && stderr.contains("gonogo check"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing is drawn into the pipe");
+}
+
+/// The dashboard refuses to start without a terminal and says what to use
+/// instead, rather than drawing escape codes into a pipe.
+#[test]
+fn dashboard_without_a_terminal_exits_2() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    assert_refused(&without_terminal(dir.path(), &[]));
+}
+
+/// The demo refuses before it sets anything up: no seeded log is left in
+/// the state dir it was given.
+#[test]
+fn demo_without_a_terminal_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state");
+    let state_arg = state.display().to_string();
+    assert_refused(&without_terminal(
+        dir.path(),
+        &["demo", "--state-dir", &state_arg],
+    ));
+    assert!(!state.exists(), "the demo seeded {}", state.display());
+}
