@@ -1,7 +1,8 @@
 //! The status model: an item's effective status in one environment, section
 //! verdicts, the review decision and the critical path (DESIGN section 3).
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -195,30 +196,52 @@ pub fn critical_path<'a>(
     let items: Vec<&Item> = checklist.items().map(|(_, i)| i).collect();
     let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), *i)).collect();
     let chosen: Vec<&Item> = items.iter().copied().filter(|i| on_path(i)).collect();
-    let chosen_ids: HashSet<&str> = chosen.iter().map(|i| i.id.as_str()).collect();
 
     // Dependencies through items off the path still order the path: walk
     // the whole depends_on graph, not just the chosen items' direct edges.
-    let mut placed: HashSet<&str> = HashSet::new();
-    let mut path = Vec::new();
-    while path.len() < chosen.len() {
-        let ready = chosen
-            .iter()
-            .filter(|i| !placed.contains(i.id.as_str()))
-            .filter(|i| {
-                ancestors(i, &by_id)
-                    .iter()
-                    .all(|a| !chosen_ids.contains(a) || placed.contains(a))
-            })
-            .min_by_key(|i| i.severity);
-        // Cycles are load errors, so something is always ready; guard anyway.
-        let Some(next) = ready.or_else(|| chosen.iter().find(|i| !placed.contains(i.id.as_str())))
-        else {
-            break;
-        };
-        placed.insert(next.id.as_str());
-        path.push(*next);
+    // Each item's ancestors are walked once; then items are placed as soon
+    // as every chosen ancestor is, the most severe (then the first) first.
+    let index: HashMap<&str, usize> = chosen
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.id.as_str(), n))
+        .collect();
+    let mut waiting = vec![0usize; chosen.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); chosen.len()];
+    for (n, item) in chosen.iter().enumerate() {
+        for a in ancestors(item, &by_id) {
+            if let Some(&m) = index.get(a)
+                && m != n
+            {
+                waiting[n] += 1;
+                dependents[m].push(n);
+            }
+        }
     }
+    let mut ready: BinaryHeap<Reverse<(Severity, usize)>> = (0..chosen.len())
+        .filter(|&n| waiting[n] == 0)
+        .map(|n| Reverse((chosen[n].severity, n)))
+        .collect();
+    let mut placed = vec![false; chosen.len()];
+    let mut path = Vec::with_capacity(chosen.len());
+    while let Some(Reverse((_, n))) = ready.pop() {
+        placed[n] = true;
+        path.push(chosen[n]);
+        for &d in &dependents[n] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(Reverse((chosen[d].severity, d)));
+            }
+        }
+    }
+    // Cycles are load errors, so nothing is left over; guard anyway.
+    path.extend(
+        chosen
+            .iter()
+            .zip(&placed)
+            .filter(|(_, p)| !**p)
+            .map(|(i, _)| *i),
+    );
     path
 }
 
@@ -234,4 +257,91 @@ fn ancestors<'a>(item: &'a Item, by_id: &HashMap<&'a str, &'a Item>) -> HashSet<
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist::parse::parse;
+    use crate::diag::Source;
+
+    fn checklist(items: &str) -> Checklist {
+        let text =
+            format!("id = \"c\"\ntitle = \"C\"\n[[sections]]\nid = \"s\"\ntitle = \"S\"\n{items}");
+        parse(Source::new("c.toml", text.as_str()), true).expect("the test checklist parses")
+    }
+
+    fn item(id: &str, severity: &str, deps: &[&str]) -> String {
+        format!(
+            "[[sections.items]]\nid = \"{id}\"\ntitle = \"{id}\"\nseverity = \"{severity}\"\ndepends_on = {deps:?}\n"
+        )
+    }
+
+    fn path(c: &Checklist, statuses: &[(&str, Status)]) -> Vec<String> {
+        let statuses: HashMap<&str, Status> = statuses.iter().copied().collect();
+        critical_path(c, &statuses)
+            .into_iter()
+            .map(|i| i.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn blockers_come_first_unless_they_wait_on_something() {
+        let c = checklist(
+            &[
+                item("dns", "high", &[]),
+                item("certs", "high", &[]),
+                item("db", "blocker", &[]),
+                // Waits on `certs` through `proxy`, which is done and off
+                // the path: the order still holds.
+                item("proxy", "medium", &["certs"]),
+                item("ingress", "blocker", &["proxy"]),
+                item("docs", "low", &[]),
+            ]
+            .concat(),
+        );
+        let open = Status::Fail;
+        let got = path(
+            &c,
+            &[
+                ("dns", open),
+                ("certs", Status::Pending),
+                ("db", open),
+                ("proxy", Status::Pass),
+                ("ingress", open),
+                ("docs", open),
+            ],
+        );
+        assert_eq!(got, ["db", "dns", "certs", "ingress"]);
+    }
+
+    #[test]
+    fn closed_items_are_left_out() {
+        let c = checklist(&[item("a", "blocker", &[]), item("b", "high", &["a"])].concat());
+        assert_eq!(
+            path(&c, &[("a", Status::Done), ("b", Status::Error)]),
+            ["b"]
+        );
+        assert!(path(&c, &[("a", Status::Waived), ("b", Status::Pass)]).is_empty());
+    }
+
+    /// A long chain of highs, written last to first: every one must wait
+    /// for the one it depends on.
+    #[test]
+    fn a_long_chain_is_ordered_by_its_dependencies() {
+        let n = 300;
+        let items: String = (0..n)
+            .rev()
+            .map(|k| {
+                let dep = format!("i{}", k - 1);
+                let deps: Vec<&str> = if k == 0 { vec![] } else { vec![dep.as_str()] };
+                item(&format!("i{k}"), "high", &deps)
+            })
+            .collect();
+        let c = checklist(&items);
+        let ids: Vec<String> = (0..n).map(|k| format!("i{k}")).collect();
+        let statuses: Vec<(&str, Status)> =
+            ids.iter().map(|i| (i.as_str(), Status::Pending)).collect();
+        assert_eq!(path(&c, &statuses), ids);
+    }
 }
