@@ -9,7 +9,13 @@ use gonogo::commands;
 fn main() {
     let cli = Cli::parse();
     gonogo::install_crypto_provider();
-    let _ = color_eyre::install();
+    // A crash report in colour unless NO_COLOR asks for none.
+    let hooks = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        color_eyre::config::HookBuilder::default().theme(color_eyre::config::Theme::new())
+    } else {
+        color_eyre::config::HookBuilder::default()
+    };
+    let _ = hooks.install();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -49,6 +49,11 @@ impl Tty {
     /// Starts `gonogo ARGS` at `cols` x `rows` with everything it might read
     /// or write (home, config, cache, temp files, logs) inside `dir`.
     fn spawn(dir: &Path, args: &[&str], cols: u16, rows: u16) -> Tty {
+        Tty::spawn_with(dir, args, cols, rows, &[])
+    }
+
+    /// [`Tty::spawn`] with extra environment variables.
+    fn spawn_with(dir: &Path, args: &[&str], cols: u16, rows: u16, extra: &[(&str, &str)]) -> Tty {
         let pair = native_pty_system()
             .openpty(size(cols, rows))
             .expect("a pseudo-terminal can be opened");
@@ -74,6 +79,9 @@ impl Tty {
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");
         cmd.env("USER", "pty-tester");
+        for (key, value) in extra {
+            cmd.env(key, value);
+        }
         let cooked = termios(pair.master.as_ref());
         let child = pair
             .slave
@@ -421,6 +429,33 @@ fn sigterm_restores_the_terminal() {
     assert!(killed.success());
     assert_eq!(tty.wait_exit(), 0);
     assert_restored(&tty);
+}
+
+/// A panic on the UI thread (requested through a debug-build switch) gives
+/// the terminal back before the report is printed, and exits non-zero.
+#[test]
+fn a_panic_restores_the_terminal() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().display().to_string();
+    let mut tty = Tty::spawn_with(
+        dir.path(),
+        &["demo", "--state-dir", &state],
+        80,
+        24,
+        &[("GONOGO_DEBUG_PANIC", "1")],
+    );
+    assert_ne!(tty.wait_exit(), 0, "a panic is not a clean exit");
+    assert_restored(&tty);
+    // The report comes after the screen is given back, where it can be read.
+    tty.wait_for_bytes("the panic reported after leaving full screen", |raw| {
+        let raw = String::from_utf8_lossy(raw);
+        // The first exit from full screen after the last entry (unwinding
+        // restores once more, after the report).
+        let entered = raw.rfind(ENTER_ALTERNATE).unwrap_or(0);
+        raw[entered..]
+            .find(LEAVE_ALTERNATE)
+            .is_some_and(|left| raw[entered + left..].contains("GONOGO_DEBUG_PANIC"))
+    });
 }
 
 /// Vertical borders the panes are drawn with.

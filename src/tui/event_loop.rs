@@ -93,6 +93,13 @@ pub async fn run(
                         started.elapsed().as_millis(),
                         cost.as_micros()
                     );
+                    // Lets the pseudo-terminal test check that a panic on
+                    // the UI thread gives the terminal back. Debug builds
+                    // only: a release binary has no such switch.
+                    #[cfg(debug_assertions)]
+                    if std::env::var_os("GONOGO_DEBUG_PANIC").is_some() {
+                        panic!("GONOGO_DEBUG_PANIC: a panic on the UI thread, on request");
+                    }
                 }
             }
         }
