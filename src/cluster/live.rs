@@ -8,16 +8,36 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind, TypeMeta};
 use kube::discovery::Scope;
 use serde_json::Value;
 
 use super::selector::ObjectFilter;
 use super::{ObjectQuery, ObjectSource, SourceError, strip_object};
+
+/// Set while the dashboard owns the terminal: credential plugins
+/// (`exec` in the kubeconfig, as EKS and GKE use) then get no terminal, so
+/// they cannot draw over the screen or read keys meant for it.
+static EXEC_OFF_TERMINAL: AtomicBool = AtomicBool::new(false);
+
+/// From now on, credential plugins run without the terminal (their
+/// messages come back as the connection error instead).
+pub fn keep_exec_plugins_off_terminal() {
+    EXEC_OFF_TERMINAL.store(true, Ordering::Relaxed);
+}
+
+fn exec_plugins_off_terminal(kubeconfig: &mut Kubeconfig) {
+    for user in &mut kubeconfig.auth_infos {
+        if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+            exec.interactive_mode = Some(ExecInteractiveMode::Never);
+        }
+    }
+}
 use crate::checklist::model::ResourceType;
 
 /// Objects per list page: big enough that most types need one request,
@@ -63,9 +83,12 @@ impl Live {
     /// Connects through `context` of an already read kubeconfig (`None`: its
     /// current context).
     pub async fn from_kubeconfig(
-        kubeconfig: Kubeconfig,
+        mut kubeconfig: Kubeconfig,
         context: Option<&str>,
     ) -> Result<Live, String> {
+        if EXEC_OFF_TERMINAL.load(Ordering::Relaxed) {
+            exec_plugins_off_terminal(&mut kubeconfig);
+        }
         let name = context
             .map(str::to_string)
             .or_else(|| kubeconfig.current_context.clone())
@@ -317,4 +340,47 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_plugins_lose_the_terminal_and_nothing_else_changes() {
+        let mut kubeconfig = Kubeconfig::from_yaml(
+            r#"
+apiVersion: v1
+kind: Config
+current-context: eks
+contexts:
+- name: eks
+  context: {cluster: eks, user: eks}
+clusters:
+- name: eks
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: eks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [eks, get-token, --cluster-name, shop]
+      interactiveMode: IfAvailable
+- name: plain
+  user: {token: abc}
+"#,
+        )
+        .expect("the kubeconfig parses");
+        exec_plugins_off_terminal(&mut kubeconfig);
+        let exec = kubeconfig.auth_infos[0]
+            .auth_info
+            .as_ref()
+            .and_then(|a| a.exec.as_ref())
+            .expect("the exec entry stays");
+        assert_eq!(exec.interactive_mode, Some(ExecInteractiveMode::Never));
+        assert_eq!(exec.command.as_deref(), Some("aws"));
+        let plain = kubeconfig.auth_infos[1].auth_info.as_ref().expect("user");
+        assert!(plain.exec.is_none());
+    }
 }

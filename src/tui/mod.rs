@@ -60,6 +60,7 @@ pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
         return EXIT_USAGE;
     }
     let _log = init_logging();
+    crate::cluster::live::keep_exec_plugins_off_terminal();
     let setup = headless::setup(&ws, jiff::Timestamp::now(), demo);
     let mouse = ws.global.mouse;
     match event_loop::run(ws, setup, theme, mouse, started).await {
