@@ -417,6 +417,45 @@ fn a_tick_typed_just_before_quitting_is_saved() {
     assert_restored(&tty);
 }
 
+/// Two people on one bastion host, each in their own dashboard on the same
+/// review: a tick in one shows up in the other without a key pressed there.
+#[test]
+fn two_sessions_see_each_others_ticks() {
+    let state = tempfile::tempdir().expect("a temporary folder");
+    let state_arg = state.path().display().to_string();
+    let start = |who: &str| {
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let tty = Tty::spawn(
+            home.path(),
+            &["demo", "--state-dir", &state_arg, "--operator", who],
+            80,
+            24,
+        );
+        tty.wait_for("the demo's first screen", demo_is_up);
+        (home, tty)
+    };
+    let (_alice_home, mut alice) = start("alice");
+    let (_bob_home, mut bob) = start("bob");
+    // Bob looks at the People section; so does Alice, who ticks.
+    for tty in [&mut alice, &mut bob] {
+        select_support_item(tty);
+    }
+    alice.send(" ");
+    alice.wait_for("support-briefed ticked in Alice's session", |s| {
+        item_glyph(s, SUPPORT) == Some('✔')
+    });
+    bob.wait_for("Alice's tick in Bob's session", |s| {
+        item_glyph(s, SUPPORT) == Some('✔') && s.contents().contains("alice ticked support-briefed")
+    });
+    for tty in [&mut alice, &mut bob] {
+        tty.send("q");
+        assert_eq!(tty.wait_exit(), 0);
+    }
+    let ticks = support_ticks(state.path());
+    assert_eq!(ticks.len(), 1, "{ticks:#?}");
+    assert_eq!(ticks[0]["by"], "alice");
+}
+
 /// `kill` (SIGTERM) ends the session like q: status 0, terminal restored.
 #[test]
 fn sigterm_restores_the_terminal() {
