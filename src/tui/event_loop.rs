@@ -348,20 +348,7 @@ impl Session {
         };
         let by = self.operator.clone();
         self.track(tokio::task::spawn_blocking(move || {
-            let action = match store.write(&by, req.kinds, &req.head) {
-                Ok(snapshot) => Action::Written {
-                    generation: req.generation,
-                    checklist: req.checklist,
-                    snapshot,
-                    message: req.done,
-                },
-                Err(error) => Action::WriteFailed {
-                    generation: req.generation,
-                    checklist: req.checklist,
-                    error,
-                },
-            };
-            let _ = tx.send(action);
+            let _ = tx.send(super::store::write_action(&store, &by, req));
         }));
     }
 }

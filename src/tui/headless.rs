@@ -176,19 +176,7 @@ impl Headless {
                 let Some(store) = self.stores.get(&req.checklist) else {
                     return;
                 };
-                let action = match store.write(&self.ws.operator(), req.kinds, &req.head) {
-                    Ok(snapshot) => Action::Written {
-                        generation: req.generation,
-                        checklist: req.checklist,
-                        snapshot,
-                        message: req.done,
-                    },
-                    Err(error) => Action::WriteFailed {
-                        generation: req.generation,
-                        checklist: req.checklist,
-                        error,
-                    },
-                };
+                let action = super::store::write_action(store, &self.ws.operator(), req);
                 self.queue.push_back(action);
             }
             Effect::Rerun(_) | Effect::RerunAll => {}

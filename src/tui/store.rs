@@ -154,3 +154,26 @@ pub fn describe(event: &Event) -> String {
         EventKind::Unknown { kind, .. } => format!("{by} recorded `{kind}`"),
     }
 }
+
+/// Carries out one append the app asked for; the answer is the action that
+/// reports it back (the event loop and the headless driver both use this).
+pub fn write_action(
+    store: &ReviewStore,
+    by: &str,
+    req: super::app::WriteRequest,
+) -> super::app::Action {
+    use super::app::Action;
+    match store.write(by, req.kinds, &req.head) {
+        Ok(snapshot) => Action::Written {
+            generation: req.generation,
+            checklist: req.checklist,
+            snapshot,
+            message: req.done,
+        },
+        Err(error) => Action::WriteFailed {
+            generation: req.generation,
+            checklist: req.checklist,
+            error,
+        },
+    }
+}

@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::Widget;
 
 use super::markdown::{self, wrap, wrap_after};
 use super::{Ctx, pane, scroll_mark};
@@ -25,14 +25,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, id: &str, scroll: u16, ctx:
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, id, inner.width.saturating_sub(1) as usize, ctx);
-    let max = lines.len().saturating_sub(inner.height as usize);
-    let scroll = (scroll as usize).min(max);
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(inner.height as usize)
-        .collect();
-    Paragraph::new(visible).render(inner, buf);
+    let (scroll, max) = super::scrolled(buf, inner, lines, scroll);
     scroll_mark(buf, area, scroll, max, ctx.theme.muted);
 }
 

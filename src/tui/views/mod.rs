@@ -331,6 +331,26 @@ pub fn fit_middle(s: &str, max: usize, sym: &Symbols) -> String {
 
 /// `" 3/12 "` on the bottom border of `area`, right-aligned: where a
 /// scrolled view is, when not everything fits.
+/// Draws the part of `lines` that fits `inner` from line `scroll` on (held
+/// inside the text), and returns the scroll used and the largest there is.
+pub fn scrolled(
+    buf: &mut Buffer,
+    inner: Rect,
+    lines: Vec<ratatui::text::Line<'_>>,
+    scroll: u16,
+) -> (usize, usize) {
+    use ratatui::widgets::{Paragraph, Widget};
+    let max = lines.len().saturating_sub(inner.height as usize);
+    let scroll = (scroll as usize).min(max);
+    let visible: Vec<ratatui::text::Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(inner.height as usize)
+        .collect();
+    Paragraph::new(visible).render(inner, buf);
+    (scroll, max)
+}
+
 pub fn scroll_mark(buf: &mut Buffer, area: Rect, pos: usize, last: usize, style: Style) {
     if last == 0 {
         return;

@@ -146,14 +146,7 @@ fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) {
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = help_lines(ctx, inner.width as usize);
-    let max = lines.len().saturating_sub(inner.height as usize);
-    let scroll = (scroll as usize).min(max);
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(inner.height as usize)
-        .collect();
-    Paragraph::new(visible).render(inner, buf);
+    let (scroll, max) = super::scrolled(buf, inner, lines, scroll);
     scroll_mark(buf, area, scroll, max, t.accent);
 }
 
