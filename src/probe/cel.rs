@@ -206,6 +206,28 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
     }
 }
 
+/// Whether `expect` holds over `vars`, as a probe reports it: `Ok` when it
+/// holds; otherwise the verdict and summary (a fail when it is false or
+/// reads a missing field, an error when it cannot be evaluated at all).
+pub fn check(
+    expect: &Expect,
+    vars: &[(&str, &serde_json::Value)],
+) -> Result<(), (super::Verdict, String)> {
+    use super::Verdict;
+    match evaluate(expect, vars) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err((
+            Verdict::Fail,
+            format!("expect does not hold: {}", expect.source),
+        )),
+        Err(e @ EvalError::MissingField(_)) => Err((Verdict::Fail, e.to_string())),
+        Err(e) => Err((
+            Verdict::Error,
+            format!("expect could not be evaluated: {e}"),
+        )),
+    }
+}
+
 /// Evaluates `expect` with the named JSON values bound as variables.
 pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<bool, EvalError> {
     let mut context = Context::with_env(Arc::clone(&ENV));

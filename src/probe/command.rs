@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use super::cel::{self, EvalError};
-use super::{Outcome, Verdict};
+use super::Outcome;
+use super::cel;
 use crate::checklist::model::CommandProbe;
 
 /// stdout and stderr are each kept up to this many bytes; the rest is read
@@ -135,19 +135,8 @@ fn judge(probe: &CommandProbe, cwd: &Path, run: &Finished) -> Outcome {
         let stdout = json!(run.stdout.text);
         let stderr = json!(run.stderr.text);
         let vars = [("exit", &exit), ("stdout", &stdout), ("stderr", &stderr)];
-        match cel::evaluate(expect, &vars) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Outcome::fail(format!("expect does not hold: {}", expect.source), detail);
-            }
-            Err(e @ EvalError::MissingField(_)) => return Outcome::fail(e.to_string(), detail),
-            Err(e) => {
-                return Outcome::new(
-                    Verdict::Error,
-                    format!("expect could not be evaluated: {e}"),
-                    detail,
-                );
-            }
+        if let Err((verdict, summary)) = cel::check(expect, &vars) {
+            return Outcome::new(verdict, summary, detail);
         }
     }
     let mut summary = format!("exited {code}");

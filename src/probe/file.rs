@@ -7,7 +7,7 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::json;
 
 use super::Outcome;
-use super::cel::{self, EvalError};
+use super::cel;
 use crate::checklist::model::FileProbe;
 
 /// At most this many matching lines are kept for CEL and the evidence.
@@ -211,19 +211,8 @@ fn judge(probe: &FileProbe, root: &Path, scan: &Scan) -> Outcome {
         let matches = json!(scan.matches);
         let lines = json!(scan.lines);
         let vars = [("files", &files), ("matches", &matches), ("lines", &lines)];
-        match cel::evaluate(expect, &vars) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Outcome::fail(format!("expect does not hold: {}", expect.source), detail);
-            }
-            Err(e @ EvalError::MissingField(_)) => return Outcome::fail(e.to_string(), detail),
-            Err(e) => {
-                return Outcome::new(
-                    super::Verdict::Error,
-                    format!("expect could not be evaluated: {e}"),
-                    detail,
-                );
-            }
+        if let Err((verdict, summary)) = cel::check(expect, &vars) {
+            return Outcome::new(verdict, summary, detail);
         }
     }
     Outcome::pass(pass_summary(probe, scan), detail)
