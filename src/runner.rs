@@ -192,7 +192,7 @@ mod tests {
     use futures::future::BoxFuture;
 
     use super::*;
-    use crate::checklist::model::{KubeProbe, ProbeSpec, Quantifier, ResourceType};
+    use crate::checklist::model::{KubeProbe, ProbeSpec, ResourceType};
     use crate::cluster::{ObjectQuery, ObjectSource, SourceError};
     use crate::probe::Verdict;
 
@@ -227,17 +227,9 @@ mod tests {
     }
 
     fn jobs(n: usize, source: Arc<CountingSource>, every: Duration, timeout: Duration) -> Vec<Job> {
-        let spec = ProbeSpec::Kube(KubeProbe {
-            resource: ResourceType::parse("v1/ConfigMap").expect("valid resource"),
-            namespace: None,
-            name: None,
-            selector: None,
-            field_selector: None,
-            expect: None,
-            quantifier: Quantifier::All,
-            min: 1,
-            max: None,
-        });
+        let spec = ProbeSpec::Kube(KubeProbe::of(
+            ResourceType::parse("v1/ConfigMap").expect("valid resource"),
+        ));
         let ctx = ProbeContext {
             cluster: source,
             allow_exec: false,

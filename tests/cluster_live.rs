@@ -6,7 +6,7 @@ mod fake_kube;
 
 use ::kube::config::Kubeconfig;
 use fake_kube::{FakeKube, ResourceDef, write_kubeconfig};
-use gonogo::checklist::model::{KubeProbe, Quantifier, ResourceType};
+use gonogo::checklist::model::{KubeProbe, ResourceType};
 use gonogo::cluster::live::Live;
 use gonogo::cluster::{ObjectQuery, ObjectSource, SourceError};
 use gonogo::probe::Verdict;
@@ -119,17 +119,7 @@ async fn start() -> Env {
 }
 
 fn probe(resource: &str) -> KubeProbe {
-    KubeProbe {
-        resource: ResourceType::parse(resource).expect("test resource types are valid"),
-        namespace: None,
-        name: None,
-        selector: None,
-        field_selector: None,
-        expect: None,
-        quantifier: Quantifier::All,
-        min: 1,
-        max: None,
-    }
+    KubeProbe::of(ResourceType::parse(resource).expect("test resource types are valid"))
 }
 
 fn with(mut p: KubeProbe, ns: Option<&str>, name: Option<&str>, expect: Option<&str>) -> KubeProbe {

@@ -297,6 +297,27 @@ pub struct KubeProbe {
     pub max: Option<u64>,
 }
 
+impl KubeProbe {
+    /// How many objects must match when a checklist does not say.
+    pub const DEFAULT_MIN: u64 = 1;
+
+    /// A probe over every object of `resource`, as a checklist entry naming
+    /// only the resource means it: at least one must exist.
+    pub fn of(resource: ResourceType) -> KubeProbe {
+        KubeProbe {
+            resource,
+            namespace: None,
+            name: None,
+            selector: None,
+            field_selector: None,
+            expect: None,
+            quantifier: Quantifier::All,
+            min: Self::DEFAULT_MIN,
+            max: None,
+        }
+    }
+}
+
 /// Which HTTP statuses count as success.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusMatch {

@@ -327,7 +327,7 @@ impl Resolver<'_> {
             field_selector: field_selector?,
             expect: expect?,
             quantifier: quantifier?,
-            min: min?.unwrap_or(1),
+            min: min?.unwrap_or(KubeProbe::DEFAULT_MIN),
             max: max?,
         })
     }

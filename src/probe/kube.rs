@@ -344,17 +344,7 @@ mod tests {
     use std::sync::LazyLock;
 
     fn probe(resource: &str) -> KubeProbe {
-        KubeProbe {
-            resource: ResourceType::parse(resource).expect("test resource types are valid"),
-            namespace: None,
-            name: None,
-            selector: None,
-            field_selector: None,
-            expect: None,
-            quantifier: Quantifier::All,
-            min: 1,
-            max: None,
-        }
+        KubeProbe::of(ResourceType::parse(resource).expect("test resource types are valid"))
     }
 
     fn expecting(mut p: KubeProbe, source: &str) -> KubeProbe {
