@@ -182,7 +182,7 @@ impl Workspace {
         now: jiff::Timestamp,
     ) -> Result<EnvironmentDoc, LoadError> {
         let mut warnings = Vec::new();
-        let doc = self.environment_doc_quietly(env, outcomes, cluster, now, &mut warnings);
+        let doc = self.environment_doc_quietly(env, outcomes, cluster, now, None, &mut warnings);
         for w in warnings {
             eprintln!("warning: {w}");
         }
@@ -190,19 +190,25 @@ impl Workspace {
     }
 
     /// [`Workspace::environment_doc`] for a caller that owns the screen:
-    /// warnings are handed back instead of printed.
+    /// warnings are handed back instead of printed, and `only` limits the
+    /// document to one checklist (the decision is then that checklist's).
     pub fn environment_doc_quietly(
         &self,
         env: &Environment,
         outcomes: &HashMap<String, HashMap<String, Outcome>>,
         cluster: String,
         now: jiff::Timestamp,
+        only: Option<&str>,
         warnings: &mut Vec<String>,
     ) -> Result<EnvironmentDoc, LoadError> {
         let empty = HashMap::new();
         let mut reports = Vec::new();
         let mut logs = BTreeMap::new();
-        for c in &self.checklists {
+        let wanted = self
+            .checklists
+            .iter()
+            .filter(|c| only.is_none_or(|id| id == c.id));
+        for c in wanted {
             let ledger = Ledger::open(&self.state_dir(), &c.id, &env.name)
                 .map_err(|e| LoadError::Usage(e.to_string()))?;
             let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;

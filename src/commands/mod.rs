@@ -144,11 +144,7 @@ pub async fn review_document(
         }
         docs.push(doc);
     }
-    Ok(Document {
-        generated_at: jiff::Timestamp::now(),
-        generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
-        environments: docs,
-    })
+    Ok(Document::new(docs, jiff::Timestamp::now()))
 }
 
 pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {

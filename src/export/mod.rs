@@ -23,6 +23,17 @@ pub struct Document {
     pub environments: Vec<EnvironmentDoc>,
 }
 
+impl Document {
+    /// A document made now by this version of gonogo.
+    pub fn new(environments: Vec<EnvironmentDoc>, now: jiff::Timestamp) -> Document {
+        Document {
+            generated_at: now,
+            generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
+            environments,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvironmentDoc {
     pub report: Report,

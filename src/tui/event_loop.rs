@@ -483,22 +483,20 @@ pub fn export_document(
         .environment(Some(&req.env))
         .map_err(|e| e.to_string().trim().to_string())?;
     let mut warnings = Vec::new();
-    let mut doc = ws
-        .environment_doc_quietly(&env, &req.outcomes, req.cluster, now, &mut warnings)
+    let doc = ws
+        .environment_doc_quietly(
+            &env,
+            &req.outcomes,
+            req.cluster,
+            now,
+            Some(&req.checklist),
+            &mut warnings,
+        )
         .map_err(|e| e.to_string().trim().to_string())?;
     for w in warnings {
         tracing::warn!("export: {w}");
     }
-    doc.report.checklists.retain(|c| c.id == req.checklist);
-    doc.logs.retain(|id, _| *id == req.checklist);
-    if let Some(c) = doc.report.checklists.first() {
-        doc.report.decision = c.decision;
-    }
-    let document = crate::export::Document {
-        generated_at: now,
-        generator: format!("gonogo {}", env!("CARGO_PKG_VERSION")),
-        environments: vec![doc],
-    };
+    let document = crate::export::Document::new(vec![doc], now);
     let path =
         match req.path {
             Some(p) => p,
