@@ -68,8 +68,25 @@ pub enum Command {
     Export(ExportArgs),
     /// The audit trail of one checklist in one environment
     Log(LogArgs),
+    /// The bundled checklists (id, items, title, vars); `show ID` prints one to copy
+    Checklists(ChecklistsArgs),
     #[command(flatten)]
     Decide(DecideCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ChecklistsArgs {
+    #[command(subcommand)]
+    pub action: Option<ChecklistsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecklistsAction {
+    /// Print one bundled checklist's file, to copy into your own folder
+    Show {
+        /// The checklist's id, as `gonogo checklists` lists it
+        id: String,
+    },
 }
 
 /// Changes to a review, recorded in its sign-off log.

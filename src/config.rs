@@ -18,7 +18,8 @@ pub struct Config {
     /// current directory when there is no file.
     pub base_dir: PathBuf,
     pub checklists: Vec<String>,
-    pub builtin: bool,
+    /// Which bundled checklists load besides the user's own.
+    pub builtin: Builtin,
     pub state_dir: Option<PathBuf>,
     pub export_dir: Option<PathBuf>,
     pub operator: Option<String>,
@@ -32,6 +33,16 @@ pub struct Config {
     pub timeout: Option<std::time::Duration>,
     pub concurrency: usize,
     pub environments: Vec<Environment>,
+}
+
+/// The config's `builtin` key: `true` (the default) loads the
+/// general-purpose bundled checklists, `false` none, a list of ids exactly
+/// those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Builtin {
+    General,
+    None,
+    Ids(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +71,7 @@ impl Environment {
 struct RawConfig {
     #[serde(default)]
     checklists: Vec<String>,
-    builtin: Option<bool>,
+    builtin: Option<Spanned<toml::Value>>,
     state_dir: Option<String>,
     export_dir: Option<String>,
     operator: Option<String>,
@@ -94,7 +105,7 @@ impl Default for Config {
             path: None,
             base_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             checklists: Vec::new(),
-            builtin: true,
+            builtin: Builtin::General,
             state_dir: None,
             export_dir: None,
             operator: None,
@@ -199,6 +210,10 @@ impl Config {
                 DEFAULT_CONCURRENCY
             }
         };
+        let builtin = match &raw.builtin {
+            None => Builtin::General,
+            Some(value) => parse_builtin(&source, value, &mut errors),
+        };
         let mut environments: Vec<Environment> = Vec::new();
         for env in raw.environments {
             let name = env.name.get_ref();
@@ -245,7 +260,7 @@ impl Config {
         Ok(Config {
             path: Some(source.path.clone()),
             checklists: raw.checklists,
-            builtin: raw.builtin.unwrap_or(true),
+            builtin,
             state_dir: raw.state_dir.map(|s| base_dir.join(s)),
             export_dir: raw.export_dir.map(|s| base_dir.join(s)),
             operator: raw.operator,
@@ -268,6 +283,60 @@ impl Config {
         project_dirs()
             .map(|d| d.data_dir().join("reviews"))
             .unwrap_or_else(|| PathBuf::from(".gonogo/reviews"))
+    }
+}
+
+/// Reads `builtin = true | false | ["id", …]`; an id that names no bundled
+/// checklist is an error at that id, with the closest one suggested.
+fn parse_builtin(
+    source: &Source,
+    value: &Spanned<toml::Value>,
+    errors: &mut Diagnostics,
+) -> Builtin {
+    use crate::checklist::load::BUNDLED;
+    let span = value.span();
+    match value.get_ref() {
+        toml::Value::Boolean(true) => Builtin::General,
+        toml::Value::Boolean(false) => Builtin::None,
+        toml::Value::Array(items) => {
+            let mut ids = Vec::new();
+            // Each id's own span, found in the array's text in order.
+            let array_text = &source.text[span.clone()];
+            let mut from = 0;
+            for item in items {
+                let Some(id) = item.as_str() else {
+                    errors.push(source.error(
+                        span.clone(),
+                        "`builtin` lists checklist ids as strings, e.g. [\"kubernetes-baseline\"]",
+                    ));
+                    continue;
+                };
+                let at = array_text[from..].find(id).map(|i| from + i).unwrap_or(0);
+                from = at + id.len();
+                if BUNDLED.iter().any(|b| b.id == id) {
+                    if !ids.iter().any(|seen| seen == id) {
+                        ids.push(id.to_string());
+                    }
+                } else {
+                    let start = span.start + at;
+                    errors.push(source.error(
+                        start..start + id.len(),
+                        format!(
+                            "no bundled checklist `{id}`{} (`gonogo checklists` lists them)",
+                            crate::diag::did_you_mean(id, BUNDLED.iter().map(|b| b.id))
+                        ),
+                    ));
+                }
+            }
+            Builtin::Ids(ids)
+        }
+        _ => {
+            errors.push(source.error(
+                span,
+                "`builtin` is true (the general-purpose checklists), false (none) or a list of bundled checklist ids",
+            ));
+            Builtin::General
+        }
     }
 }
 

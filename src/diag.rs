@@ -187,3 +187,60 @@ mod tests {
         assert!(shown.contains("  |            ^^^^^^^^"), "{shown}");
     }
 }
+
+/// The candidate closest to `word` by edit distance, when it is close enough
+/// to be what the user meant: at most a third of the word's length (and at
+/// least one edit), so `severty` finds `severity` but `foo` finds nothing.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// `, did you mean `x`?` when a close candidate exists, else nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map_or(String::new(), |c| format!("; did you mean `{c}`?"))
+}
+
+/// Levenshtein distance over characters, with a transposition counted as
+/// one edit (`recieve` is one step from `receive`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, row);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_near_miss_and_nothing_for_a_stranger() {
+        let fields = ["severity", "help", "links", "envs", "depends_on"];
+        assert_eq!(closest("severty", fields), Some("severity"));
+        assert_eq!(closest("depend_on", fields), Some("depends_on"));
+        assert_eq!(closest("hlep", fields), Some("help"));
+        assert_eq!(closest("owner", fields), None);
+        assert_eq!(
+            did_you_mean("kubernetes-baselin", ["kubernetes-baseline"]),
+            "; did you mean `kubernetes-baseline`?"
+        );
+    }
+}

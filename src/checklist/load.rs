@@ -8,24 +8,55 @@ use std::path::{Path, PathBuf};
 use crate::checklist::model::Checklist;
 use crate::checklist::parse;
 use crate::checklist::resolve::{self, ProbeDefaults};
-use crate::config::Config;
+use crate::config::{Builtin, Config};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 
-/// The checklists compiled into the binary.
-pub const BUNDLED: &[(&str, &str)] = &[
-    (
-        "kubernetes-baseline.toml",
-        include_str!("../../checklists/kubernetes-baseline.toml"),
-    ),
-    (
-        "launch-readiness.toml",
-        include_str!("../../checklists/launch-readiness.toml"),
-    ),
-    (
-        "web-hardening.toml",
-        include_str!("../../checklists/web-hardening.toml"),
-    ),
+/// A checklist compiled into the binary.
+pub struct Bundled {
+    /// Its `id`, which is also its file name without `.toml`.
+    pub id: &'static str,
+    pub text: &'static str,
+    /// Loaded by `builtin = true` (and with no config): the checklists that
+    /// fit any service. The others review one named system and are picked by
+    /// id.
+    pub general: bool,
+}
+
+macro_rules! bundled {
+    ($id:literal, general: $general:expr) => {
+        Bundled {
+            id: $id,
+            text: include_str!(concat!("../../checklists/", $id, ".toml")),
+            general: $general,
+        }
+    };
+}
+
+/// The checklists compiled into the binary, general-purpose ones first.
+pub const BUNDLED: &[Bundled] = &[
+    bundled!("kubernetes-baseline", general: true),
+    bundled!("launch-readiness", general: true),
+    bundled!("web-hardening", general: true),
 ];
+
+impl Bundled {
+    pub fn find(id: &str) -> Option<&'static Bundled> {
+        BUNDLED.iter().find(|b| b.id == id)
+    }
+
+    pub fn source(&self) -> Source {
+        Source::new(format!("<builtin>/{}.toml", self.id), self.text)
+    }
+
+    /// The bundled checklists a config's `builtin` choice loads.
+    pub fn chosen(choice: &Builtin) -> Vec<&'static Bundled> {
+        match choice {
+            Builtin::General => BUNDLED.iter().filter(|b| b.general).collect(),
+            Builtin::None => Vec::new(),
+            Builtin::Ids(ids) => ids.iter().filter_map(|id| Bundled::find(id)).collect(),
+        }
+    }
+}
 
 /// Loads the bundled checklists (unless the config says `builtin = false`),
 /// those matched by the config's `checklists` globs, and `extra` files.
@@ -33,10 +64,8 @@ pub const BUNDLED: &[(&str, &str)] = &[
 pub fn load_all(config: &Config, extra: &[PathBuf]) -> Result<Vec<Checklist>, Diagnostics> {
     let mut sources = Vec::new();
     let mut errors = Diagnostics::default();
-    if config.builtin {
-        for (name, text) in BUNDLED {
-            sources.push((Source::new(format!("<builtin>/{name}"), *text), true));
-        }
+    for bundled in Bundled::chosen(&config.builtin) {
+        sources.push((bundled.source(), true));
     }
     let mut paths = Vec::new();
     for pattern in &config.checklists {

@@ -1,6 +1,7 @@
 //! The headless commands. Each returns the process exit code; `main` only
 //! parses and dispatches.
 
+pub mod checklists;
 pub mod decide;
 
 use std::collections::HashMap;
@@ -163,7 +164,7 @@ pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {
             Err(e) => errors.extend(e),
         }
     } else {
-        config.builtin = false;
+        config.builtin = crate::config::Builtin::None;
         config.checklists.clear();
         for path in &args.files {
             let text = match std::fs::read_to_string(path) {

@@ -165,7 +165,7 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
         path: None,
         base_dir: root.to_path_buf(),
         checklists: Vec::new(),
-        builtin: false,
+        builtin: crate::config::Builtin::None,
         state_dir: None,
         export_dir: None,
         operator: None,
