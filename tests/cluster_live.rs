@@ -42,7 +42,34 @@ fn resources() -> Vec<ResourceDef> {
             "servicemonitors",
             true,
         ),
+        // Two versions of one group; the first listed is the preferred one.
+        def(
+            "autoscaling",
+            "v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            true,
+        ),
+        def(
+            "autoscaling",
+            "v2beta2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            true,
+        ),
     ]
+}
+
+/// An autoscaler last written by a client that spoke `api_version`.
+fn autoscaler(name: &str, api_version: &str) -> Value {
+    json!({
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": name, "namespace": "cmp",
+            "managedFields": [{"manager": "helm", "operation": "Update", "apiVersion": api_version}]
+        },
+        "spec": {"minReplicas": 2, "maxReplicas": 6}
+    })
 }
 
 fn deployment(ns: &str, name: &str, replicas: Option<i64>) -> Value {
@@ -86,6 +113,8 @@ fn cluster_objects() -> Vec<Value> {
             "metadata": {"name": "portal", "namespace": "cmp", "labels": {"app": "portal"}},
             "spec": {"endpoints": [{"port": "metrics", "interval": "30s"}]}
         }),
+        autoscaler("portal", "autoscaling/v2"),
+        autoscaler("registry", "autoscaling/v2beta2"),
     ]
 }
 
@@ -331,6 +360,67 @@ async fn types_the_cluster_does_not_serve_fail_saying_so() {
         env.live.list(&query).await,
         Err(SourceError::NotServed(_))
     ));
+}
+
+/// A probe that allows no object of a type (`max = 0`, `min = 0`) passes
+/// when the cluster does not serve the type at all, as a snapshot without
+/// such objects would: a removed API version cannot be in use.
+#[tokio::test]
+async fn a_type_not_served_is_none_in_use_when_none_is_allowed() {
+    let env = start().await;
+    let mut p = probe("policy/v1beta1/PodSecurityPolicy");
+    p.min = 0;
+    p.max = Some(0);
+    let out = kube_probe::run(&p, &env.live).await;
+    assert_verdict(&out, Verdict::Pass);
+    assert!(
+        out.evidence.detail["not_served"]
+            .as_str()
+            .is_some_and(|why| why.contains("does not serve policy/v1beta1/PodSecurityPolicy")),
+        "{}",
+        out.evidence.detail
+    );
+}
+
+/// The server lists every autoscaler in every version it serves; asked for
+/// the older version, only the one written in it counts, so a deprecation
+/// check finds the same objects live as in the manifests.
+#[tokio::test]
+async fn an_older_version_selects_the_objects_written_in_it() {
+    let env = start().await;
+    let names = |objects: Vec<Value>| -> Vec<String> {
+        objects
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let query = |resource: &str| ObjectQuery {
+        resource: ResourceType::parse(resource).expect("valid resource type"),
+        namespace: Some("cmp".into()),
+        name: None,
+        label_selector: None,
+        field_selector: None,
+    };
+    let current = env
+        .live
+        .list(&query("autoscaling/v2/HorizontalPodAutoscaler"))
+        .await
+        .expect("served");
+    assert_eq!(names(current), ["portal", "registry"]);
+    let older = env
+        .live
+        .list(&query("autoscaling/v2beta2/HorizontalPodAutoscaler"))
+        .await
+        .expect("served");
+    assert_eq!(older[0]["apiVersion"], "autoscaling/v2beta2");
+    assert_eq!(names(older), ["registry"]);
+
+    let mut p = probe("autoscaling/v2beta2/HorizontalPodAutoscaler");
+    p.namespace = Some("cmp".into());
+    p.min = 0;
+    p.max = Some(0);
+    let out = kube_probe::run(&p, &env.live).await;
+    assert_verdict(&out, Verdict::Fail);
 }
 
 #[tokio::test]

@@ -54,7 +54,7 @@ pub struct Live {
     endpoint: String,
     /// Discovery answers per resource type. Only served types are kept: a
     /// CRD installed later is found on the next run.
-    served: Mutex<HashMap<ResourceType, (ApiResource, Scope)>>,
+    served: Mutex<HashMap<ResourceType, Served>>,
 }
 
 impl Live {
@@ -148,35 +148,54 @@ impl Live {
 
     async fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
         let filter = ObjectFilter::new(query).map_err(SourceError::Unavailable)?;
-        let (resource, scope) = self.resolve(&query.resource).await?;
-        let objects = self.fetch(query, &filter, &resource, &scope).await?;
+        let served = self.resolve(&query.resource).await?;
+        let objects = self.fetch(query, &filter, &served).await?;
         Ok(objects.into_iter().filter(|o| filter.matches(o)).collect())
     }
 
-    /// Finds the URL path and scope of a resource type, asking the server
-    /// only the first time.
-    async fn resolve(&self, resource: &ResourceType) -> Result<(ApiResource, Scope), SourceError> {
+    /// Finds the URL path and scope of a resource type, and whether it is
+    /// its group's preferred version, asking the server only the first time.
+    async fn resolve(&self, resource: &ResourceType) -> Result<Served, SourceError> {
         if let Some(found) = self.cached(resource) {
             return Ok(found);
         }
         let gvk = GroupVersionKind::gvk(&resource.group, &resource.version, &resource.kind);
-        match kube::discovery::pinned_kind(&self.client, &gvk).await {
-            Ok((api_resource, caps)) => {
-                let found = (api_resource, caps.scope);
-                if let Ok(mut served) = self.served.lock() {
-                    served.insert(resource.clone(), found.clone());
-                }
-                Ok(found)
+        let (api_resource, caps) = match kube::discovery::pinned_kind(&self.client, &gvk).await {
+            Ok(found) => found,
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                return Err(not_served(resource));
             }
-            Err(kube::Error::Api(status)) if status.code == 404 => Err(not_served(resource)),
             Err(kube::Error::Discovery(kube::error::DiscoveryError::MissingKind(_))) => {
-                Err(not_served(resource))
+                return Err(not_served(resource));
             }
-            Err(e) => Err(self.unavailable(&e, &format!("discover {resource}"))),
+            Err(e) => return Err(self.unavailable(&e, &format!("discover {resource}"))),
+        };
+        let older_version = if resource.group.is_empty() {
+            false
+        } else {
+            // One request for every group's preferred version.
+            match self.client.list_api_groups().await {
+                Ok(list) => list
+                    .groups
+                    .iter()
+                    .find(|g| g.name == resource.group)
+                    .and_then(|g| g.preferred_version.as_ref())
+                    .is_some_and(|preferred| preferred.version != resource.version),
+                Err(e) => return Err(self.unavailable(&e, &format!("discover {resource}"))),
+            }
+        };
+        let found = Served {
+            resource: api_resource,
+            scope: caps.scope,
+            older_version,
+        };
+        if let Ok(mut served) = self.served.lock() {
+            served.insert(resource.clone(), found.clone());
         }
+        Ok(found)
     }
 
-    fn cached(&self, resource: &ResourceType) -> Option<(ApiResource, Scope)> {
+    fn cached(&self, resource: &ResourceType) -> Option<Served> {
         // A poisoned lock only means another probe panicked mid-insert; the
         // map itself is still whole.
         let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
@@ -190,9 +209,13 @@ impl Live {
         &self,
         query: &ObjectQuery,
         filter: &ObjectFilter,
-        resource: &ApiResource,
-        scope: &Scope,
+        served: &Served,
     ) -> Result<Vec<Value>, SourceError> {
+        let resource = &served.resource;
+        let scope = &served.scope;
+        let keep = |object: &DynamicObject| {
+            !served.older_version || written_in(object, &resource.api_version)
+        };
         let namespace = match scope {
             Scope::Namespaced => query.namespace.as_deref(),
             // As kubectl does, a namespace given for a cluster-scoped type
@@ -207,7 +230,11 @@ impl Live {
         let by_name = matches!(scope, Scope::Cluster) || namespace.is_some();
         if let (Some(name), true) = (&query.name, by_name) {
             return match api.get_opt(name).await {
-                Ok(found) => found.into_iter().map(|o| to_json(o, resource)).collect(),
+                Ok(found) => found
+                    .into_iter()
+                    .filter(keep)
+                    .map(|o| to_json(o, resource))
+                    .collect(),
                 Err(e) => Err(self.unavailable(&e, &what)),
             };
         }
@@ -228,7 +255,7 @@ impl Live {
                 .list(&params)
                 .await
                 .map_err(|e| self.unavailable(&e, &what))?;
-            for object in page.items {
+            for object in page.items.into_iter().filter(keep) {
                 objects.push(to_json(object, resource)?);
             }
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
@@ -289,6 +316,37 @@ impl ObjectSource for Live {
     ) -> BoxFuture<'a, Result<Vec<Value>, SourceError>> {
         Box::pin(self.select(query))
     }
+}
+
+/// What discovery said of a served resource type.
+#[derive(Debug, Clone)]
+struct Served {
+    resource: ApiResource,
+    scope: Scope,
+    /// The version asked for is not its group's preferred one. The server
+    /// lists every object of the kind converted to any version it serves,
+    /// so only the objects written in this version (by their managed
+    /// fields or last-applied configuration) are the ones "using" it, as a
+    /// snapshot of manifests would show.
+    older_version: bool,
+}
+
+/// Whether `object` was written in `api_version` by any of its managers.
+fn written_in(object: &DynamicObject, api_version: &str) -> bool {
+    let by_manager = object
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .any(|entry| entry.api_version.as_deref() == Some(api_version));
+    let by_apply = object
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kubectl.kubernetes.io/last-applied-configuration"))
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .is_some_and(|applied| applied["apiVersion"] == api_version);
+    by_manager || by_apply
 }
 
 fn not_served(resource: &ResourceType) -> SourceError {

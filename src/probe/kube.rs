@@ -28,6 +28,14 @@ pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
     });
     match cluster.list(&query).await {
         Ok(objects) => judge(probe, &objects, base),
+        // Not served, and the probe allows none: nothing can be using the
+        // type (a removed API version, an absent CRD), as in a snapshot
+        // without such objects.
+        Err(SourceError::NotServed(why)) if probe.min == 0 => {
+            let mut detail = base;
+            detail["not_served"] = json!(why);
+            judge(probe, &[], detail)
+        }
         // The type is not served: a finding about the cluster (CRD missing).
         Err(SourceError::NotServed(why)) => Outcome::fail(why, base),
         Err(SourceError::Unavailable(why)) => Outcome::new(Verdict::Error, why, base),

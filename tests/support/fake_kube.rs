@@ -194,15 +194,25 @@ fn not_found() -> Response {
     )
 }
 
+/// Every group with its versions in the order the resources list them; the
+/// first is the preferred one, as a real server's APIGroupList says.
 fn group_list(state: &FakeState) -> Value {
-    let mut seen = HashSet::new();
-    let groups: Vec<Value> = state
-        .resources
-        .iter()
-        .filter(|r| !r.group.is_empty() && seen.insert(r.group_version()))
-        .map(|r| {
-            let gv = json!({"groupVersion": r.group_version(), "version": r.version});
-            json!({"name": r.group, "versions": [gv.clone()], "preferredVersion": gv})
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in state.resources.iter().filter(|r| !r.group.is_empty()) {
+        match groups.iter_mut().find(|(g, _)| *g == r.group) {
+            Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version),
+            Some(_) => {}
+            None => groups.push((r.group, vec![r.version])),
+        }
+    }
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+                .collect();
+            json!({"name": group, "versions": versions, "preferredVersion": versions[0]})
         })
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
@@ -293,10 +303,22 @@ fn objects(
     }
     let gv = def.group_version();
     let all = state.objects.lock().expect("fake state lock").clone();
+    // Like a real server, every object of the kind is served in every
+    // version of its group, converted: only `apiVersion` says which was
+    // asked for, and `managedFields` which one each writer used.
+    let same_group = |o: &Value| {
+        let api_version = o["apiVersion"].as_str().unwrap_or("");
+        let object_group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        object_group == group
+    };
     let mut selected: Vec<Value> = all
         .into_iter()
-        .filter(|o| o["apiVersion"] == json!(gv) && o["kind"] == json!(def.kind))
+        .filter(|o| same_group(o) && o["kind"] == json!(def.kind))
         .filter(|o| namespace.is_none_or(|ns| o["metadata"]["namespace"] == json!(ns)))
+        .map(|mut o| {
+            o["apiVersion"] = json!(gv);
+            o
+        })
         .collect();
     if let Some(name) = name {
         return match selected
