@@ -95,8 +95,7 @@ async fn flaky(State(seen): State<Seen>) -> StatusCode {
 async fn echo(State(seen): State<Seen>, headers: HeaderMap) -> impl IntoResponse {
     let auth = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+        .map_or("(absent)", |v| v.to_str().unwrap_or("(not text)"))
         .to_string();
     seen.authorization
         .lock()
@@ -504,6 +503,28 @@ async fn http_samples_expect_on_error_rate_takes_over() {
     );
 }
 
+/// An optional credential var left empty sends no header at all, rather than
+/// an empty `Authorization:` a strict server may reject.
+#[tokio::test]
+async fn http_header_left_empty_by_its_var_is_not_sent() {
+    let seen = Seen::default();
+    let addr = serve_http(seen.clone()).await;
+    let mut probe = http_probe(format!("http://{addr}/echo"));
+    probe.headers.insert("Authorization".into(), "  ".into());
+    let outcome = run_http(&probe).await;
+    assert_verdict(&outcome, Verdict::Pass);
+    probe
+        .headers
+        .insert("Authorization".into(), "Basic Z29ub2dvOnNtb2tl".into());
+    run_http(&probe).await;
+    let received = seen
+        .authorization
+        .lock()
+        .expect("no test thread panics while holding this lock")
+        .clone();
+    assert_eq!(received, ["(absent)", "Basic Z29ub2dvOnNtb2tl"]);
+}
+
 /// A name no other test or tool uses, set once by the one test that reads it.
 const TOKEN_VAR: &str = "GONOGO_PROBE_NET_TEST_TOKEN_7F3A";
 
@@ -751,6 +772,33 @@ async fn tls_self_signed_certificate_is_not_verified() {
     // The facts are still there for the reviewer.
     assert_eq!(outcome.evidence.detail["subject"], "CN=127.0.0.1");
     assert_eq!(outcome.evidence.detail["hostname_matches"], true);
+}
+
+/// `openssl req -x509` makes a certificate that is its own CA; served as
+/// the leaf and trusted as the CA, webpki refuses it. The summary says so
+/// in words, not as a Rust type name.
+#[tokio::test]
+async fn tls_ca_certificate_served_as_the_leaf_is_named_plainly() {
+    let ca = TestCa::new();
+    let mut params = leaf_params(&["127.0.0.1"], -1, 90);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("ring can make a key");
+    let cert = params.self_signed(&key).expect("params are valid");
+    let pem = cert.pem();
+    let served = ServerCert {
+        chain: vec![cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    };
+    let (addr, dir) = tls_fixture(&ca, served).await;
+    std::fs::write(dir.path().join("self.pem"), pem).expect("temp dir is writable");
+    let mut probe = tls_probe(addr);
+    probe.ca_file = Some("self.pem".into());
+    let outcome = run_tls(&probe, dir.path()).await;
+    assert_verdict(&outcome, Verdict::Fail);
+    assert_eq!(
+        outcome.evidence.summary,
+        "certificate chain is not verified: the server presents a CA certificate as its own (a self-signed test certificate?)"
+    );
 }
 
 #[tokio::test]

@@ -96,7 +96,13 @@ impl Request {
         for (name, template) in &probe.headers {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("header name {name} is not valid"))?;
-            let mut value = HeaderValue::from_str(&expand(&format!("header {name}"), template)?)
+            let text = expand(&format!("header {name}"), template)?;
+            // A var left empty (an optional credential) means no header, not
+            // an empty one.
+            if text.trim().is_empty() {
+                continue;
+            }
+            let mut value = HeaderValue::from_str(&text)
                 .map_err(|_| format!("header {name} has a value that is not valid in HTTP"))?;
             value.set_sensitive(template.contains("${env:"));
             headers.append(header, value);

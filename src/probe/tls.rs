@@ -504,9 +504,39 @@ fn describe_certificate_problem(e: &rustls::Error) -> String {
             "unsupported signature algorithm"
         }
         CertificateError::UnhandledCriticalExtension => "unhandled critical extension",
-        other => return format!("{other:?}"),
+        CertificateError::Other(other) => {
+            let said = other.to_string();
+            return if said.contains("CaUsedAsEndEntity") {
+                "the server presents a CA certificate as its own (a self-signed test certificate?)"
+                    .into()
+            } else {
+                words(&said)
+            };
+        }
+        other => return words(&format!("{other:?}")),
     };
     text.to_string()
+}
+
+/// A type's name as words: `CaUsedAsEndEntity(x)` is "ca used as end
+/// entity", for the rare error gonogo has no sentence for.
+fn words(debug: &str) -> String {
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    if out.is_empty() {
+        debug.to_string()
+    } else {
+        out
+    }
 }
 
 /// A rustls error as a reviewer would say it.
@@ -522,8 +552,15 @@ pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {
             }
             _ => format!("invalid certificate: {}", describe_certificate_problem(e)),
         },
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "the server refused the handshake: it speaks no TLS version gonogo accepts (1.2 or 1.3)"
+                .into()
+        }
         rustls::Error::AlertReceived(alert) => {
-            format!("the server refused the handshake ({alert:?})")
+            format!(
+                "the server refused the handshake ({})",
+                words(&format!("{alert:?}"))
+            )
         }
         rustls::Error::NoCertificatesPresented => "the server sent no certificate".into(),
         rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
