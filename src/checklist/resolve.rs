@@ -30,13 +30,55 @@ impl Default for ProbeDefaults {
 }
 
 /// The vars one environment sees: its own, then the checklist's defaults.
+/// A var's value may name other vars (`base_url = "https://{{ host }}"`),
+/// so a default can follow what an environment sets; a reference nobody
+/// defines, or a cycle, stays as written and is reported where the var is
+/// used.
 pub fn env_vars(
     checklist: &Checklist,
     env_vars: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     let mut vars = checklist.vars.clone();
     vars.extend(env_vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // Each round fills one level of references; a cycle stops changing
+    // nothing useful, so a few rounds are enough for any sane nesting.
+    for _ in 0..8 {
+        let before = vars.clone();
+        let mut changed = false;
+        for value in vars.values_mut() {
+            if value.contains("{{") {
+                let filled = fill_known(value, &before);
+                if filled != *value {
+                    *value = filled;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     vars
+}
+
+/// `text` with every `{{ name }}` whose name is in `vars` replaced.
+fn fill_known(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find("}}") else {
+            break;
+        };
+        let name = rest[open + 2..open + close].trim();
+        match vars.get(name) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Resolves every probe of `checklist` for an environment named `env` with
@@ -127,6 +169,29 @@ impl Resolver<'_> {
             let close = open + close;
             let name = raw[open + 2..close].trim();
             match self.vars.get(name) {
+                Some(v) if v.contains("{{") => {
+                    let span = self.inner_span(field, open..close + 2);
+                    // The first name left in the value is the culprit.
+                    let left = v
+                        .split("{{")
+                        .nth(1)
+                        .and_then(|r| r.split("}}").next())
+                        .map(str::trim)
+                        .unwrap_or_default();
+                    let hint = if self.vars.contains_key(left) {
+                        String::new()
+                    } else {
+                        crate::diag::did_you_mean(left, self.vars.keys().map(String::as_str))
+                    };
+                    self.error(
+                        span,
+                        format!(
+                            "var `{name}` is `{v}` in environment `{}`: it names a var nobody defines, or itself{hint}",
+                            self.env
+                        ),
+                    );
+                    ok = false;
+                }
                 Some(v) => out.push_str(v),
                 None => {
                     let span = self.inner_span(field, open..close + 2);
@@ -582,6 +647,35 @@ fn value_offsets(written: &str) -> Option<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_var_default_follows_the_vars_it_names() {
+        let source = Source::new(
+            "c.toml",
+            "id = \"c\"\ntitle = \"C\"\nversion = \"1\"\n[vars]\nhost = \"app.example.com\"\naddress = \"{{ host }}\"\nurl = \"https://{{ address }}/\"\n[[sections]]\nid = \"s\"\ntitle = \"S\"\n[[sections.items]]\nid = \"i\"\ntitle = \"I\"\n",
+        );
+        let checklist = crate::checklist::parse::parse(source, false).expect("valid checklist");
+        let got = env_vars(&checklist, &vars(&[("host", "shop.example.com")]));
+        assert_eq!(got["address"], "shop.example.com");
+        assert_eq!(got["url"], "https://shop.example.com/");
+        // An environment that sets the address itself keeps it.
+        let got = env_vars(&checklist, &vars(&[("address", "10.0.0.7")]));
+        assert_eq!(got["url"], "https://10.0.0.7/");
+        // A cycle or an unknown name stays visible, for `text` to report.
+        let got = env_vars(
+            &checklist,
+            &vars(&[("host", "{{ url }}"), ("x", "{{ nope }}")]),
+        );
+        assert!(got["url"].contains("{{"), "{got:?}");
+        assert_eq!(got["x"], "{{ nope }}");
+    }
 
     #[test]
     fn maps_offsets_through_quotes_and_escapes() {
