@@ -37,6 +37,10 @@ pub const BUNDLED: &[Bundled] = &[
     bundled!("kubernetes-baseline", general: true),
     bundled!("launch-readiness", general: true),
     bundled!("web-hardening", general: true),
+    bundled!("cmp-operator", general: false),
+    bundled!("ampora-hardening", general: false),
+    bundled!("certctl-chart", general: false),
+    bundled!("gravl-readiness", general: false),
 ];
 
 impl Bundled {

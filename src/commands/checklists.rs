@@ -33,6 +33,28 @@ fn show(id: &str) -> i32 {
     }
 }
 
+/// The listing's width: it reads well in a log and an 80-column terminal
+/// alike, so it does not depend on the terminal.
+const WIDTH: usize = 80;
+
+/// Splits `text` at spaces into lines of at most `width` characters (a
+/// longer word stands alone); continuation lines are indented by two.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fresh = line.is_empty() || line == "  ";
+        if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "  ".to_string()));
+        } else if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 fn list(global: &Global) -> i32 {
     // Which ones this folder's config loads; a broken config still lets the
     // library be listed.
@@ -76,7 +98,10 @@ fn list(global: &Global) -> i32 {
         ));
         let vars: Vec<&str> = checklist.vars.keys().map(String::as_str).collect();
         if !vars.is_empty() {
-            out.push_str(&format!("{:<id_width$}  vars: {}\n", "", vars.join(", ")));
+            let indent = " ".repeat(id_width + 2);
+            for line in wrap(&format!("vars: {}", vars.join(", ")), WIDTH - indent.len()) {
+                out.push_str(&format!("{indent}{line}\n"));
+            }
         }
     }
     let general: Vec<&str> = BUNDLED.iter().filter(|b| b.general).map(|b| b.id).collect();
