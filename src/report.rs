@@ -34,6 +34,31 @@ pub struct ChecklistReport {
     pub counts: Counts,
 }
 
+impl ChecklistReport {
+    pub fn items(&self) -> impl Iterator<Item = &ItemReport> {
+        self.sections.iter().flat_map(|s| s.items.iter())
+    }
+
+    /// What a sign-off of this checklist records: the decision, the open
+    /// blockers, the counts and each item's status. The one place these
+    /// are computed, for the command line and the dashboard.
+    pub fn signoff_facts(&self) -> crate::review::SignoffFacts {
+        crate::review::SignoffFacts {
+            computed: self.decision,
+            open_blockers: self
+                .items()
+                .filter(|i| i.severity == Severity::Blocker && i.status.is_open())
+                .map(|i| i.id.clone())
+                .collect(),
+            counts: crate::review::status_counts(self.items().map(|i| i.status)),
+            items: self
+                .items()
+                .map(|i| (i.id.clone(), i.status.as_str().to_string()))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SectionReport {
     pub id: String,

@@ -9,10 +9,11 @@ use std::time::Duration;
 use gonogo::checklist::parse;
 use gonogo::diag::Source;
 use gonogo::export::{self, Document, EnvironmentDoc, LogFacts};
-use gonogo::ledger::{Event, EventKind, ReviewState, SignoffDecision, status_counts};
+use gonogo::ledger::{Event, EventKind, ReviewState, SignoffDecision};
 use gonogo::probe::{Evidence, Outcome, Verdict};
 use gonogo::report::{self, Report};
 use gonogo::review::Status;
+use gonogo::review::status_counts;
 
 const HOSTILE: &str = "a | b `code` <script>alert(1)</script> \u{1b}[31mred\u{1b}[0m\n## not a heading\n- [x] not an item";
 

@@ -14,11 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gonogo::checklist::model::{Item, ProbeKind, ProbeTemplate, Severity};
-use gonogo::ledger::rules::{self, Change, Review};
-use gonogo::ledger::{
-    Event, EventKind, Ledger, LedgerError, Refresh, SignoffDecision, status_counts, watch,
-};
-use gonogo::review::{Decision, Status};
+use gonogo::ledger::{Event, EventKind, Ledger, LedgerError, Refresh, SignoffDecision, watch};
+use gonogo::review::record::{self, RecordError, Where};
+use gonogo::review::rules::{self, Change, SignoffFacts, Standing};
+use gonogo::review::{Decision, Status, status_counts};
 
 const CHILD: &str = "GONOGO_LEDGER_CHILD";
 const CHECKLIST: &str = "cmp-operator";
@@ -278,13 +277,22 @@ fn manual(id: &str, evidence: bool) -> Item {
     }
 }
 
-/// What a client does: load, check the rules, append what they planned.
+/// What every client does: load, then record through the one path.
 fn record(log: &Ledger, read_only: bool, change: &Change) -> Result<Vec<Event>, String> {
-    let loaded = log.load().map_err(|e| e.to_string())?;
-    let review = Review::of(&loaded, ENV, read_only);
-    let kinds = rules::plan(&review, change).map_err(|r| r.message)?;
-    log.append_after(&loaded.head, "alice", kinds)
-        .map_err(|e| e.to_string())
+    let mut loaded = log.load().map_err(|e| e.to_string())?;
+    let place = Where {
+        env: ENV,
+        read_only,
+    };
+    record::record(
+        log,
+        &mut loaded,
+        "alice",
+        place,
+        change,
+        jiff::Timestamp::now(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -304,7 +312,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         &log,
         false,
         &Change::Tick {
-            item: &runbook,
+            item: runbook.clone(),
             note: None,
         },
     )
@@ -317,16 +325,18 @@ fn refused_changes_leave_the_log_as_it_was() {
     let signoff = |decision| Change::Signoff {
         decision,
         note: None,
-        computed: Decision::NoGo,
-        open_blockers: vec!["tls-cert".into()],
-        counts: status_counts([Status::Done, Status::Fail]),
-        items: Default::default(),
+        facts: SignoffFacts {
+            computed: Decision::NoGo,
+            open_blockers: vec!["tls-cert".into()],
+            counts: status_counts([Status::Done, Status::Fail]),
+            items: Default::default(),
+        },
     };
 
     let refusals: Vec<(Change, bool, &str)> = vec![
         (
             Change::Tick {
-                item: &tls,
+                item: tls.clone(),
                 note: None,
             },
             false,
@@ -334,7 +344,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         ),
         (
             Change::Tick {
-                item: &drill,
+                item: drill.clone(),
                 note: None,
             },
             false,
@@ -342,17 +352,27 @@ fn refused_changes_leave_the_log_as_it_was() {
         ),
         (
             Change::Tick {
-                item: &runbook,
+                item: runbook.clone(),
                 note: None,
             },
             false,
             "already ticked",
         ),
-        (Change::Untick { item: &drill }, false, "not ticked"),
-        (Change::Unwaive { item: &tls }, false, "has no waiver"),
+        (
+            Change::Untick {
+                item: drill.clone(),
+            },
+            false,
+            "not ticked",
+        ),
+        (
+            Change::Unwaive { item: tls.clone() },
+            false,
+            "has no waiver",
+        ),
         (
             Change::Waive {
-                item: &tls,
+                item: tls.clone(),
                 reason: " ".into(),
                 until: None,
             },
@@ -361,7 +381,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         ),
         (
             Change::Waive {
-                item: &tls,
+                item: tls.clone(),
                 reason: "risk accepted".into(),
                 until: Some(yesterday),
             },
@@ -376,7 +396,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         ),
         (
             Change::Note {
-                item: &runbook,
+                item: runbook.clone(),
                 text: "hi".into(),
             },
             true,
@@ -398,7 +418,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         &log,
         false,
         &Change::Tick {
-            item: &drill,
+            item: drill.clone(),
             note: Some("drill record: https://x/1".into()),
         },
     )
@@ -419,14 +439,16 @@ fn a_signoff_decided_on_a_stale_state_is_refused() {
     log.append("alice", note("runbook", "prepared"))
         .expect("append");
     let loaded = log.load().expect("load");
-    let review = Review::of(&loaded, ENV, false);
+    let review = Standing::of(&loaded, ENV, false);
     let change = Change::Signoff {
         decision: SignoffDecision::Go,
         note: None,
-        computed: Decision::Go,
-        open_blockers: Vec::new(),
-        counts: status_counts([Status::Done]),
-        items: Default::default(),
+        facts: SignoffFacts {
+            computed: Decision::Go,
+            open_blockers: Vec::new(),
+            counts: status_counts([Status::Done]),
+            items: Default::default(),
+        },
     };
     let kinds = rules::plan(&review, &change).expect("go is allowed when GO");
     // Meanwhile another session unticks something.
@@ -443,6 +465,80 @@ fn a_signoff_decided_on_a_stale_state_is_refused() {
         matches!(refused, Err(LedgerError::HeadMoved { .. })),
         "{refused:?}"
     );
+}
+
+/// Two sessions read the same log; the second to write is judged again
+/// against what the first wrote: its tick of the same item is refused (not
+/// doubled), its note is chained after the other's events, and its sign-off,
+/// decided on the old state, is refused whole.
+#[test]
+fn a_change_is_judged_again_when_another_session_wrote_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = ledger(dir.path());
+    let runbook = manual("runbook", false);
+    let place = Where {
+        env: ENV,
+        read_only: false,
+    };
+    let now = jiff::Timestamp::now();
+    let mut ours = log.load().expect("load");
+    let mut theirs = ledger(dir.path()).load().expect("load");
+    let tick = Change::Tick {
+        item: runbook.clone(),
+        note: None,
+    };
+    record::record(&ledger(dir.path()), &mut theirs, "bob", place, &tick, now).expect("bob ticks");
+
+    let refused = record::record(&log, &mut ours, "alice", place, &tick, now)
+        .expect_err("already ticked by bob");
+    assert!(
+        matches!(&refused, RecordError::Refused(r) if r.message.starts_with("runbook is already ticked (by bob")),
+        "{refused}"
+    );
+    assert_eq!(ours.head, theirs.head, "alice now sees bob's tick");
+
+    let mut stale = log.load().expect("load");
+    record::record(
+        &ledger(dir.path()),
+        &mut theirs,
+        "bob",
+        place,
+        &Change::Untick {
+            item: runbook.clone(),
+        },
+        now,
+    )
+    .expect("bob unticks");
+    let note = Change::Note {
+        item: runbook.clone(),
+        text: "checked the runbook links".into(),
+    };
+    let written = record::record(&log, &mut stale, "alice", place, &note, now)
+        .expect("a note is judged again and chained after bob's untick");
+    assert_eq!(written[0].seq, 3);
+    assert_eq!(log.verify().expect("verify").problems.len(), 0);
+
+    let mut old = ledger(dir.path()).load().expect("load");
+    log.append(
+        "bob",
+        EventKind::Tick {
+            item: "runbook".into(),
+        },
+    )
+    .expect("bob ticks again");
+    let signoff = Change::Signoff {
+        decision: SignoffDecision::NoGo,
+        note: None,
+        facts: SignoffFacts {
+            computed: Decision::NoGo,
+            open_blockers: vec!["runbook".into()],
+            counts: status_counts([Status::Pending]),
+            items: Default::default(),
+        },
+    };
+    let refused = record::record(&log, &mut old, "alice", place, &signoff, now)
+        .expect_err("the statuses it records are out of date");
+    assert!(matches!(refused, RecordError::Moved), "{refused}");
 }
 
 /// Release-mode throughput and load time, printed:

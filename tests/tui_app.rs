@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use gonogo::cli::Global;
 use gonogo::ledger::{EventKind, Ledger};
 use gonogo::probe::{Outcome, Verdict};
+use gonogo::review::rules::Change;
 use gonogo::review::{Decision, Status};
 use gonogo::runner::RunnerEvent;
 use gonogo::session::Workspace;
@@ -1351,15 +1352,35 @@ fn a_write_that_races_another_session_is_refused_not_lost() {
         },
     );
     s.ch(' ');
+    // Judged again against the log as Bob left it: already ticked.
     let error = s.error_toast();
     assert!(
-        error.contains("another session changed this review"),
+        error.starts_with("not written: runbook is already ticked (by bob"),
         "{error}"
     );
     let log = s.log("dev");
     assert_eq!(log.len(), 1, "only Bob's tick: {log:?}");
     // The screen caught up with Bob's tick.
     assert_eq!(s.status("runbook"), Status::Done);
+
+    // A note that races Bob's next event is judged again and chained
+    // after it, not refused.
+    s.other_session_appends(
+        "dev",
+        "bob",
+        EventKind::Untick {
+            item: "runbook".into(),
+        },
+    );
+    s.ch('n');
+    s.type_text("links checked");
+    s.ctrl('s');
+    let log = s.log("dev");
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(
+        (&log[2]["by"], &log[2]["kind"]),
+        (&"alice".into(), &"note".into())
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1749,18 +1770,15 @@ fn observable(s: &Session) -> String {
             .iter()
             .map(|e| match e {
                 Effect::Write(w) => {
-                    let kinds: Vec<EventKind> = w
-                        .kinds
-                        .iter()
-                        .cloned()
-                        .map(|mut k| {
-                            if let EventKind::Signoff { signed_hash, .. } = &mut k {
-                                signed_hash.clear();
-                            }
-                            k
-                        })
-                        .collect();
-                    format!("write {} {} {kinds:?} {}", w.env, w.checklist, w.done)
+                    // What the change records, without the sign-off's facts
+                    // (they repeat the screen).
+                    let change = match &w.change {
+                        Change::Signoff { decision, note, .. } => {
+                            format!("signoff {decision} {note:?}")
+                        }
+                        other => format!("{:?} {:?}", other.item().map(|i| &i.id), other.done()),
+                    };
+                    format!("write {} {} {change} {}", w.env, w.checklist, w.done)
                 }
                 other => format!("{other:?}"),
             })

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use crate::checklist::model::{Checklist, Item};
 use crate::cli::{DecideCommand, Global, LogArgs, LogFormat};
-use crate::ledger::rules::{self, Change, Review};
-use crate::ledger::{Ledger, Loaded, SignoffDecision, status_counts};
+use crate::ledger::{Ledger, Loaded, SignoffDecision};
 use crate::probe::Outcome;
 use crate::report;
+use crate::review::record::{self, RecordError, Where};
+use crate::review::rules::{self, Change};
 use crate::runner;
 use crate::session::{LoadError, Workspace};
 
@@ -53,28 +54,26 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         None => (single_checklist(&ws.checklists)?, None),
     };
     let ledger = open(&ws, &checklist.id, &env.name)?;
-    let loaded = ledger.load().map_err(|e| Failure::Refused(e.to_string()))?;
-    if let Some(problem) = loaded.problems.first() {
-        return Err(Failure::Refused(format!(
-            "{} has been altered ({problem}); run `gonogo log --verify` and restore it from version control before recording anything",
-            ledger.path().display()
-        )));
-    }
-    let review = Review::of(&loaded, &env.name, env.read_only);
+    let mut loaded = ledger.load().map_err(|e| Failure::Refused(e.to_string()))?;
+    let item = item.cloned();
+    let named = |what: &str| {
+        item.clone()
+            .ok_or_else(|| Failure::Refused(format!("{what} names an item")))
+    };
     let change = match command {
         DecideCommand::Tick { note, .. } => Change::Tick {
-            item: item.expect("tick names an item"),
+            item: named("tick")?,
             note: note.clone(),
         },
         DecideCommand::Untick { .. } => Change::Untick {
-            item: item.expect("untick names an item"),
+            item: named("untick")?,
         },
         DecideCommand::Note { text, .. } => Change::Note {
-            item: item.expect("note names an item"),
+            item: named("note")?,
             text: text.clone(),
         },
         DecideCommand::Waive { reason, until, .. } => Change::Waive {
-            item: item.expect("waive names an item"),
+            item: named("waive")?,
             reason: reason.clone(),
             until: match until {
                 Some(text) => {
@@ -84,27 +83,43 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
             },
         },
         DecideCommand::Unwaive { .. } => Change::Unwaive {
-            item: item.expect("unwaive names an item"),
+            item: named("unwaive")?,
         },
         DecideCommand::Signoff { decision, note } => {
             signoff_change(&ws, &env, checklist, &loaded, *decision, note.clone()).await?
         }
     };
-    let kinds = rules::plan(&review, &change).map_err(|r| Failure::Refused(r.message))?;
-    // A sign-off signs the head it was decided on, so it is refused if the
-    // log moved meanwhile; other changes simply queue behind other writers.
-    let appended = match command {
-        DecideCommand::Signoff { .. } => ledger.append_after(&loaded.head, &operator, kinds),
-        _ => ledger.append_many(&operator, kinds),
+    let place = Where {
+        env: &env.name,
+        read_only: env.read_only,
     };
-    let events = appended.map_err(|e| Failure::Refused(e.to_string()))?;
+    let events = record::record(
+        &ledger,
+        &mut loaded,
+        &operator,
+        place,
+        &change,
+        jiff::Timestamp::now(),
+    )
+    .map_err(|e| match e {
+        RecordError::Failed(crate::ledger::LedgerError::Tampered { path, problem }) => {
+            Failure::Refused(format!(
+                "{} has been altered ({problem}); run `gonogo log --verify {}` and restore it from version control before recording anything",
+                path.display(),
+                path.display()
+            ))
+        }
+        other => Failure::Refused(other.to_string()),
+    })?;
     let last = events
         .last()
         .expect("a planned change appends at least one event");
-    let what = match (command, item) {
-        (DecideCommand::Signoff { decision, .. }, _) => format!("signed {decision}"),
-        (_, Some(item)) => format!("{} {}", last.kind.name(), item.id),
-        (_, None) => last.kind.name().to_string(),
+    let what = match &change {
+        Change::Signoff { decision, .. } => format!("signed {decision}"),
+        _ => match &item {
+            Some(item) => format!("{} {}", last.kind.name(), item.id),
+            None => last.kind.name().to_string(),
+        },
     };
     Ok(format!(
         "{what} in {}/{} as {operator} (event {}, {})",
@@ -117,14 +132,14 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
 
 /// A sign-off needs the decision as it stands: run the checklist's probes
 /// once and fold in the log, as `check` does.
-async fn signoff_change<'a>(
+async fn signoff_change(
     ws: &Workspace,
     env: &crate::config::Environment,
-    checklist: &'a Checklist,
+    checklist: &Checklist,
     loaded: &Loaded,
     decision: SignoffDecision,
     note: Option<String>,
-) -> Result<Change<'a>, Failure> {
+) -> Result<Change, Failure> {
     let probes = ws.probes(env)?;
     let probes: Vec<_> = probes
         .into_iter()
@@ -139,23 +154,10 @@ async fn signoff_change<'a>(
         .collect();
     let now = jiff::Timestamp::now();
     let report = report::checklist_report(checklist, &env.name, &loaded.state, &outcomes, now);
-    let items: Vec<&report::ItemReport> = report
-        .sections
-        .iter()
-        .flat_map(|s| s.items.iter())
-        .collect();
-    let open_blockers = items
-        .iter()
-        .filter(|i| i.status.is_open() && i.severity == crate::checklist::Severity::Blocker)
-        .map(|i| i.id.clone())
-        .collect();
     Ok(Change::Signoff {
         decision,
         note,
-        computed: report.decision,
-        open_blockers,
-        counts: status_counts(items.iter().map(|i| i.status)),
-        items: crate::export::item_statuses(&report),
+        facts: report.signoff_facts(),
     })
 }
 

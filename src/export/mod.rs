@@ -259,16 +259,6 @@ fn changes_since(signoff: &Signoff, events: &[Event], report: &ChecklistReport) 
     }
 }
 
-/// The statuses of a checklist's items, for a sign-off to record.
-pub fn item_statuses(report: &ChecklistReport) -> BTreeMap<String, String> {
-    report
-        .sections
-        .iter()
-        .flat_map(|s| s.items.iter())
-        .map(|i| (i.id.clone(), i.status.as_str().to_string()))
-        .collect()
-}
-
 /// Whether a status counts as closed in a document's task list.
 pub fn is_checked(status: Status) -> bool {
     !status.is_open()

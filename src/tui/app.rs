@@ -11,11 +11,11 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use ratatui_textarea::{CursorMove, TextArea};
 
-use crate::checklist::model::{Checklist, Item, Probe, Severity};
-use crate::ledger::rules::{self, Review};
-use crate::ledger::{EventKind, SignoffDecision, status_counts};
+use crate::checklist::model::{Checklist, Item, Probe};
+use crate::ledger::SignoffDecision;
 use crate::probe::{Outcome, Verdict};
 use crate::report::{self, ChecklistReport, ItemReport};
+use crate::review::rules::{self, Change, Standing};
 use crate::review::{Decision, Status};
 use crate::runner::{ItemKey, RunnerEvent};
 
@@ -124,7 +124,7 @@ pub enum Effect {
         generation: u64,
         env: String,
     },
-    Write(WriteRequest),
+    Write(Box<WriteRequest>),
     Rerun(ItemKey),
     RerunAll,
     Export(ExportRequest),
@@ -144,17 +144,33 @@ pub struct ExportRequest {
     pub path: Option<std::path::PathBuf>,
 }
 
-/// One append to a review's log, checked against the rules already.
-#[derive(Debug, Clone, PartialEq)]
+/// One change to record in a review's log. The app has judged it already
+/// (so a refused one never leaves its dialog); the writer judges it again
+/// against the log as it then is, through `review::record`, the same path
+/// the command line takes.
+#[derive(Debug, Clone)]
 pub struct WriteRequest {
     pub generation: u64,
     pub env: String,
+    pub read_only: bool,
     pub checklist: String,
-    pub kinds: Vec<EventKind>,
-    /// The log head the rules were checked against.
-    pub head: String,
+    pub change: Change,
+    /// The app's clock when it was asked for: what a waiver's `until` is
+    /// judged against.
+    pub now: jiff::Timestamp,
     /// Said in a toast once written.
     pub done: String,
+}
+
+impl PartialEq for WriteRequest {
+    /// The same request: same review, same change (by what it records).
+    fn eq(&self, other: &Self) -> bool {
+        self.generation == other.generation
+            && self.env == other.env
+            && self.checklist == other.checklist
+            && format!("{:?}", self.change) == format!("{:?}", other.change)
+            && self.done == other.done
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -994,8 +1010,8 @@ impl App {
         Ok((checklist.as_ref(), doc))
     }
 
-    fn rules_review<'a>(&'a self, doc: &'a ReviewDoc) -> Review<'a> {
-        Review {
+    fn standing<'a>(&'a self, doc: &'a ReviewDoc) -> Standing<'a> {
+        Standing {
             env: &self.environments[self.env].name,
             read_only: self.environments[self.env].read_only,
             state: &doc.snapshot.state,
@@ -1004,24 +1020,26 @@ impl App {
         }
     }
 
-    fn write(&mut self, kinds: Vec<EventKind>, done: String, fx: &mut Vec<Effect>) {
-        let Some(checklist) = self.current_checklist() else {
-            return;
+    /// Judges `change` against the review on screen and, if the rules allow
+    /// it, asks for it to be recorded; `Err` says why not.
+    fn propose(&mut self, change: Change, fx: &mut Vec<Effect>) -> Result<(), String> {
+        let (checklist, doc) = self.review_for_write()?;
+        rules::plan(&self.standing(doc), &change).map_err(|r| r.message)?;
+        let env = self.env_tab();
+        let done = match &change {
+            Change::Signoff { .. } => format!("{} in {}", change.done(), env.name),
+            _ => change.done(),
         };
-        let head = self
-            .live
-            .reviews
-            .get(&checklist.id)
-            .map(|d| d.snapshot.head.clone())
-            .unwrap_or_default();
-        fx.push(Effect::Write(WriteRequest {
+        fx.push(Effect::Write(Box::new(WriteRequest {
             generation: self.generation,
-            env: self.env_tab().name.clone(),
+            env: env.name.clone(),
+            read_only: env.read_only,
             checklist: checklist.id.clone(),
-            kinds,
-            head,
+            change,
+            now: self.now,
             done,
-        }));
+        })));
+        Ok(())
     }
 
     /// Writes the current review's document from what is on screen (probes
@@ -1050,59 +1068,41 @@ impl App {
         let Some(item) = self.target_item() else {
             return;
         };
-        let (_, doc) = match self.review_for_write() {
-            Ok(r) => r,
+        let (ticked, needs_note) = match self.review_for_write() {
+            Ok((_, doc)) => (
+                doc.snapshot.state.tick(&item.id).is_some(),
+                item.evidence && !doc.snapshot.state.has_notes(&item.id),
+            ),
             Err(e) => return self.error(e),
         };
-        let review = self.rules_review(doc);
-        let ticked = doc.snapshot.state.tick(&item.id).is_some();
-        let needs_note = item.evidence && !doc.snapshot.state.has_notes(&item.id);
-        if ticked {
-            match rules::untick(&review, &item) {
-                Ok(()) => self.write(
-                    vec![EventKind::Untick {
-                        item: item.id.clone(),
-                    }],
-                    format!("unticked {}", item.id),
-                    fx,
-                ),
-                Err(r) => self.error(r.message),
-            }
-            return;
-        }
-        match rules::tick(&review, &item, None) {
-            Ok(()) => self.write(
-                vec![EventKind::Tick {
-                    item: item.id.clone(),
-                }],
-                format!("ticked {}", item.id),
-                fx,
-            ),
+        let writable = rules::writable(&self.env_tab().name, self.env_tab().read_only).is_ok();
+        let change = if ticked {
+            Change::Untick { item }
+        } else {
+            Change::Tick { item, note: None }
+        };
+        let evidence_wanted = !ticked && needs_note && writable;
+        match self.propose(change, fx) {
+            Ok(()) => {}
             // Ask for the evidence instead of only refusing.
-            Err(_) if needs_note && item.is_manual() && rules::writable(&review).is_ok() => {
+            Err(_) if evidence_wanted && self.target_item().is_some_and(|i| i.is_manual()) => {
                 self.open_note(true);
-                self.info(format!(
-                    "{} needs evidence: write a note (a link, a ticket); saving it ticks the item",
-                    item.id
-                ));
+                if let Some(item) = self.target_item() {
+                    self.info(format!(
+                        "{} needs evidence: write a note (a link, a ticket); saving it ticks the item",
+                        item.id
+                    ));
+                }
             }
-            Err(r) => self.error(r.message),
+            Err(e) => self.error(e),
         }
     }
 
     /// Says so and returns true when nothing can be written here: better
     /// than letting someone type a note or a reason only to be refused.
     fn refuse_read_only(&mut self) -> bool {
-        let state = crate::ledger::ReviewState::default();
         let env = self.env_tab();
-        let review = Review {
-            env: &env.name,
-            read_only: env.read_only,
-            state: &state,
-            head: "",
-            now: self.now,
-        };
-        match rules::writable(&review) {
+        match rules::writable(&env.name, env.read_only) {
             Ok(()) => false,
             Err(r) => {
                 self.error(r.message);
@@ -1169,26 +1169,17 @@ impl App {
     }
 
     /// The open blockers of the current checklist: what makes it NO-GO.
-    pub fn open_blockers(&self) -> Vec<&str> {
-        self.view
-            .report
-            .sections
-            .iter()
-            .flat_map(|s| s.items.iter())
-            .filter(|i| i.severity == Severity::Blocker && i.status.is_open())
-            .map(|i| i.id.as_str())
-            .collect()
+    pub fn open_blockers(&self) -> Vec<String> {
+        self.view.report.signoff_facts().open_blockers
     }
 
     /// Whether the log's rules accept signing `choice` now; `Err` says why not.
     pub fn signoff_check(&self, choice: SignoffDecision) -> Result<(), String> {
         let (_, doc) = self.review_for_write()?;
-        let review = self.rules_review(doc);
         rules::signoff(
-            &review,
+            &self.standing(doc),
             choice,
-            self.view.report.decision,
-            &self.open_blockers(),
+            &self.view.report.signoff_facts(),
         )
         .map_err(|r| r.message)
     }
@@ -1250,33 +1241,19 @@ impl App {
         else {
             return;
         };
-        let checked = self.review_for_write().and_then(|(_, doc)| {
-            let review = self.rules_review(doc);
-            rules::note(&review, &item, &text).map_err(|r| r.message)?;
-            if editor.then_tick {
-                rules::tick(&review, &item, Some(&text)).map_err(|r| r.message)?;
+        let change = if editor.then_tick {
+            Change::Tick {
+                item,
+                note: Some(text),
             }
-            Ok(())
-        });
-        if let Err(e) = checked {
+        } else {
+            Change::Note { item, text }
+        };
+        if let Err(e) = self.propose(change, fx) {
             self.error(e);
             // Keep what was typed.
             self.ui.modal = Some(Modal::Note(editor));
-            return;
         }
-        let mut kinds = vec![EventKind::Note {
-            item: item.id.clone(),
-            text,
-        }];
-        let done = if editor.then_tick {
-            kinds.push(EventKind::Tick {
-                item: item.id.clone(),
-            });
-            format!("noted and ticked {}", item.id)
-        } else {
-            format!("note added to {}", item.id)
-        };
-        self.write(kinds, done, fx);
     }
 
     fn submit_waive(&mut self, mut form: Box<WaiveForm>, fx: &mut Vec<Effect>) {
@@ -1289,36 +1266,26 @@ impl App {
         else {
             return;
         };
-        let checked = self.review_for_write().and_then(|(_, doc)| {
-            let until = if until_text.is_empty() {
-                None
-            } else {
-                Some(rules::parse_until(&until_text).map_err(|r| r.message)?)
-            };
-            let review = self.rules_review(doc);
-            rules::waive(&review, &item, &reason, until).map_err(|r| r.message)?;
-            Ok(until)
+        let until = if until_text.is_empty() {
+            Ok(None)
+        } else {
+            rules::parse_until(&until_text)
+                .map(Some)
+                .map_err(|r| r.message)
+        };
+        let proposed = until.and_then(|until| {
+            self.propose(
+                Change::Waive {
+                    item,
+                    reason,
+                    until,
+                },
+                fx,
+            )
         });
-        match checked {
-            Ok(until) => {
-                let done = match until {
-                    Some(d) => format!("waived {} until {d}", item.id),
-                    None => format!("waived {}", item.id),
-                };
-                self.write(
-                    vec![EventKind::Waive {
-                        item: item.id.clone(),
-                        reason,
-                        until,
-                    }],
-                    done,
-                    fx,
-                );
-            }
-            Err(e) => {
-                form.error = Some(e);
-                self.ui.modal = Some(Modal::Waive(form));
-            }
+        if let Err(e) = proposed {
+            form.error = Some(e);
+            self.ui.modal = Some(Modal::Waive(form));
         }
     }
 
@@ -1326,51 +1293,24 @@ impl App {
         let Some(item) = self.current_checklist().and_then(|c| c.item(&id)).cloned() else {
             return;
         };
-        let checked = self.review_for_write().and_then(|(_, doc)| {
-            rules::unwaive(&self.rules_review(doc), &item).map_err(|r| r.message)
-        });
-        match checked {
-            Ok(()) => self.write(
-                vec![EventKind::Unwaive { item: id.clone() }],
-                format!("withdrew the waiver of {id}"),
-                fx,
-            ),
-            Err(e) => self.error(e),
+        if let Err(e) = self.propose(Change::Unwaive { item }, fx) {
+            self.error(e);
         }
     }
 
     fn submit_signoff(&mut self, dialog: Box<SignoffDialog>, fx: &mut Vec<Effect>) {
-        if let Err(e) = self.signoff_check(dialog.choice) {
-            self.error(format!("refused: {e}"));
-            self.ui.modal = Some(Modal::Signoff(dialog));
-            return;
-        }
         let note = crate::text::sanitize(&dialog.note.lines().join(" "), false)
             .trim()
             .to_string();
-        let statuses: Vec<Status> = self
-            .view
-            .report
-            .sections
-            .iter()
-            .flat_map(|s| s.items.iter().map(|i| i.status))
-            .collect();
-        let head = self
-            .review_doc()
-            .map(|d| d.snapshot.head.clone())
-            .unwrap_or_default();
-        let decision = dialog.choice;
-        self.write(
-            vec![EventKind::Signoff {
-                decision,
-                note: (!note.is_empty()).then_some(note),
-                counts: status_counts(statuses),
-                items: crate::export::item_statuses(&self.view.report),
-                signed_hash: head,
-            }],
-            format!("signed off {decision} in {}", self.env_tab().name),
-            fx,
-        );
+        let change = Change::Signoff {
+            decision: dialog.choice,
+            note: (!note.is_empty()).then_some(note),
+            facts: self.view.report.signoff_facts(),
+        };
+        if let Err(e) = self.propose(change, fx) {
+            self.error(format!("refused: {e}"));
+            self.ui.modal = Some(Modal::Signoff(dialog));
+        }
     }
 
     /// Runs a `:` command.
@@ -1656,6 +1596,14 @@ impl App {
                 self.error(
                     "not written: another session changed this review at the same moment; look again and retry",
                 );
+            }
+            WriteError::Refused(snapshot, message) => {
+                if let Some(s) = snapshot
+                    && generation == self.generation
+                {
+                    self.review(checklist, *s, None);
+                }
+                self.error(format!("not written: {message}"));
             }
             WriteError::Failed(message) => self.error(format!("not written: {message}")),
         }

@@ -248,7 +248,9 @@ impl Session {
                         "not written: another session changed this review at the same moment"
                             .to_string()
                     }
-                    WriteError::Failed(message) => format!("not written: {message}"),
+                    WriteError::Refused(_, message) | WriteError::Failed(message) => {
+                        format!("not written: {message}")
+                    }
                 }),
                 Action::Exported(Err(e)) => failures.push(format!("export failed: {e}")),
                 _ => {}
@@ -264,7 +266,7 @@ impl Session {
     fn perform(&mut self, effect: Effect) {
         match effect {
             Effect::StartEnvironment { generation, env } => self.start(generation, &env),
-            Effect::Write(req) => self.write(req),
+            Effect::Write(req) => self.write(*req),
             Effect::Rerun(key) => self.control(Control::Rerun(key)),
             Effect::RerunAll => self.control(Control::RerunAll),
             Effect::Export(req) => self.export(req),

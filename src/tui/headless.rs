@@ -176,7 +176,7 @@ impl Headless {
                 let Some(store) = self.stores.get(&req.checklist) else {
                     return;
                 };
-                let action = super::store::write_action(store, &self.ws.operator(), req);
+                let action = super::store::write_action(store, &self.ws.operator(), *req);
                 self.queue.push_back(action);
             }
             Effect::Rerun(_) | Effect::RerunAll => {}

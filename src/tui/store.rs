@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::ledger::watch::{WatchGuard, watch_with};
-use crate::ledger::{Event, EventKind, Ledger, LedgerError, Loaded, Refresh, ReviewState};
+use crate::ledger::{Event, EventKind, Ledger, Loaded, Refresh, ReviewState};
+use crate::review::record::{self, RecordError, Where};
+use crate::review::rules::Change;
 
 /// What the app knows of one review's log after a read or a write.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,45 +76,42 @@ impl ReviewStore {
         }
     }
 
-    /// Appends `kinds` by `by`, refused when the log moved past `head` (the
-    /// state the rules were checked against). Returns the state after it.
+    /// Records `change` by `by` through `review::record`: judged again
+    /// against the log as it now is. Returns the state after it.
     pub fn write(
         &self,
         by: &str,
-        kinds: Vec<EventKind>,
-        head: &str,
+        place: Where,
+        change: &Change,
+        now: jiff::Timestamp,
     ) -> Result<ReviewSnapshot, WriteError> {
         // Held across the append, so the watcher's refresh (another thread)
         // cannot fold our own event in first and announce it as news.
         let mut guard = self.lock();
-        let result = self.ledger.append_after(head, by, kinds);
+        if guard.is_none() {
+            let loaded = self
+                .ledger
+                .load()
+                .map_err(|e| WriteError::Failed(e.to_string()))?;
+            *guard = Some(loaded);
+        }
+        let loaded = guard.as_mut().expect("loaded just above");
+        let result = record::record(&self.ledger, loaded, by, place, change, now);
         // Whatever happened, show the log as it now is.
-        let fresh = self.refresh_quietly(&mut guard);
+        let fresh = snapshot(loaded, Vec::new());
         match result {
-            Ok(_) => fresh.map_err(WriteError::Failed),
-            Err(LedgerError::HeadMoved { .. }) => Err(WriteError::Moved(fresh.ok().map(Box::new))),
-            Err(e) => Err(WriteError::Failed(e.to_string())),
+            Ok(_) => Ok(fresh),
+            Err(RecordError::Moved) => Err(WriteError::Moved(Some(Box::new(fresh)))),
+            Err(RecordError::Refused(r)) => {
+                Err(WriteError::Refused(Some(Box::new(fresh)), r.message))
+            }
+            Err(RecordError::Failed(e)) => Err(WriteError::Failed(e.to_string())),
         }
     }
 
     /// Calls `on_change` (from a background thread) when the log file changes.
     pub fn watch(&self, on_change: impl FnMut() + Send + 'static) -> Result<WatchGuard, String> {
         watch_with(self.ledger.path(), on_change).map_err(|e| e.to_string())
-    }
-
-    fn refresh_quietly(&self, guard: &mut Option<Loaded>) -> Result<ReviewSnapshot, String> {
-        match guard.as_mut() {
-            Some(loaded) => {
-                self.ledger.refresh(loaded).map_err(|e| e.to_string())?;
-                Ok(snapshot(loaded, Vec::new()))
-            }
-            None => {
-                let loaded = self.ledger.load().map_err(|e| e.to_string())?;
-                let snap = snapshot(&loaded, Vec::new());
-                *guard = Some(loaded);
-                Ok(snap)
-            }
-        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Loaded>> {
@@ -123,9 +122,12 @@ impl ReviewStore {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteError {
-    /// Another session changed the review after the rules were checked;
-    /// carries the log as it now is.
+    /// A sign-off whose review another session changed after it was
+    /// decided; carries the log as it now is.
     Moved(Option<Box<ReviewSnapshot>>),
+    /// Judged again against the log as it now is (another session wrote
+    /// first), the rules refused it; carries that log and why.
+    Refused(Option<Box<ReviewSnapshot>>, String),
     Failed(String),
 }
 
@@ -163,7 +165,11 @@ pub fn write_action(
     req: super::app::WriteRequest,
 ) -> super::app::Action {
     use super::app::Action;
-    match store.write(by, req.kinds, &req.head) {
+    let place = Where {
+        env: &req.env,
+        read_only: req.read_only,
+    };
+    match store.write(by, place, &req.change, req.now) {
         Ok(snapshot) => Action::Written {
             generation: req.generation,
             checklist: req.checklist,

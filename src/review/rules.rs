@@ -1,25 +1,27 @@
-//! The rules that protect a review, checked by every client (CLI and TUI)
-//! before it appends: pure functions of what they are given, each refusing
-//! with a message a reviewer can act on.
+//! The rules that protect a review: every change someone asks for (a tick,
+//! a note, a waiver, a sign-off, from the command line or the dashboard) is
+//! a [`Change`], judged by [`plan`] against the [`Standing`] of the review,
+//! and written by [`super::record::record`]. Pure functions of what they are
+//! given, each refusing with a message a reviewer can act on.
 //!
 //! Evidence notes: ticking an `evidence = true` item needs a note, either one
 //! already on the item or one given with the tick. A note given with the tick
-//! (`gonogo tick ITEM --note TEXT`) is written as a note event and then the
-//! tick, in one append (one lock, one fsync): `plan` returns both.
+//! (`gonogo tick ITEM --note TEXT`, or the dashboard's note editor opened by
+//! ticking) is written as a note event and then the tick, in one append (one
+//! lock, one fsync): `plan` returns both.
 
 use std::fmt;
 
 use crate::checklist::model::Item;
+use crate::ledger::event::{EventKind, ItemStatuses, SignoffDecision, StatusCounts};
+use crate::ledger::{Loaded, ReviewState};
 use crate::review::Decision;
 use crate::text::sanitize;
 
-use super::event::{EventKind, SignoffDecision, StatusCounts};
-use super::log::Loaded;
-use super::state::ReviewState;
-
-/// What the rules need to know about the review being changed.
+/// Where a review stands when a change is judged: its environment, the
+/// state folded from its log, and the log head that state reached.
 #[derive(Debug, Clone, Copy)]
-pub struct Review<'a> {
+pub struct Standing<'a> {
     pub env: &'a str,
     /// The environment is configured `read_only`: no writes at all.
     pub read_only: bool,
@@ -29,10 +31,10 @@ pub struct Review<'a> {
     pub now: jiff::Timestamp,
 }
 
-impl<'a> Review<'a> {
+impl<'a> Standing<'a> {
     /// The review as `loaded` from its log, now.
-    pub fn of(loaded: &'a Loaded, env: &'a str, read_only: bool) -> Review<'a> {
-        Review {
+    pub fn of(loaded: &'a Loaded, env: &'a str, read_only: bool) -> Standing<'a> {
+        Standing {
             env,
             read_only,
             state: &loaded.state,
@@ -42,52 +44,101 @@ impl<'a> Review<'a> {
     }
 }
 
-/// A change someone asks for, before the rules have looked at it.
+/// A change someone asks for, before the rules have looked at it. It owns
+/// what it names, so the dashboard can hand it to a writer thread.
 #[derive(Debug, Clone)]
-pub enum Change<'a> {
+pub enum Change {
     Tick {
-        item: &'a Item,
+        item: Item,
         /// A note given with the tick (the evidence).
         note: Option<String>,
     },
     Untick {
-        item: &'a Item,
+        item: Item,
     },
     Note {
-        item: &'a Item,
+        item: Item,
         text: String,
     },
     Waive {
-        item: &'a Item,
+        item: Item,
         reason: String,
         until: Option<jiff::civil::Date>,
     },
     Unwaive {
-        item: &'a Item,
+        item: Item,
     },
     Signoff {
         decision: SignoffDecision,
         note: Option<String>,
-        /// The decision computed from the current statuses.
-        computed: Decision,
-        /// Ids of the blockers still open.
-        open_blockers: Vec<String>,
-        /// Items per status, as the signer sees them (`status_counts`).
-        counts: StatusCounts,
-        /// Each item's status as the signer sees them.
-        items: super::event::ItemStatuses,
+        /// The review as the signer saw it.
+        facts: SignoffFacts,
     },
 }
 
+impl Change {
+    /// The item it is about; none for a sign-off.
+    pub fn item(&self) -> Option<&Item> {
+        match self {
+            Change::Tick { item, .. }
+            | Change::Untick { item }
+            | Change::Note { item, .. }
+            | Change::Waive { item, .. }
+            | Change::Unwaive { item } => Some(item),
+            Change::Signoff { .. } => None,
+        }
+    }
+
+    /// A sign-off signs the head it was decided on: if the log moved
+    /// meanwhile, it is refused rather than judged again, because the facts
+    /// it records were computed from the old state.
+    pub fn is_signoff(&self) -> bool {
+        matches!(self, Change::Signoff { .. })
+    }
+
+    /// What was done, once written: `ticked runbook`, `signed off go`.
+    pub fn done(&self) -> String {
+        match self {
+            Change::Tick { item, note: None } => format!("ticked {}", item.id),
+            Change::Tick {
+                item,
+                note: Some(_),
+            } => format!("noted and ticked {}", item.id),
+            Change::Untick { item } => format!("unticked {}", item.id),
+            Change::Note { item, .. } => format!("note added to {}", item.id),
+            Change::Waive {
+                item,
+                until: Some(until),
+                ..
+            } => format!("waived {} until {until}", item.id),
+            Change::Waive { item, .. } => format!("waived {}", item.id),
+            Change::Unwaive { item } => format!("withdrew the waiver of {}", item.id),
+            Change::Signoff { decision, .. } => format!("signed off {decision}"),
+        }
+    }
+}
+
+/// What a sign-off records of the review it signs, computed once from the
+/// statuses the signer sees (`ChecklistReport::signoff_facts`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignoffFacts {
+    /// The decision computed from the current statuses.
+    pub computed: Decision,
+    /// Ids of the blockers still open: what makes it NO-GO.
+    pub open_blockers: Vec<String>,
+    /// Items per status.
+    pub counts: StatusCounts,
+    /// Each item's status.
+    pub items: ItemStatuses,
+}
+
 /// Checks `change` against the rules and returns the events that record it,
-/// in order, ready for `Ledger::append_after(review.head, ..)`. A sign-off
-/// carries `review.head` as what it signs, so it is refused at append time
-/// if the log moved on after the decision was computed.
-pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal> {
+/// in order. A sign-off carries `standing.head` as what it signs.
+pub fn plan(standing: &Standing, change: &Change) -> Result<Vec<EventKind>, Refusal> {
     let id = |item: &Item| item.id.clone();
     match change {
         Change::Tick { item, note: text } => {
-            tick(review, item, text.as_deref())?;
+            tick(standing, item, text.as_deref())?;
             let mut kinds = Vec::with_capacity(2);
             if let Some(text) = text {
                 kinds.push(EventKind::Note {
@@ -99,11 +150,11 @@ pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal>
             Ok(kinds)
         }
         Change::Untick { item } => {
-            untick(review, item)?;
+            untick(standing, item)?;
             Ok(vec![EventKind::Untick { item: id(item) }])
         }
         Change::Note { item, text } => {
-            note(review, item, text)?;
+            note(standing, item, text)?;
             Ok(vec![EventKind::Note {
                 item: id(item),
                 text: text.clone(),
@@ -114,7 +165,7 @@ pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal>
             reason,
             until,
         } => {
-            waive(review, item, reason, *until)?;
+            waive(standing, item, reason, *until)?;
             Ok(vec![EventKind::Waive {
                 item: id(item),
                 reason: reason.clone(),
@@ -122,25 +173,21 @@ pub fn plan(review: &Review, change: &Change) -> Result<Vec<EventKind>, Refusal>
             }])
         }
         Change::Unwaive { item } => {
-            unwaive(review, item)?;
+            unwaive(standing, item)?;
             Ok(vec![EventKind::Unwaive { item: id(item) }])
         }
         Change::Signoff {
             decision,
             note,
-            computed,
-            open_blockers,
-            counts,
-            items,
+            facts,
         } => {
-            let blockers: Vec<&str> = open_blockers.iter().map(String::as_str).collect();
-            signoff(review, *decision, *computed, &blockers)?;
+            signoff(standing, *decision, facts)?;
             Ok(vec![EventKind::Signoff {
                 decision: *decision,
                 note: note.clone(),
-                counts: counts.clone(),
-                items: items.clone(),
-                signed_hash: review.head.to_string(),
+                counts: facts.counts.clone(),
+                items: facts.items.clone(),
+                signed_hash: standing.head.to_string(),
             }])
         }
     }
@@ -153,7 +200,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(message: impl Into<String>) -> Refusal {
+    pub fn new(message: impl Into<String>) -> Refusal {
         Refusal {
             message: message.into(),
         }
@@ -168,20 +215,19 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// Any write at all.
-pub fn writable(review: &Review) -> Result<(), Refusal> {
-    if review.read_only {
+/// Any write at all, in environment `env`.
+pub fn writable(env: &str, read_only: bool) -> Result<(), Refusal> {
+    if read_only {
         return Err(Refusal::new(format!(
-            "{} is read-only: nothing can be ticked, noted, waived or signed there",
-            review.env
+            "{env} is read-only: nothing can be ticked, noted, waived or signed there"
         )));
     }
     Ok(())
 }
 
 /// Ticking a manual item done; `note` is the note given with the tick, if any.
-pub fn tick(review: &Review, item: &Item, note: Option<&str>) -> Result<(), Refusal> {
-    writable(review)?;
+pub fn tick(review: &Standing, item: &Item, note: Option<&str>) -> Result<(), Refusal> {
+    writable(review.env, review.read_only)?;
     if !item.is_manual() {
         return Err(Refusal::new(format!(
             "{} is checked by a probe; a failing probe is closed only by a waiver",
@@ -196,7 +242,7 @@ pub fn tick(review: &Review, item: &Item, note: Option<&str>) -> Result<(), Refu
         )));
     }
     if let Some(text) = note {
-        has_text(text, "the note given with the tick is empty")?;
+        has_text(text, "a note needs some text")?;
     }
     if item.evidence && note.is_none() && !review.state.has_notes(&item.id) {
         return Err(Refusal::new(format!(
@@ -207,8 +253,8 @@ pub fn tick(review: &Review, item: &Item, note: Option<&str>) -> Result<(), Refu
     Ok(())
 }
 
-pub fn untick(review: &Review, item: &Item) -> Result<(), Refusal> {
-    writable(review)?;
+pub fn untick(review: &Standing, item: &Item) -> Result<(), Refusal> {
+    writable(review.env, review.read_only)?;
     if review.state.tick(&item.id).is_none() {
         return Err(Refusal::new(format!("{} is not ticked", item.id)));
     }
@@ -216,20 +262,20 @@ pub fn untick(review: &Review, item: &Item) -> Result<(), Refusal> {
 }
 
 /// Notes are allowed on any item, skipped ones included (to say why).
-pub fn note(review: &Review, _item: &Item, text: &str) -> Result<(), Refusal> {
-    writable(review)?;
+pub fn note(review: &Standing, _item: &Item, text: &str) -> Result<(), Refusal> {
+    writable(review.env, review.read_only)?;
     has_text(text, "a note needs some text")
 }
 
 /// `until` is the last day the waiver applies (UTC): today is fine, the past
 /// is not.
 pub fn waive(
-    review: &Review,
+    review: &Standing,
     item: &Item,
     reason: &str,
     until: Option<jiff::civil::Date>,
 ) -> Result<(), Refusal> {
-    writable(review)?;
+    writable(review.env, review.read_only)?;
     applies(review, item)?;
     has_text(
         reason,
@@ -249,8 +295,8 @@ pub fn waive(
     Ok(())
 }
 
-pub fn unwaive(review: &Review, item: &Item) -> Result<(), Refusal> {
-    writable(review)?;
+pub fn unwaive(review: &Standing, item: &Item) -> Result<(), Refusal> {
+    writable(review.env, review.read_only)?;
     if review.state.waiver(&item.id).is_none() {
         return Err(Refusal::new(format!("{} has no waiver", item.id)));
     }
@@ -258,19 +304,18 @@ pub fn unwaive(review: &Review, item: &Item) -> Result<(), Refusal> {
 }
 
 /// A sign-off against the decision computed from the current statuses;
-/// `open_blockers` names the blockers still open (they are what makes it
-/// NO-GO). `no-go` can always be signed.
+/// the open blockers are what makes it NO-GO. `no-go` can always be signed.
 pub fn signoff(
-    review: &Review,
+    review: &Standing,
     decision: SignoffDecision,
-    computed: Decision,
-    open_blockers: &[&str],
+    facts: &SignoffFacts,
 ) -> Result<(), Refusal> {
-    writable(review)?;
-    let blockers = if open_blockers.is_empty() {
+    writable(review.env, review.read_only)?;
+    let computed = facts.computed;
+    let blockers = if facts.open_blockers.is_empty() {
         String::new()
     } else {
-        format!(" (open blockers: {})", open_blockers.join(", "))
+        format!(" (open blockers: {})", facts.open_blockers.join(", "))
     };
     match decision {
         SignoffDecision::Go if computed == Decision::NoGo => Err(Refusal::new(format!(
@@ -278,7 +323,7 @@ pub fn signoff(
             computed.label()
         ))),
         SignoffDecision::GoWithConditions
-            if computed == Decision::NoGo || !open_blockers.is_empty() =>
+            if computed == Decision::NoGo || !facts.open_blockers.is_empty() =>
         {
             Err(Refusal::new(format!(
                 "cannot sign off go-with-conditions while a blocker is open{blockers}: \
@@ -303,7 +348,7 @@ pub fn parse_until(text: &str) -> Result<jiff::civil::Date, Refusal> {
     text.parse().map_err(|_| bad())
 }
 
-fn applies(review: &Review, item: &Item) -> Result<(), Refusal> {
+fn applies(review: &Standing, item: &Item) -> Result<(), Refusal> {
     if item.applies_to(review.env) {
         return Ok(());
     }
@@ -327,6 +372,15 @@ mod tests {
     use super::*;
     use crate::checklist::model::{ProbeKind, ProbeTemplate, Severity};
     use crate::ledger::event::Event;
+
+    fn facts(computed: Decision, open_blockers: &[&str]) -> SignoffFacts {
+        SignoffFacts {
+            computed,
+            open_blockers: open_blockers.iter().map(|b| b.to_string()).collect(),
+            counts: StatusCounts::new(),
+            items: ItemStatuses::new(),
+        }
+    }
 
     fn manual(id: &str) -> Item {
         Item {
@@ -356,8 +410,8 @@ mod tests {
         "2026-03-10T15:00:00Z".parse().expect("literal timestamp")
     }
 
-    fn review(state: &ReviewState) -> Review<'_> {
-        Review {
+    fn review(state: &ReviewState) -> Standing<'_> {
+        Standing {
             env: "prod",
             read_only: false,
             state,
@@ -480,8 +534,7 @@ mod tests {
         let message = refused(signoff(
             &r,
             SignoffDecision::Go,
-            Decision::NoGo,
-            &["db-backup"],
+            &facts(Decision::NoGo, &["db-backup"]),
         ));
         assert_eq!(
             message,
@@ -491,8 +544,7 @@ mod tests {
             refused(signoff(
                 &r,
                 SignoffDecision::GoWithConditions,
-                Decision::NoGo,
-                &["db-backup"]
+                &facts(Decision::NoGo, &["db-backup"])
             ))
             .contains("while a blocker is open")
         );
@@ -500,19 +552,32 @@ mod tests {
             signoff(
                 &r,
                 SignoffDecision::GoWithConditions,
-                Decision::GoWithConditions,
-                &[]
+                &facts(Decision::GoWithConditions, &[])
             )
             .is_ok()
         );
-        assert!(signoff(&r, SignoffDecision::Go, Decision::GoWithConditions, &[]).is_ok());
-        assert!(signoff(&r, SignoffDecision::NoGo, Decision::NoGo, &["db-backup"]).is_ok());
+        assert!(
+            signoff(
+                &r,
+                SignoffDecision::Go,
+                &facts(Decision::GoWithConditions, &[])
+            )
+            .is_ok()
+        );
+        assert!(
+            signoff(
+                &r,
+                SignoffDecision::NoGo,
+                &facts(Decision::NoGo, &["db-backup"])
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn a_read_only_environment_refuses_everything() {
         let state = ReviewState::default();
-        let r = Review {
+        let r = Standing {
             read_only: true,
             ..review(&state)
         };
@@ -521,7 +586,7 @@ mod tests {
             tick(&r, &item, Some("n")),
             note(&r, &item, "n"),
             waive(&r, &item, "r", None),
-            signoff(&r, SignoffDecision::NoGo, Decision::NoGo, &[]),
+            signoff(&r, SignoffDecision::NoGo, &facts(Decision::NoGo, &[])),
         ];
         for result in results {
             assert!(refused(result).contains("prod is read-only"));
@@ -548,7 +613,7 @@ mod tests {
             ..manual("restore-drill")
         };
         let change = Change::Tick {
-            item: &item,
+            item: item.clone(),
             note: Some("https://tickets/42".into()),
         };
         let kinds = plan(&review(&state), &change).expect("allowed with a note");
@@ -565,7 +630,7 @@ mod tests {
             ]
         );
         let bare = Change::Tick {
-            item: &item,
+            item: item.clone(),
             note: None,
         };
         assert!(plan(&review(&state), &bare).is_err());

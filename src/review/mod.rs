@@ -1,5 +1,13 @@
-//! The status model: an item's effective status in one environment, section
-//! verdicts, the review decision and the critical path (DESIGN section 3).
+//! The review of a checklist in one environment: the status model (an
+//! item's effective status, section verdicts, the decision and the critical
+//! path, DESIGN section 3), the rules every change must pass, and the one
+//! path that records a change in the sign-off log.
+
+pub mod record;
+pub mod rules;
+
+pub use record::{RecordError, record};
+pub use rules::{Change, Refusal, SignoffFacts, Standing};
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -49,6 +57,19 @@ impl Status {
             Status::Skipped => "skipped",
         }
     }
+}
+
+/// Counts `statuses` by name, all seven named (zeros included), as a
+/// sign-off records them.
+pub fn status_counts(statuses: impl IntoIterator<Item = Status>) -> crate::ledger::StatusCounts {
+    let mut counts: crate::ledger::StatusCounts = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    for status in statuses {
+        *counts.entry(status.as_str().to_string()).or_default() += 1;
+    }
+    counts
 }
 
 impl fmt::Display for Status {
@@ -343,5 +364,14 @@ mod tests {
         let statuses: Vec<(&str, Status)> =
             ids.iter().map(|i| (i.as_str(), Status::Pending)).collect();
         assert_eq!(path(&c, &statuses), ids);
+    }
+
+    #[test]
+    fn counts_name_every_status() {
+        let counts = status_counts([Status::Done, Status::Done, Status::Fail]);
+        assert_eq!(counts.len(), Status::ALL.len());
+        assert_eq!(counts["done"], 2);
+        assert_eq!(counts["fail"], 1);
+        assert_eq!(counts["pass"], 0);
     }
 }

@@ -1,0 +1,96 @@
+//! The one way a change reaches the sign-off log, for the command line and
+//! the dashboard alike: judge it against the log as last read, append after
+//! that head, and when another writer got there first, read what it wrote
+//! and judge again.
+
+use std::fmt;
+
+use super::rules::{self, Change, Refusal, Standing};
+use crate::ledger::{Event, Ledger, LedgerError, Loaded};
+
+/// How many times a change is judged again when other writers keep
+/// appending in between; more means someone is scripting a flood.
+const ATTEMPTS: usize = 5;
+
+/// The environment a change is recorded in.
+#[derive(Debug, Clone, Copy)]
+pub struct Where<'a> {
+    pub env: &'a str,
+    pub read_only: bool,
+}
+
+#[derive(Debug)]
+pub enum RecordError {
+    /// The rules said no, against the log as it now stands.
+    Refused(Refusal),
+    /// A sign-off's log moved on after its facts were computed: the signer
+    /// must look again and sign again.
+    Moved,
+    /// The log cannot be written: altered, locked, or the disk said no.
+    Failed(LedgerError),
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Refused(r) => f.write_str(&r.message),
+            RecordError::Moved => f.write_str(
+                "another session changed the review after you looked at it: \
+                 check the statuses and sign again",
+            ),
+            RecordError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// Judges `change` against `loaded` (the log as the caller last read it) and
+/// appends its events after that head, as `by`. If another writer appended
+/// first, `loaded` is brought up to date and the change judged again: a
+/// tick someone else already made is refused, not doubled. A sign-off is
+/// not retried, because the statuses it records were computed before.
+/// On return `loaded` includes what was written.
+pub fn record(
+    ledger: &Ledger,
+    loaded: &mut Loaded,
+    by: &str,
+    place: Where,
+    change: &Change,
+    now: jiff::Timestamp,
+) -> Result<Vec<Event>, RecordError> {
+    for _ in 0..ATTEMPTS {
+        if let Some(problem) = loaded.problems.first() {
+            return Err(RecordError::Failed(LedgerError::Tampered {
+                path: ledger.path().to_path_buf(),
+                problem: problem.clone(),
+            }));
+        }
+        let standing = Standing {
+            env: place.env,
+            read_only: place.read_only,
+            state: &loaded.state,
+            head: &loaded.head,
+            now,
+        };
+        let kinds = rules::plan(&standing, change).map_err(RecordError::Refused)?;
+        let head = loaded.head.clone();
+        match ledger.append_after(&head, by, kinds) {
+            Ok(events) => {
+                // Fold our own events in, so the caller's state is current.
+                ledger.refresh(loaded).map_err(RecordError::Failed)?;
+                return Ok(events);
+            }
+            Err(LedgerError::HeadMoved { .. }) => {
+                ledger.refresh(loaded).map_err(RecordError::Failed)?;
+                if change.is_signoff() {
+                    return Err(RecordError::Moved);
+                }
+            }
+            Err(e) => return Err(RecordError::Failed(e)),
+        }
+    }
+    Err(RecordError::Failed(LedgerError::Busy {
+        path: ledger.path().to_path_buf(),
+    }))
+}
