@@ -48,18 +48,44 @@ pub enum Builtin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     pub name: String,
-    pub kube_context: Option<String>,
-    pub snapshot: Option<PathBuf>,
+    /// Where its Kubernetes objects come from.
+    pub cluster: ClusterSource,
     pub vars: BTreeMap<String, String>,
     pub read_only: bool,
+}
+
+/// Where an environment's kube probes read objects: one of these, never
+/// two (the config refuses `kube_context` and `snapshot` together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterSource {
+    /// Neither is configured: kube probes say so.
+    None,
+    /// A context of the kubeconfig.
+    Context(String),
+    /// Manifests on disk: a file or a folder read recursively.
+    Snapshot(PathBuf),
+}
+
+impl ClusterSource {
+    /// How the header and the reports name it before it is opened.
+    pub fn label(&self) -> String {
+        match self {
+            ClusterSource::None => "no cluster".into(),
+            ClusterSource::Context(c) => format!("context {c}"),
+            ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
+        }
+    }
+
+    pub fn is_some(&self) -> bool {
+        !matches!(self, ClusterSource::None)
+    }
 }
 
 impl Environment {
     pub fn named(name: &str) -> Environment {
         Environment {
             name: name.to_string(),
-            kube_context: None,
-            snapshot: None,
+            cluster: ClusterSource::None,
             vars: BTreeMap::new(),
             read_only: false,
         }
@@ -89,8 +115,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
     name: Spanned<String>,
-    kube_context: Option<String>,
-    snapshot: Option<String>,
+    kube_context: Option<Spanned<String>>,
+    snapshot: Option<Spanned<String>>,
     #[serde(default)]
     vars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
@@ -243,10 +269,27 @@ impl Config {
                     )),
                 }
             }
+            let cluster = match (env.kube_context, env.snapshot) {
+                (Some(context), Some(snapshot)) => {
+                    errors.push(source.error(
+                        snapshot.span(),
+                        format!(
+                            "environment `{name}` sets both `kube_context` ({}) and `snapshot`: \
+                             keep the one its kube probes should read",
+                            context.get_ref()
+                        ),
+                    ));
+                    ClusterSource::None
+                }
+                (Some(context), None) => ClusterSource::Context(context.into_inner()),
+                (None, Some(snapshot)) => {
+                    ClusterSource::Snapshot(base_dir.join(snapshot.into_inner()))
+                }
+                (None, None) => ClusterSource::None,
+            };
             environments.push(Environment {
                 name: env.name.into_inner(),
-                kube_context: env.kube_context,
-                snapshot: env.snapshot.map(|s| base_dir.join(s)),
+                cluster,
                 vars,
                 read_only: env.read_only,
             });
@@ -377,10 +420,26 @@ mod tests {
         assert_eq!(c.state_dir, Some(PathBuf::from("/srv/review/reviews")));
         let prod = c.environment("prod").expect("prod");
         assert_eq!(
-            prod.snapshot,
-            Some(PathBuf::from("/srv/review/rendered/prod.yaml"))
+            prod.cluster,
+            ClusterSource::Snapshot(PathBuf::from("/srv/review/rendered/prod.yaml"))
         );
         assert_eq!(prod.vars.get("replicas").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn a_context_and_a_snapshot_together_are_refused_at_the_snapshot() {
+        let src = Source::new(
+            "gonogo.toml",
+            "[[environments]]\nname = \"prod\"\nkube_context = \"prod\"\nsnapshot = \"rendered/prod.yaml\"\n",
+        );
+        let e = Config::parse(src).expect_err("two sources");
+        assert!(
+            e.0[0].headline().starts_with(
+                "gonogo.toml:4:12: error: environment `prod` sets both `kube_context` (prod) and `snapshot`"
+            ),
+            "{}",
+            e.0[0].headline()
+        );
     }
 
     #[test]

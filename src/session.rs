@@ -11,7 +11,7 @@ use crate::checklist::model::{Checklist, Probe};
 use crate::checklist::resolve;
 use crate::cli::Global;
 use crate::cluster::{NoCluster, ObjectSource};
-use crate::config::{Config, Environment};
+use crate::config::{ClusterSource, Config, Environment};
 use crate::diag::Diagnostics;
 use crate::export::{self, EnvironmentDoc};
 use crate::ledger::{Ledger, ReviewState};
@@ -99,12 +99,10 @@ impl Workspace {
                 .ok_or_else(|| LoadError::Usage("no environments configured".into()))?,
         };
         if let Some(s) = &self.global.snapshot {
-            env.snapshot = Some(s.clone());
-            env.kube_context = None;
+            env.cluster = ClusterSource::Snapshot(s.clone());
         }
         if let Some(c) = &self.global.context {
-            env.kube_context = Some(c.clone());
-            env.snapshot = None;
+            env.cluster = ClusterSource::Context(c.clone());
         }
         Ok(env)
     }
@@ -154,19 +152,20 @@ impl Workspace {
     /// a load error; a live cluster that cannot be reached is not (its probes
     /// report the reason).
     pub async fn cluster(&self, env: &Environment) -> Result<Arc<dyn ObjectSource>, LoadError> {
-        if let Some(path) = &env.snapshot {
-            let snap = crate::cluster::snapshot::Snapshot::load(std::slice::from_ref(path))
-                .map_err(|e| LoadError::Usage(e.to_string()))?;
-            return Ok(Arc::new(snap));
+        match &env.cluster {
+            ClusterSource::Snapshot(path) => {
+                let snap = crate::cluster::snapshot::Snapshot::load(std::slice::from_ref(path))
+                    .map_err(|e| LoadError::Usage(e.to_string()))?;
+                Ok(Arc::new(snap))
+            }
+            ClusterSource::Context(context) => {
+                match crate::cluster::live::Live::from_context(Some(context)).await {
+                    Ok(live) => Ok(Arc::new(live)),
+                    Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
+                }
+            }
+            ClusterSource::None => Ok(Arc::new(NoCluster)),
         }
-        if env.kube_context.is_some() {
-            return match crate::cluster::live::Live::from_context(env.kube_context.as_deref()).await
-            {
-                Ok(live) => Ok(Arc::new(live)),
-                Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
-            };
-        }
-        Ok(Arc::new(NoCluster))
     }
 
     /// One environment evaluated from `outcomes` (by checklist, then item)

@@ -154,8 +154,7 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
             set("repo_dir", repo.display().to_string());
             Environment {
                 name: name.to_string(),
-                kube_context: None,
-                snapshot: Some(cluster.to_path_buf()),
+                cluster: crate::config::ClusterSource::Snapshot(cluster.to_path_buf()),
                 vars,
                 read_only: false,
             }

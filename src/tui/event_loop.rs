@@ -400,7 +400,7 @@ impl EnvTask {
             generation,
             probes: by_checklist,
             cluster: cluster.describe(),
-            has_cluster: self.env.snapshot.is_some() || self.env.kube_context.is_some(),
+            has_cluster: self.env.cluster.is_some(),
         });
         let jobs = self.ws.jobs(&probes, cluster);
         let (runner_tx, mut runner_rx) = unbounded_channel();

@@ -229,15 +229,11 @@ impl Headless {
         let action = match self.ws.probes(&env) {
             Ok(probes) => {
                 let probes: HashMap<String, BTreeMap<String, Probe>> = probes.into_iter().collect();
-                let cluster = match (&env.snapshot, &env.kube_context) {
-                    (Some(p), _) => format!("snapshot {}", p.display()),
-                    (None, Some(c)) => format!("context {c}"),
-                    (None, None) => "no cluster".into(),
-                };
+                let cluster = env.cluster.label();
                 Action::EnvReady {
                     generation,
                     probes,
-                    has_cluster: env.snapshot.is_some() || env.kube_context.is_some(),
+                    has_cluster: env.cluster.is_some(),
                     cluster,
                 }
             }
