@@ -142,6 +142,8 @@ pub struct ExportRequest {
     /// Where to write; `None` for `<checklist>-<env>-<date>.md` in the
     /// export folder.
     pub path: Option<std::path::PathBuf>,
+    /// The app's clock: the document's date.
+    pub now: jiff::Timestamp,
 }
 
 /// One change to record in a review's log. The app has judged it already
@@ -1055,6 +1057,7 @@ impl App {
             outcomes: self.live.outcomes.clone(),
             cluster: self.live.cluster.clone().unwrap_or_else(|| "none".into()),
             path,
+            now: self.now,
         };
         fx.push(Effect::Export(request));
     }

@@ -1,9 +1,8 @@
 //! The app without a terminal: actions in, state and rendered buffers out.
-//! Effects are carried out synchronously (the sign-off log is real, on
-//! disk; probes are not started: tests feed their results as actions), so
-//! tests can drive the whole app step by step.
+//! Effects go to the same executor the live dashboard uses, inline: the
+//! sign-off log is real, on disk; probes are not started (tests feed their
+//! results as actions), so tests can drive the whole app step by step.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,24 +11,24 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
 use super::app::Effect;
 use super::app::{Action, App, EnvTab, Setup};
-use super::store::ReviewStore;
+use super::effects::{Executor, Mode};
 use super::theme::Theme;
 use super::views;
-use crate::checklist::model::Probe;
 use crate::probe::Outcome;
 use crate::runner::{ItemKey, RunnerEvent};
 use crate::session::Workspace;
 
 pub struct Headless {
     pub app: App,
-    pub ws: Workspace,
-    state_dir: PathBuf,
-    stores: HashMap<String, ReviewStore>,
+    pub ws: Arc<Workspace>,
+    executor: Executor,
+    actions: UnboundedReceiver<Action>,
     /// Every effect the app asked for, in order.
     pub effects: Vec<Effect>,
-    queue: VecDeque<Action>,
 }
 
 /// The app's setup from a workspace, as `gonogo` builds it.
@@ -64,13 +63,14 @@ impl Headless {
     /// Starts the app on `ws` (its state dir must be set) at time `now`.
     pub fn new(ws: Workspace, now: jiff::Timestamp) -> Headless {
         let (app, fx) = App::new(setup(&ws, now, false));
+        let ws = Arc::new(ws);
+        let (tx, actions) = unbounded_channel();
         let mut h = Headless {
             app,
-            state_dir: ws.state_dir(),
+            executor: Executor::new(ws.clone(), tx, Mode::Inline),
             ws,
-            stores: HashMap::new(),
+            actions,
             effects: Vec::new(),
-            queue: VecDeque::new(),
         };
         h.perform_all(fx);
         h.settle();
@@ -79,7 +79,8 @@ impl Headless {
 
     /// Applies an action and everything that follows from it.
     pub fn send(&mut self, action: Action) {
-        self.queue.push_back(action);
+        let fx = self.app.update(action);
+        self.perform_all(fx);
         self.settle();
     }
 
@@ -130,17 +131,7 @@ impl Headless {
 
     /// What the log watcher does when another session appends: re-read.
     pub fn refresh_logs(&mut self) {
-        let mut actions = Vec::new();
-        for (checklist, store) in &self.stores {
-            if let Ok(Some(snapshot)) = store.refresh() {
-                actions.push(Action::Review {
-                    generation: self.app.generation,
-                    checklist: checklist.clone(),
-                    snapshot,
-                });
-            }
-        }
-        self.queue.extend(actions);
+        self.executor.refresh_logs();
         self.settle();
     }
 
@@ -151,11 +142,15 @@ impl Headless {
     }
 
     pub fn log_path(&self, checklist: &str, env: &str) -> PathBuf {
-        self.state_dir.join(checklist).join(format!("{env}.jsonl"))
+        self.ws
+            .state_dir()
+            .join(checklist)
+            .join(format!("{env}.jsonl"))
     }
 
+    /// Applies every action the executor sent back, and what follows.
     fn settle(&mut self) {
-        while let Some(action) = self.queue.pop_front() {
+        while let Ok(action) = self.actions.try_recv() {
             let fx = self.app.update(action);
             self.perform_all(fx);
         }
@@ -165,84 +160,8 @@ impl Headless {
     fn perform_all(&mut self, effects: Vec<Effect>) {
         for e in effects {
             self.effects.push(e.clone());
-            self.perform(e);
+            self.executor.perform(e);
         }
-    }
-
-    fn perform(&mut self, effect: Effect) {
-        match effect {
-            Effect::StartEnvironment { generation, env } => self.start(generation, &env),
-            Effect::Write(req) => {
-                let Some(store) = self.stores.get(&req.checklist) else {
-                    return;
-                };
-                let action = super::store::write_action(store, &self.ws.operator(), *req);
-                self.queue.push_back(action);
-            }
-            Effect::Rerun(_) | Effect::RerunAll => {}
-            Effect::Export(req) => {
-                let result = super::event_loop::export_document(&self.ws, req, self.app.now);
-                self.queue.push_back(Action::Exported(result));
-            }
-        }
-    }
-
-    fn start(&mut self, generation: u64, name: &str) {
-        self.stores.clear();
-        let env = match self.ws.environment(Some(name)) {
-            Ok(e) => e,
-            Err(e) => {
-                self.queue.push_back(Action::EnvFailed {
-                    generation,
-                    message: e.to_string(),
-                });
-                return;
-            }
-        };
-        for c in &self.ws.checklists {
-            let store = match ReviewStore::open(&self.state_dir, &c.id, &env.name) {
-                Ok(s) => s,
-                Err(message) => {
-                    self.queue.push_back(Action::ReviewFailed {
-                        generation,
-                        checklist: c.id.clone(),
-                        message,
-                    });
-                    continue;
-                }
-            };
-            let action = match store.load() {
-                Ok(snapshot) => Action::Review {
-                    generation,
-                    checklist: c.id.clone(),
-                    snapshot,
-                },
-                Err(message) => Action::ReviewFailed {
-                    generation,
-                    checklist: c.id.clone(),
-                    message,
-                },
-            };
-            self.queue.push_back(action);
-            self.stores.insert(c.id.clone(), store);
-        }
-        let action = match self.ws.probes(&env) {
-            Ok(probes) => {
-                let probes: HashMap<String, BTreeMap<String, Probe>> = probes.into_iter().collect();
-                let cluster = env.cluster.label();
-                Action::EnvReady {
-                    generation,
-                    probes,
-                    has_cluster: env.cluster.is_some(),
-                    cluster,
-                }
-            }
-            Err(e) => Action::EnvFailed {
-                generation,
-                message: e.to_string(),
-            },
-        };
-        self.queue.push_back(action);
     }
 
     /// The key of an item of the current checklist.

@@ -1,10 +1,12 @@
 //! The terminal dashboard: one client of the headless core. `app` holds the
 //! state and its one update function, `keymap` the bindings as data,
-//! `views` the pure drawing, `event_loop` the live wiring and `store` the
-//! one door to the sign-off log.
+//! `views` the pure drawing, `effects` what the app asks for carried out
+//! (live or inline), `event_loop` the live wiring and `store` the one door to
+//! the sign-off log.
 
 pub mod app;
 pub mod demo;
+pub mod effects;
 mod event_loop;
 pub mod headless;
 pub mod keymap;

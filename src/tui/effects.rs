@@ -1,0 +1,415 @@
+//! Carries out what `App::update` asks for (start an environment, record a
+//! change, re-run probes, export), for the live dashboard and the headless
+//! driver alike. The two differ only in where the work runs: live, disk
+//! work goes to blocking threads and an environment's probes and log
+//! watches to a background task; inline (tests), everything happens at once
+//! on the caller's thread and probes are not started, since tests feed
+//! their results. Either way every answer comes back as an `Action` on one
+//! channel.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use super::app::{Action, Effect, ExportRequest, WriteRequest};
+use super::store::{ReviewStore, WriteError};
+use crate::checklist::model::Probe;
+use crate::config::Environment;
+use crate::runner::{ItemKey, Mode as RunMode, Runner};
+use crate::session::Workspace;
+
+/// Where the executor's work runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The live dashboard (needs a tokio runtime).
+    Live,
+    /// At once, on the caller's thread; no probes start.
+    Inline,
+}
+
+enum Control {
+    Rerun(ItemKey),
+    RerunAll,
+}
+
+pub struct Executor {
+    ws: Arc<Workspace>,
+    mode: Mode,
+    state_dir: PathBuf,
+    operator: String,
+    tx: UnboundedSender<Action>,
+    generation: u64,
+    stores: HashMap<String, Arc<ReviewStore>>,
+    /// Live: the current environment's probes and log watches.
+    env_task: Option<JoinHandle<()>>,
+    control: Option<UnboundedSender<Control>>,
+    /// Live: appends and exports under way; quitting waits for them.
+    in_flight: Vec<JoinHandle<()>>,
+}
+
+impl Executor {
+    pub fn new(ws: Arc<Workspace>, tx: UnboundedSender<Action>, mode: Mode) -> Executor {
+        Executor {
+            state_dir: ws.state_dir(),
+            operator: ws.operator(),
+            ws,
+            mode,
+            tx,
+            generation: 0,
+            stores: HashMap::new(),
+            env_task: None,
+            control: None,
+            in_flight: Vec::new(),
+        }
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    pub fn perform(&mut self, effect: Effect) {
+        match effect {
+            Effect::StartEnvironment { generation, env } => self.start(generation, &env),
+            Effect::Write(req) => self.write(*req),
+            Effect::Rerun(key) => self.control(Control::Rerun(key)),
+            Effect::RerunAll => self.control(Control::RerunAll),
+            Effect::Export(req) => self.export(req),
+        }
+    }
+
+    fn send(&self, action: Action) {
+        let _ = self.tx.send(action);
+    }
+
+    fn control(&self, c: Control) {
+        if let Some(tx) = &self.control {
+            let _ = tx.send(c);
+        }
+    }
+
+    /// Leaves the current environment (its task, and with it every probe
+    /// and log watch, is dropped) and starts `name`.
+    fn start(&mut self, generation: u64, name: &str) {
+        if let Some(task) = self.env_task.take() {
+            task.abort();
+        }
+        self.control = None;
+        self.stores.clear();
+        self.generation = generation;
+        let env = match self.ws.environment(Some(name)) {
+            Ok(e) => e,
+            Err(e) => {
+                return self.send(Action::EnvFailed {
+                    generation,
+                    message: e.to_string().trim().to_string(),
+                });
+            }
+        };
+        for c in &self.ws.checklists {
+            match ReviewStore::open(&self.state_dir, &c.id, &env.name) {
+                Ok(store) => {
+                    self.stores.insert(c.id.clone(), Arc::new(store));
+                }
+                Err(message) => self.send(Action::ReviewFailed {
+                    generation,
+                    checklist: c.id.clone(),
+                    message,
+                }),
+            }
+        }
+        match self.mode {
+            Mode::Live => {
+                let (ctl_tx, ctl_rx) = unbounded_channel();
+                self.control = Some(ctl_tx);
+                let task = EnvTask {
+                    ws: self.ws.clone(),
+                    env,
+                    stores: self.stores.clone(),
+                    generation,
+                    tx: self.tx.clone(),
+                };
+                self.env_task = Some(tokio::spawn(task.run(ctl_rx)));
+            }
+            Mode::Inline => {
+                for (checklist, store) in &self.stores {
+                    self.send(load_log(checklist, store, generation));
+                }
+                let action = match self.ws.probes(&env) {
+                    Ok(probes) => Action::EnvReady {
+                        generation,
+                        probes: probes.into_iter().collect(),
+                        cluster: env.cluster.label(),
+                        has_cluster: env.cluster.is_some(),
+                    },
+                    Err(e) => Action::EnvFailed {
+                        generation,
+                        message: format!("the probes cannot run here:\n{e}"),
+                    },
+                };
+                self.send(action);
+            }
+        }
+    }
+
+    /// Records a change; the result comes back as `Written` or
+    /// `WriteFailed`.
+    fn write(&mut self, req: WriteRequest) {
+        if req.generation != self.generation {
+            return;
+        }
+        let Some(store) = self.stores.get(&req.checklist).cloned() else {
+            return self.send(Action::WriteFailed {
+                generation: req.generation,
+                checklist: req.checklist.clone(),
+                error: WriteError::Failed("this review's log could not be opened".into()),
+            });
+        };
+        let by = self.operator.clone();
+        let tx = self.tx.clone();
+        let job = move || {
+            let _ = tx.send(super::store::write_action(&store, &by, req));
+        };
+        match self.mode {
+            Mode::Live => {
+                let task = tokio::task::spawn_blocking(job);
+                self.track(task);
+            }
+            Mode::Inline => job(),
+        }
+    }
+
+    /// Builds and writes the document; live, off the input path.
+    fn export(&mut self, req: ExportRequest) {
+        let ws = self.ws.clone();
+        let tx = self.tx.clone();
+        let job = move || {
+            let result = export_document(&ws, req);
+            let _ = tx.send(Action::Exported(result));
+        };
+        match self.mode {
+            Mode::Live => {
+                let task = tokio::task::spawn_blocking(job);
+                self.track(task);
+            }
+            Mode::Inline => job(),
+        }
+    }
+
+    /// Inline: what the log watcher does when another session appends.
+    pub fn refresh_logs(&self) {
+        for (checklist, store) in &self.stores {
+            if let Ok(Some(snapshot)) = store.refresh() {
+                self.send(Action::Review {
+                    generation: self.generation,
+                    checklist: checklist.clone(),
+                    snapshot,
+                });
+            }
+        }
+    }
+
+    fn track(&mut self, task: JoinHandle<()>) {
+        self.in_flight.retain(|t| !t.is_finished());
+        self.in_flight.push(task);
+    }
+
+    /// Waits for the appends and exports still under way (the process
+    /// exits without waiting for blocking tasks), at most `wait`, and
+    /// returns what failed.
+    pub async fn finish(
+        self,
+        rx: &mut UnboundedReceiver<Action>,
+        wait: std::time::Duration,
+    ) -> Result<(), String> {
+        let tasks = futures::future::join_all(self.in_flight);
+        let mut failures = Vec::new();
+        if tokio::time::timeout(wait, tasks).await.is_err() {
+            failures.push(format!(
+                "still writing after {} s; the last change may not be saved",
+                wait.as_secs()
+            ));
+        }
+        while let Ok(action) = rx.try_recv() {
+            match action {
+                Action::WriteFailed { error, .. } => failures.push(match error {
+                    WriteError::Moved(_) => {
+                        "not written: another session changed this review at the same moment"
+                            .to_string()
+                    }
+                    WriteError::Refused(_, message) | WriteError::Failed(message) => {
+                        format!("not written: {message}")
+                    }
+                }),
+                Action::Exported(Err(e)) => failures.push(format!("export failed: {e}")),
+                _ => {}
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("\n"))
+        }
+    }
+}
+
+/// Everything one environment runs in the background (live).
+struct EnvTask {
+    ws: Arc<Workspace>,
+    env: Environment,
+    stores: HashMap<String, Arc<ReviewStore>>,
+    generation: u64,
+    tx: UnboundedSender<Action>,
+}
+
+impl EnvTask {
+    async fn run(self, mut control: UnboundedReceiver<Control>) {
+        let generation = self.generation;
+        let tx = self.tx.clone();
+        // The logs: read and watched on a blocking thread (disk I/O).
+        let stores = self.stores.clone();
+        let watch_tx = tx.clone();
+        let watches = tokio::task::spawn_blocking(move || open_logs(stores, generation, watch_tx));
+        let probes = match self.ws.probes(&self.env) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Action::EnvFailed {
+                    generation,
+                    message: format!("the probes cannot run here:\n{e}"),
+                });
+                let _watches = watches.await;
+                return std::future::pending().await;
+            }
+        };
+        let cluster = match self.ws.cluster(&self.env).await {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tx.send(Action::EnvFailed {
+                    generation,
+                    message: e.to_string().trim().to_string(),
+                });
+                let _watches = watches.await;
+                return std::future::pending().await;
+            }
+        };
+        let by_checklist: HashMap<String, BTreeMap<String, Probe>> =
+            probes.iter().cloned().collect();
+        let _ = tx.send(Action::EnvReady {
+            generation,
+            probes: by_checklist,
+            cluster: cluster.describe(),
+            has_cluster: self.env.cluster.is_some(),
+        });
+        let jobs = self.ws.jobs(&probes, cluster);
+        let (runner_tx, mut runner_rx) = unbounded_channel();
+        let runner = Runner::start(jobs, self.ws.config.concurrency, RunMode::Repeat, runner_tx);
+        // Held until this task ends: dropping stops the watches.
+        let _watches = watches.await;
+        loop {
+            tokio::select! {
+                Some(event) = runner_rx.recv() => {
+                    if tx.send(Action::Probe { generation, event }).is_err() {
+                        break;
+                    }
+                }
+                Some(c) = control.recv() => match c {
+                    Control::Rerun(key) => runner.rerun(&key),
+                    Control::RerunAll => runner.rerun_all(),
+                },
+                else => break,
+            }
+        }
+    }
+}
+
+/// One review's log read, as the action that reports it.
+fn load_log(checklist: &str, store: &ReviewStore, generation: u64) -> Action {
+    match store.load() {
+        Ok(snapshot) => Action::Review {
+            generation,
+            checklist: checklist.to_string(),
+            snapshot,
+        },
+        Err(message) => Action::ReviewFailed {
+            generation,
+            checklist: checklist.to_string(),
+            message,
+        },
+    }
+}
+
+/// Loads each review's log and watches it for other sessions' changes.
+fn open_logs(
+    stores: HashMap<String, Arc<ReviewStore>>,
+    generation: u64,
+    tx: UnboundedSender<Action>,
+) -> Vec<crate::ledger::watch::WatchGuard> {
+    let mut guards = Vec::new();
+    for (checklist, store) in stores {
+        let _ = tx.send(load_log(&checklist, &store, generation));
+        let (store2, tx2, id) = (store.clone(), tx.clone(), checklist.clone());
+        // Runs on the watcher's own thread: the refresh reads the disk there.
+        let watched = store.watch(move || match store2.refresh() {
+            Ok(Some(snapshot)) => {
+                let _ = tx2.send(Action::Review {
+                    generation,
+                    checklist: id.clone(),
+                    snapshot,
+                });
+            }
+            Ok(None) => {}
+            Err(message) => {
+                let _ = tx2.send(Action::ReviewFailed {
+                    generation,
+                    checklist: id.clone(),
+                    message,
+                });
+            }
+        });
+        match watched {
+            Ok(g) => guards.push(g),
+            Err(e) => tracing::warn!("not watching {}: {e}", store.path().display()),
+        }
+    }
+    guards
+}
+
+/// The Markdown sign-off document of one checklist, written atomically.
+pub fn export_document(ws: &Workspace, req: ExportRequest) -> Result<PathBuf, String> {
+    let now = req.now;
+    let env = ws
+        .environment(Some(&req.env))
+        .map_err(|e| e.to_string().trim().to_string())?;
+    let mut warnings = Vec::new();
+    let doc = ws
+        .environment_doc_quietly(
+            &env,
+            &req.outcomes,
+            req.cluster,
+            now,
+            Some(&req.checklist),
+            &mut warnings,
+        )
+        .map_err(|e| e.to_string().trim().to_string())?;
+    for w in warnings {
+        tracing::warn!("export: {w}");
+    }
+    let document = crate::export::Document::new(vec![doc], now);
+    let path =
+        match req.path {
+            Some(p) => p,
+            None => ws.config.export_dir.clone().unwrap_or_default().join(
+                crate::export::default_file_name(&req.checklist, &env.name, now),
+            ),
+        };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let text = crate::export::markdown::render(&document);
+    crate::export::write_atomically(&path, &text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
