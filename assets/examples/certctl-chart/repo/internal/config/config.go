@@ -15,9 +15,10 @@ var (
 	ErrAgentBootstrapTokenRequired = errors.New("CERTCTL_AGENT_BOOTSTRAP_TOKEN is empty and CERTCTL_AGENT_BOOTSTRAP_TOKEN_DENY_EMPTY=true")
 	// CERTCTL_ACME_INSECURE and CERTCTL_ACME_INSECURE_ACK not set together (SEC-M4).
 	ErrACMEInsecureWithoutAck = errors.New("CERTCTL_ACME_INSECURE and CERTCTL_ACME_INSECURE_ACK must both be true, or neither")
-	// CERTCTL_DEMO_MODE_ACK=true without a timestamp from the last 24h (SEC-H3).
-	ErrDemoModeAckExpired = errors.New("CERTCTL_DEMO_MODE_ACK needs CERTCTL_DEMO_MODE_ACK_TS within the last 24h")
 )
+
+// ErrDemoModeAckExpired: CERTCTL_DEMO_MODE_ACK=true without a timestamp from the last 24h (SEC-H3).
+var ErrDemoModeAckExpired = errors.New("CERTCTL_DEMO_MODE_ACK needs CERTCTL_DEMO_MODE_ACK_TS within the last 24h")
 
 type Config struct {
 	AgentBootstrapToken          string

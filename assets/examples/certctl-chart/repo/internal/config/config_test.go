@@ -14,10 +14,23 @@ func TestDenyEmptyRefusesEmptyToken(t *testing.T) {
 	}
 }
 
-func TestACMEAckAloneRefused(t *testing.T) {
-	c := &Config{ACMEInsecureAck: true}
-	if err := c.Validate(time.Now()); !errors.Is(err, ErrACMEInsecureWithoutAck) {
-		t.Fatalf("got %v", err)
+func TestACMEInsecurePairing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		wantErr error
+	}{
+		{"neither", Config{}, nil},
+		{"both", Config{ACMEInsecure: true, ACMEInsecureAck: true}, nil},
+		{"insecure alone", Config{ACMEInsecure: true}, ErrACMEInsecureWithoutAck},
+		{"ack alone", Config{ACMEInsecureAck: true}, ErrACMEInsecureWithoutAck},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate(time.Now())
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("got %v, want %v", err, tc.wantErr)
+			}
+		})
 	}
 }
 
