@@ -431,3 +431,31 @@ fn checklists_lists_the_library_and_shows_one_to_copy() {
         "{stderr}"
     );
 }
+
+/// checklists/README.md describes every bundled checklist with a table of
+/// its vars; a var added to a checklist and not to the table is caught here.
+#[test]
+fn the_readme_lists_every_checklist_and_its_vars() {
+    let readme = std::fs::read_to_string(root().join("checklists/README.md")).expect("readable");
+    for bundled in BUNDLED {
+        let heading = format!("\n## {}\n", bundled.id);
+        let start = readme
+            .find(&heading)
+            .unwrap_or_else(|| panic!("checklists/README.md has no section {heading:?}"));
+        let rest = &readme[start + heading.len()..];
+        let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+        let table: toml::Table = bundled.text.parse().expect("bundled checklists parse");
+        let vars = table
+            .get("vars")
+            .and_then(|v| v.as_table())
+            .cloned()
+            .unwrap_or_default();
+        for name in vars.keys() {
+            assert!(
+                section.contains(&format!("| `{name}` |")),
+                "the {} section of checklists/README.md has no row for var `{name}`",
+                bundled.id
+            );
+        }
+    }
+}
