@@ -10,9 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
-use gonogo::cli::Global;
 use gonogo::probe::{Outcome, Verdict};
-use gonogo::session::Workspace;
+use gonogo::session::{Options, Workspace};
 use gonogo::tui::app::Action;
 use gonogo::tui::headless::{self, Headless};
 use gonogo::tui::theme::Theme;
@@ -68,11 +67,11 @@ fn workspace(root: &Path) -> Workspace {
     std::fs::create_dir_all(root.join("checklists")).expect("the temp dir is writable");
     std::fs::write(root.join("gonogo.toml"), CONFIG).expect("write the config");
     std::fs::write(root.join("checklists/big.toml"), checklist()).expect("write the checklist");
-    let global = Global {
+    let options = Options {
         config: Some(root.join("gonogo.toml")),
-        ..Global::default()
+        ..Options::default()
     };
-    match Workspace::load(&global) {
+    match Workspace::load(&options) {
         Ok(ws) => ws,
         Err(e) => panic!("the bench workspace does not load:\n{e}"),
     }

@@ -19,6 +19,36 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Global {
+    /// What the core needs of these flags.
+    pub fn options(&self) -> crate::session::Options {
+        use crate::config::ClusterSource;
+        crate::session::Options {
+            config: self.config.clone(),
+            envs: self.env.clone(),
+            checklists: self.checklist.clone(),
+            state_dir: self.state_dir.clone(),
+            // `--context` wins over `--snapshot`, as it always has.
+            cluster: match (&self.context, &self.snapshot) {
+                (Some(c), _) => Some(ClusterSource::Context(c.clone())),
+                (None, Some(p)) => Some(ClusterSource::Snapshot(p.clone())),
+                (None, None) => None,
+            },
+            operator: self.operator.clone(),
+            allow_exec: self.allow_exec,
+        }
+    }
+
+    /// What the dashboard needs of these flags.
+    pub fn look(&self) -> crate::tui::Look {
+        crate::tui::Look {
+            theme: self.theme.clone(),
+            ascii: self.ascii,
+            mouse: self.mouse,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args, Default)]
 pub struct Global {
     /// Config file (default: ./gonogo.toml, then the user config)

@@ -30,8 +30,10 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
-            Some(Command::Demo) => gonogo::tui::demo::run(&cli.global).await,
-            None => gonogo::tui::run(&cli.global).await,
+            Some(Command::Demo) => {
+                gonogo::tui::demo::run(&cli.global.options(), &cli.global.look()).await
+            }
+            None => gonogo::tui::run(&cli.global.options(), &cli.global.look()).await,
             Some(Command::Export(args)) => commands::export(&cli.global, args).await,
             Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
             Some(Command::Checklists(args)) => commands::checklists::run(&cli.global, args),

@@ -1,6 +1,7 @@
 //! Everything one run needs for one environment: the config, the loaded
 //! checklists, the cluster source and the resolved probes. `check`, `export`,
-//! the ledger commands and the TUI all start here.
+//! the ledger commands and the TUI all start here, from [`Options`]: what
+//! the command line asked, as plain data (the core never sees clap types).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -9,7 +10,6 @@ use std::sync::Arc;
 use crate::checklist::load;
 use crate::checklist::model::{Checklist, Probe};
 use crate::checklist::resolve;
-use crate::cli::Global;
 use crate::cluster::{NoCluster, ObjectSource};
 use crate::config::{ClusterSource, Config, Environment};
 use crate::diag::Diagnostics;
@@ -46,19 +46,39 @@ impl From<Diagnostics> for LoadError {
 /// Each checklist's probes for one environment, by item id.
 pub type ResolvedProbes = Vec<(String, BTreeMap<String, Probe>)>;
 
+/// What a run was asked to do, resolved from the command line's flags.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--config`: the config file, instead of discovering it.
+    pub config: Option<PathBuf>,
+    /// `--env`: the environments to review, in order (the dashboard starts
+    /// on the first).
+    pub envs: Vec<String>,
+    /// `--checklist`: only these checklists, by id.
+    pub checklists: Vec<String>,
+    /// `--state-dir`: where sign-off logs live.
+    pub state_dir: Option<PathBuf>,
+    /// `--snapshot` or `--context`: every environment's cluster source.
+    pub cluster: Option<ClusterSource>,
+    /// `--operator`: who is recorded in the log.
+    pub operator: Option<String>,
+    /// `--allow-exec`: `command` probes may run programs here.
+    pub allow_exec: bool,
+}
+
 /// The config and checklists, before an environment is chosen.
 pub struct Workspace {
     pub config: Config,
     pub checklists: Vec<Checklist>,
-    pub global: Global,
+    pub options: Options,
 }
 
 impl Workspace {
-    pub fn load(global: &Global) -> Result<Workspace, LoadError> {
-        let config = Config::discover(global.config.as_deref())?;
+    pub fn load(options: &Options) -> Result<Workspace, LoadError> {
+        let config = Config::discover(options.config.as_deref())?;
         let mut checklists = load::load_all(&config, &[])?;
-        if !global.checklist.is_empty() {
-            for wanted in &global.checklist {
+        if !options.checklists.is_empty() {
+            for wanted in &options.checklists {
                 if !checklists.iter().any(|c| &c.id == wanted) {
                     let known: Vec<&str> = checklists.iter().map(|c| c.id.as_str()).collect();
                     return Err(LoadError::Usage(format!(
@@ -67,12 +87,12 @@ impl Workspace {
                     )));
                 }
             }
-            checklists.retain(|c| global.checklist.contains(&c.id));
+            checklists.retain(|c| options.checklists.contains(&c.id));
         }
         Ok(Workspace {
             config,
             checklists,
-            global: global.clone(),
+            options: options.clone(),
         })
     }
 
@@ -98,17 +118,14 @@ impl Workspace {
                 .cloned()
                 .ok_or_else(|| LoadError::Usage("no environments configured".into()))?,
         };
-        if let Some(s) = &self.global.snapshot {
-            env.cluster = ClusterSource::Snapshot(s.clone());
-        }
-        if let Some(c) = &self.global.context {
-            env.cluster = ClusterSource::Context(c.clone());
+        if let Some(cluster) = &self.options.cluster {
+            env.cluster = cluster.clone();
         }
         Ok(env)
     }
 
     pub fn state_dir(&self) -> PathBuf {
-        self.global
+        self.options
             .state_dir
             .clone()
             .or_else(|| self.config.state_dir.clone())
@@ -116,7 +133,7 @@ impl Workspace {
     }
 
     pub fn operator(&self) -> String {
-        self.global
+        self.options
             .operator
             .clone()
             .or_else(|| self.config.operator.clone())
@@ -127,7 +144,7 @@ impl Workspace {
 
     /// Whether `command` probes of `checklist` may run.
     pub fn may_exec(&self, checklist: &Checklist) -> bool {
-        self.global.allow_exec || crate::config::is_trusted(&self.config, checklist)
+        self.options.allow_exec || crate::config::is_trusted(&self.config, checklist)
     }
 
     /// Probes of every checklist, resolved for `env`.

@@ -8,13 +8,12 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use gonogo::cli::Global;
 use gonogo::ledger::{EventKind, Ledger};
 use gonogo::probe::{Outcome, Verdict};
 use gonogo::review::rules::Change;
 use gonogo::review::{Decision, Status};
 use gonogo::runner::RunnerEvent;
-use gonogo::session::Workspace;
+use gonogo::session::{Options, Workspace};
 use gonogo::tui::app::{Action, Effect, Level, Modal, Pane, StatusFilter};
 use gonogo::tui::headless::{Headless, buffer_text, render};
 use gonogo::tui::keymap::{self, BINDINGS, Command, Context, Keys, Resolved};
@@ -139,11 +138,11 @@ fn workspace(root: &Path) -> Workspace {
     std::fs::write(root.join("checklists/launch.toml"), launch_checklist())
         .expect("write checklist");
     std::fs::write(root.join("checklists/cutover.toml"), CUTOVER).expect("write checklist");
-    let global = Global {
+    let options = Options {
         config: Some(root.join("gonogo.toml")),
-        ..Global::default()
+        ..Options::default()
     };
-    match Workspace::load(&global) {
+    match Workspace::load(&options) {
         Ok(ws) => ws,
         Err(e) => panic!("the test workspace does not load:\n{e}"),
     }
@@ -1672,10 +1671,9 @@ fn help_lists_every_binding_of_the_keymap() {
 #[test]
 fn help_in_ascii_mode_uses_ascii_labels() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut ws = workspace(dir.path());
-    ws.global.ascii = true;
+    let ws = workspace(dir.path());
     let mut s = Session {
-        h: Headless::new(ws, now()),
+        h: Headless::with_look(ws, now(), true),
         dir,
     };
     s.resize(80, 24);

@@ -18,10 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use gonogo::cli::Global;
 use gonogo::probe::{Outcome, Verdict};
 use gonogo::review::Status;
-use gonogo::session::Workspace;
+use gonogo::session::{Options, Workspace};
 use gonogo::tui::app::Action;
 use gonogo::tui::headless::{Headless, buffer_text};
 use gonogo::tui::theme::Theme;
@@ -241,13 +240,12 @@ impl Review {
             verified.problems
         );
 
-        let global = Global {
+        let options = Options {
             config: Some(root.join("gonogo.toml")),
-            ascii,
-            ..Global::default()
+            ..Options::default()
         };
-        let ws = Workspace::load(&global).unwrap_or_else(|e| panic!("the workspace loads: {e}"));
-        let mut h = Headless::new(ws, now());
+        let ws = Workspace::load(&options).unwrap_or_else(|e| panic!("the workspace loads: {e}"));
+        let mut h = Headless::with_look(ws, now(), ascii);
         assert!(
             h.app.toasts.is_empty(),
             "a clean start shows no message: {:?}",

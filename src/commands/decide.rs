@@ -43,7 +43,7 @@ impl From<LoadError> for Failure {
 }
 
 async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, Failure> {
-    let ws = Workspace::load(global)?;
+    let ws = Workspace::load(&global.options())?;
     let env = ws.environment(single_env(global)?)?;
     let operator = ws.operator();
     let (checklist, item) = match command.item() {
@@ -244,7 +244,7 @@ pub fn log(global: &Global, args: &LogArgs) -> i32 {
                 Ledger::at(path.clone())
             }
             None => {
-                let ws = Workspace::load(global)?;
+                let ws = Workspace::load(&global.options())?;
                 let env = ws.environment(single_env(global)?)?;
                 let checklist = single_checklist(&ws.checklists)?;
                 Ledger::open(&ws.state_dir(), &checklist.id, &env.name)

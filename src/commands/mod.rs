@@ -105,7 +105,7 @@ pub async fn review_document(
     envs: &[Option<&str>],
     probe: bool,
 ) -> Result<Document, LoadError> {
-    let ws = Workspace::load(global)?;
+    let ws = Workspace::load(&global.options())?;
     let mut docs = Vec::new();
     let mut seen = Vec::new();
     for name in envs {

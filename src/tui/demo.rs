@@ -18,12 +18,11 @@ use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::checklist::model::Checklist;
-use crate::cli::Global;
 use crate::commands::EXIT_USAGE;
 use crate::config::{Config, Environment};
 use crate::diag::Source;
 use crate::ledger::{EventKind, Ledger};
-use crate::session::Workspace;
+use crate::session::{Options, Workspace};
 
 pub const CHECKLIST: &str = include_str!("../../assets/demo/demo.toml");
 const CLUSTER: &[(&str, &str)] = &[
@@ -60,7 +59,7 @@ const REPO: &[(&str, &str)] = &[
 ];
 
 /// `gonogo demo`.
-pub async fn run(global: &Global) -> i32 {
+pub async fn run(options: &Options, look: &super::Look) -> i32 {
     let started = Instant::now();
     if let Err(code) = super::require_terminal() {
         return code;
@@ -73,21 +72,21 @@ pub async fn run(global: &Global) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let ws = match prepare(global, &dir.0) {
+    let ws = match prepare(options, &dir.0) {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: cannot set up the demo: {e}");
             return EXIT_USAGE;
         }
     };
-    let code = super::launch(ws, true, started).await;
+    let code = super::launch(ws, look, true, started).await;
     drop(dir);
     code
 }
 
 /// Writes the bundled files under `root`, starts the endpoints, seeds the
 /// log and returns the demo's workspace.
-pub fn prepare(global: &Global, root: &Path) -> Result<Workspace, String> {
+pub fn prepare(options: &Options, root: &Path) -> Result<Workspace, String> {
     let cluster = root.join("cluster");
     let repo = root.join("repo");
     for (dir, files) in [(&cluster, CLUSTER), (&repo, REPO)] {
@@ -103,23 +102,24 @@ pub fn prepare(global: &Global, root: &Path) -> Result<Workspace, String> {
     }
     let pki = Pki::new(root)?;
     let endpoints = Endpoints::start(&pki)?;
-    let mut global = global.clone();
-    let state_dir = global
+    let state_dir = options
         .state_dir
         .clone()
         .unwrap_or_else(|| root.join("state"));
-    global.state_dir = Some(state_dir.clone());
-    // The demo's own review only: a `--checklist` or `--snapshot` from the
-    // command line would point elsewhere.
-    global.checklist.clear();
-    global.snapshot = None;
-    global.context = None;
+    // The demo's own review only: a `--checklist`, `--snapshot` or
+    // `--context` from the command line would point elsewhere.
+    let options = Options {
+        state_dir: Some(state_dir.clone()),
+        checklists: Vec::new(),
+        cluster: None,
+        ..options.clone()
+    };
     let config = config(root, &cluster, &repo, &pki.ca_file, &endpoints);
     let checklist = checklist().map_err(|e| format!("the bundled demo checklist: {e}"))?;
     let ws = Workspace {
         config,
         checklists: vec![checklist],
-        global,
+        options,
     };
     seed(&ws, &state_dir)?;
     Ok(ws)

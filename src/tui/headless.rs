@@ -32,10 +32,10 @@ pub struct Headless {
 }
 
 /// The app's setup from a workspace, as `gonogo` builds it.
-pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool) -> Setup {
+pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool, ascii: bool) -> Setup {
     let start_env = ws
-        .global
-        .env
+        .options
+        .envs
         .first()
         .and_then(|n| ws.config.environments.iter().position(|e| &e.name == n))
         .unwrap_or(0);
@@ -52,7 +52,7 @@ pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool) -> Setup {
             .collect(),
         operator: ws.operator(),
         demo,
-        ascii: ws.global.ascii,
+        ascii,
         now,
         start_env,
         start_checklist: 0,
@@ -62,7 +62,12 @@ pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool) -> Setup {
 impl Headless {
     /// Starts the app on `ws` (its state dir must be set) at time `now`.
     pub fn new(ws: Workspace, now: jiff::Timestamp) -> Headless {
-        let (app, fx) = App::new(setup(&ws, now, false));
+        Headless::with_look(ws, now, false)
+    }
+
+    /// The same, drawing only ASCII when `ascii` is set (`--ascii`).
+    pub fn with_look(ws: Workspace, now: jiff::Timestamp, ascii: bool) -> Headless {
+        let (app, fx) = App::new(setup(&ws, now, false, ascii));
         let ws = Arc::new(ws);
         let (tx, actions) = unbounded_channel();
         let mut h = Headless {

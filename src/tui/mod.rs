@@ -18,35 +18,43 @@ pub mod views;
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use crate::cli::Global;
 use crate::commands::{EXIT_OK, EXIT_USAGE};
-use crate::session::Workspace;
+use crate::session::{Options, Workspace};
 
 use theme::Theme;
 
+/// How the dashboard looks, from its own flags (`--theme`, `--ascii`,
+/// `--mouse`): nothing the core needs.
+#[derive(Debug, Clone, Default)]
+pub struct Look {
+    pub theme: Option<String>,
+    pub ascii: bool,
+    pub mouse: bool,
+}
+
 /// `gonogo` with no subcommand.
-pub async fn run(global: &Global) -> i32 {
+pub async fn run(options: &Options, look: &Look) -> i32 {
     let started = Instant::now();
     if let Err(code) = require_terminal() {
         return code;
     }
-    let ws = match Workspace::load(global) {
+    let ws = match Workspace::load(options) {
         Ok(ws) => ws,
         Err(e) => {
             eprint!("{e}");
             return EXIT_USAGE;
         }
     };
-    launch(ws, false, started).await
+    launch(ws, look, false, started).await
 }
 
 /// Opens the dashboard on a loaded workspace.
-pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
+pub async fn launch(ws: Workspace, look: &Look, demo: bool, started: Instant) -> i32 {
     if let Err(code) = require_terminal() {
         return code;
     }
     let name = theme::choose(
-        ws.global.theme.as_deref(),
+        look.theme.as_deref(),
         ws.config.theme.as_deref(),
         theme::no_color_requested(),
     );
@@ -57,15 +65,14 @@ pub async fn launch(ws: Workspace, demo: bool, started: Instant) -> i32 {
             return EXIT_USAGE;
         }
     };
-    if let Err(e) = ws.environment(ws.global.env.first().map(String::as_str)) {
+    if let Err(e) = ws.environment(ws.options.envs.first().map(String::as_str)) {
         eprint!("{e}");
         return EXIT_USAGE;
     }
     let _log = init_logging();
     crate::cluster::live::keep_exec_plugins_off_terminal();
-    let setup = headless::setup(&ws, jiff::Timestamp::now(), demo);
-    let mouse = ws.global.mouse;
-    match event_loop::run(ws, setup, theme, mouse, started).await {
+    let setup = headless::setup(&ws, jiff::Timestamp::now(), demo, look.ascii);
+    match event_loop::run(ws, setup, theme, look.mouse, started).await {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("error: {e}");
