@@ -7,6 +7,7 @@ pub mod file;
 pub mod http;
 pub mod kube;
 pub mod promql;
+pub mod redact;
 pub mod tls;
 
 use std::path::PathBuf;

@@ -13,6 +13,7 @@ use super::markdown::{self, wrap, wrap_after};
 use super::{Ctx, pane, scroll_mark};
 use crate::checklist::model::{Item, ProbeSpec};
 use crate::probe::humanize;
+use crate::probe::redact;
 use crate::report::glyph;
 use crate::review::Status;
 use crate::tui::app::{App, age_label};
@@ -200,9 +201,9 @@ pub fn spec_rows(spec: &ProbeSpec) -> Vec<(String, String)> {
             add("objects", count);
         }
         ProbeSpec::Http(p) => {
-            add("request", format!("{} {}", p.method, redact_url(&p.url)));
+            add("request", format!("{} {}", p.method, redact::url(&p.url)));
             for (name, value) in &p.headers {
-                add(&format!("header {name}"), redact_header(name, value));
+                add(&format!("header {name}"), redact::header(name, value));
             }
             if let Some(b) = &p.body {
                 add("body", format!("{} bytes", b.len()));
@@ -258,7 +259,7 @@ pub fn spec_rows(spec: &ProbeSpec) -> Vec<(String, String)> {
             }
         }
         ProbeSpec::Promql(p) => {
-            add("url", redact_url(&p.url));
+            add("url", redact::url(&p.url));
             add("query", p.query.clone());
         }
         ProbeSpec::Command(p) => {
@@ -275,50 +276,6 @@ pub fn spec_rows(spec: &ProbeSpec) -> Vec<(String, String)> {
     rows.into_iter()
         .map(|(k, v)| (k, crate::text::sanitize(&v, false)))
         .collect()
-}
-
-/// Header values that carry credentials are never shown; `${env:NAME}`
-/// references are shown as written (the name is not the secret).
-pub fn redact_header(name: &str, value: &str) -> String {
-    if value.trim().starts_with("${env:") && value.trim().ends_with('}') {
-        return value.to_string();
-    }
-    let n = name.to_ascii_lowercase();
-    let sensitive = [
-        "authorization",
-        "cookie",
-        "token",
-        "secret",
-        "key",
-        "password",
-        "session",
-    ];
-    if sensitive.iter().any(|s| n.contains(s)) {
-        match value.split_once(' ') {
-            // Keep the scheme: "Bearer ‹redacted›" still says what kind it is.
-            Some((scheme, _)) if !value.contains("${env:") => format!("{scheme} ‹redacted›"),
-            _ if value.contains("${env:") => value.to_string(),
-            _ => "‹redacted›".to_string(),
-        }
-    } else {
-        value.to_string()
-    }
-}
-
-/// A password in a URL's user info is never shown.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let host_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..host_end];
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:‹redacted›@{host}{}", &rest[host_end..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 fn key_values(out: &mut Vec<Line<'static>>, rows: &[(String, String)], w: usize, ctx: &Ctx) {
