@@ -1535,6 +1535,21 @@ fn colon_completes_commands_and_their_arguments() {
     s.type_text("frobnicate\n");
     assert!(s.error_toast().starts_with("unknown command `frobnicate`"));
     assert!(!s.h.app.should_quit());
+    s.ch(':');
+    s.type_text("sigoff\n");
+    assert!(
+        s.error_toast()
+            .starts_with("unknown command `sigoff`; did you mean `signoff`?"),
+        "{}",
+        s.error_toast()
+    );
+    // The words that stand for a key's command do what the key does.
+    s.ch(':');
+    s.type_text("rerun\n");
+    assert_eq!(s.h.effects.last(), Some(&Effect::RerunAll));
+    s.ch(':');
+    s.type_text("signoff\n");
+    assert_eq!(s.h.app.context(), Context::Signoff);
 }
 
 // ---------------------------------------------------------------------------
@@ -1655,8 +1670,14 @@ fn help_lists_every_binding_of_the_keymap() {
         "Environment",
         "Dialogs and editors",
         "App",
+        "Command line (:)",
     ] {
         assert!(lines.iter().any(|l| l.trim() == title), "no {title} group");
+    }
+    // Every word of the command line, with what it takes.
+    for word in keymap::WORDS {
+        let entry = format!("{} {}", word.usage(), word.description);
+        assert!(text.contains(&entry), "not in the help: {entry}");
     }
     assert!(
         lines.len() > 20,

@@ -19,7 +19,7 @@ use crate::review::rules::{self, Change, Standing};
 use crate::review::{Decision, Status};
 use crate::runner::{ItemKey, RunnerEvent};
 
-use super::keymap::{self, Chord, Command, Context, Resolved};
+use super::keymap::{self, Arg, Chord, Command, Context, Does, Resolved};
 use super::store::{ReviewSnapshot, WriteError};
 
 /// How long an info toast stays.
@@ -1316,17 +1316,28 @@ impl App {
         }
     }
 
-    /// Runs a `:` command.
+    /// Runs a `:` command: a word of `keymap::WORDS` and its argument.
     fn execute(&mut self, line: &str, fx: &mut Vec<Effect>) {
         self.dirty = true;
         let line = line.trim();
-        let (cmd, arg) = match line.split_once(char::is_whitespace) {
+        let (typed, arg) = match line.split_once(char::is_whitespace) {
             Some((c, a)) => (c, a.trim()),
             None => (line, ""),
         };
-        match cmd {
-            "" => {}
-            "env" | "e" => match self.environments.iter().position(|e| e.name == arg) {
+        if typed.is_empty() {
+            return;
+        }
+        let Some(word) = keymap::word(typed) else {
+            let names: Vec<&str> = keymap::WORDS.iter().map(|w| w.name).collect();
+            return self.error(format!(
+                "unknown command `{typed}`{}: try {}",
+                crate::diag::did_you_mean(typed, names.iter().copied()),
+                names.join(", ")
+            ));
+        };
+        match word.does {
+            Does::Run(cmd) => self.command(cmd, fx),
+            Does::SwitchEnv => match self.environments.iter().position(|e| e.name == arg) {
                 Some(i) => self.switch_env(i, fx),
                 None => self.error(format!(
                     "no environment `{arg}` (configured: {})",
@@ -1337,7 +1348,7 @@ impl App {
                         .join(", ")
                 )),
             },
-            "checklist" | "c" => match self.checklists.iter().position(|c| c.id == arg) {
+            Does::SwitchChecklist => match self.checklists.iter().position(|c| c.id == arg) {
                 Some(i) => self.switch_checklist(i),
                 None => self.error(format!(
                     "no checklist `{arg}` (loaded: {})",
@@ -1348,7 +1359,7 @@ impl App {
                         .join(", ")
                 )),
             },
-            "filter" | "f" => {
+            Does::SetFilter => {
                 match arg {
                     "all" => self.ui.status_filter = StatusFilter::All,
                     "open" => self.ui.status_filter = StatusFilter::Open,
@@ -1357,13 +1368,7 @@ impl App {
                 }
                 self.stale = true;
             }
-            "export" => self.export((!arg.is_empty()).then(|| expand_home(arg)), fx),
-            "path" => self.command(Command::CriticalPath, fx),
-            "help" => self.ui.modal = Some(Modal::Help { scroll: 0 }),
-            "q" | "quit" => self.quit = true,
-            other => self.error(format!(
-                "unknown command `{other}`: try env, checklist, filter, export, path, help, quit"
-            )),
+            Does::ExportTo => self.export((!arg.is_empty()).then(|| expand_home(arg)), fx),
         }
     }
 
@@ -1377,15 +1382,15 @@ impl App {
         let text = line.input.lines().join(" ");
         let (options, prefix, typed): (Vec<String>, String, String) = match text.split_once(' ') {
             None => (
-                COMMANDS.iter().map(|c| c.to_string()).collect(),
+                keymap::WORDS.iter().map(|w| w.name.to_string()).collect(),
                 String::new(),
                 text.clone(),
             ),
             Some((cmd, arg)) => {
-                let opts = match cmd {
-                    "env" => envs,
-                    "checklist" => lists,
-                    "filter" => vec!["all".into(), "open".into(), "failing".into()],
+                let opts = match keymap::word(cmd).map(|w| w.arg) {
+                    Some(Arg::Env) => envs,
+                    Some(Arg::Checklist) => lists,
+                    Some(Arg::Filter) => vec!["all".into(), "open".into(), "failing".into()],
                     _ => Vec::new(),
                 };
                 (opts, format!("{cmd} "), arg.to_string())
@@ -1636,16 +1641,6 @@ impl App {
         self.dirty = true;
     }
 }
-
-const COMMANDS: &[&str] = &[
-    "env",
-    "checklist",
-    "filter",
-    "export",
-    "path",
-    "help",
-    "quit",
-];
 
 fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
     let report = match checklist {

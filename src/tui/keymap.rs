@@ -164,6 +164,8 @@ pub enum Group {
     Environment,
     Edit,
     App,
+    /// The `:` command line's words.
+    Line,
 }
 
 impl Group {
@@ -175,6 +177,7 @@ impl Group {
             Group::Environment => "Environment",
             Group::Edit => "Dialogs and editors",
             Group::App => "App",
+            Group::Line => "Command line (:)",
         }
     }
 }
@@ -612,8 +615,134 @@ pub fn help(ascii: bool) -> Vec<(Group, Vec<(String, &'static str)>)> {
             None => groups.push((b.group, vec![row])),
         }
     }
+    let words = WORDS.iter().map(|w| (w.usage(), w.description)).collect();
+    groups.push((Group::Line, words));
     groups.sort_by_key(|(g, _)| *g);
     groups
+}
+
+/// What a word of the `:` command line takes after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    /// An environment's name.
+    Env,
+    /// A checklist's id.
+    Checklist,
+    /// `all`, `open`, `failing`, or text to match.
+    Filter,
+    /// A file to write, optional.
+    File,
+}
+
+/// What a word does: one of the keys' commands, or one that needs its
+/// argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Does {
+    Run(Command),
+    SwitchEnv,
+    SwitchChecklist,
+    SetFilter,
+    ExportTo,
+}
+
+/// One word of the `:` command line, beside the keys: the one table the
+/// command line, its completion and the help all read.
+#[derive(Debug, Clone, Copy)]
+pub struct Word {
+    pub name: &'static str,
+    /// A one-letter short form.
+    pub short: Option<&'static str>,
+    pub arg: Arg,
+    pub does: Does,
+    pub description: &'static str,
+}
+
+impl Word {
+    /// `env NAME`, as the help shows it.
+    pub fn usage(&self) -> String {
+        let arg = match self.arg {
+            Arg::None => "",
+            Arg::Env => " NAME",
+            Arg::Checklist => " ID",
+            Arg::Filter => " all|open|failing|TEXT",
+            Arg::File => " [FILE]",
+        };
+        format!(":{}{arg}", self.name)
+    }
+}
+
+pub const WORDS: &[Word] = &[
+    Word {
+        name: "env",
+        short: Some("e"),
+        arg: Arg::Env,
+        does: Does::SwitchEnv,
+        description: "switch to the environment NAME",
+    },
+    Word {
+        name: "checklist",
+        short: Some("c"),
+        arg: Arg::Checklist,
+        does: Does::SwitchChecklist,
+        description: "show the checklist ID",
+    },
+    Word {
+        name: "filter",
+        short: Some("f"),
+        arg: Arg::Filter,
+        does: Does::SetFilter,
+        description: "show all, open or failing items, or those matching TEXT",
+    },
+    Word {
+        name: "export",
+        short: None,
+        arg: Arg::File,
+        does: Does::ExportTo,
+        description: "write the sign-off document (to FILE; ~/ is your home)",
+    },
+    Word {
+        name: "path",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::CriticalPath),
+        description: "the critical path",
+    },
+    Word {
+        name: "rerun",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::RerunAll),
+        description: "re-run every probe",
+    },
+    Word {
+        name: "signoff",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::Signoff),
+        description: "sign the review off",
+    },
+    Word {
+        name: "help",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::Help),
+        description: "this help",
+    },
+    Word {
+        name: "quit",
+        short: Some("q"),
+        arg: Arg::None,
+        does: Does::Run(Command::Quit),
+        description: "quit",
+    },
+];
+
+/// The word `typed` names, by name or short form.
+pub fn word(typed: &str) -> Option<&'static Word> {
+    WORDS
+        .iter()
+        .find(|w| w.name == typed || w.short == Some(typed))
 }
 
 #[cfg(test)]
