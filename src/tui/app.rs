@@ -28,6 +28,13 @@ const TOAST_SECONDS: i64 = 4;
 /// folded into one entry).
 const HISTORY_LEN: usize = 20;
 
+/// Geometry the last frame produced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// The open detail's or help's largest scroll offset.
+    pub scroll_max: u16,
+}
+
 /// An environment as the tabs show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvTab {
@@ -375,6 +382,10 @@ pub struct App {
     pub toasts: Vec<Toast>,
     pub view: ViewModel,
     pub spinner: usize,
+    /// What the last frame drew, for navigation to read back: how far the
+    /// open detail or help scrolls before its last line is at the bottom.
+    /// Set by the views (they hold `&App`, hence the cell).
+    pub drawn: std::cell::Cell<Drawn>,
     quit: bool,
     dirty: bool,
     stale: bool,
@@ -418,6 +429,7 @@ impl App {
             toasts: Vec::new(),
             view,
             spinner: 0,
+            drawn: std::cell::Cell::new(Drawn::default()),
             quit: false,
             dirty: true,
             stale: true,
@@ -877,39 +889,9 @@ impl App {
     }
 
     /// How far the open help or detail scrolls before its last line is at
-    /// the bottom: the same geometry and lines the views draw.
+    /// the bottom, as the last frame drew it.
     fn scroll_limit(&self) -> i64 {
-        use super::views::{self, Ctx};
-        static PLAIN: std::sync::OnceLock<super::theme::Theme> = std::sync::OnceLock::new();
-        let ctx = Ctx {
-            // Styles do not change how many lines there are.
-            theme: PLAIN.get_or_init(super::theme::Theme::mono),
-            sym: if self.ascii {
-                &views::ASCII
-            } else {
-                &views::UNICODE
-            },
-            ascii: self.ascii,
-        };
-        let areas = views::layout(
-            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
-            self.view.report.sections.len(),
-        );
-        // Both are drawn in a bordered box.
-        let inner = |r: Rect| (r.width.saturating_sub(2), r.height.saturating_sub(2));
-        let (lines, height) = match (&self.ui.modal, self.ui.stack.last()) {
-            (Some(Modal::Help { .. }), _) => {
-                let (w, h) = inner(views::centered(areas.body, 76, areas.body.height));
-                (views::overlay::help_lines(&ctx, w as usize).len(), h)
-            }
-            (None, Some(Screen::Detail { item, .. })) => {
-                let (w, h) = inner(areas.body);
-                let text_w = w.saturating_sub(1) as usize;
-                (views::detail::lines(self, item, text_w, &ctx).len(), h)
-            }
-            _ => return 0,
-        };
-        lines.saturating_sub(height as usize).min(u16::MAX as usize) as i64
+        i64::from(self.drawn.get().scroll_max)
     }
 
     fn open(&mut self) {

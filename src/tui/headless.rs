@@ -27,6 +27,8 @@ pub struct Headless {
     pub ws: Arc<Workspace>,
     executor: Executor,
     actions: UnboundedReceiver<Action>,
+    /// What frames are drawn with between steps.
+    theme: Theme,
     /// Every effect the app asked for, in order.
     pub effects: Vec<Effect>,
 }
@@ -75,6 +77,7 @@ impl Headless {
             executor: Executor::new(ws.clone(), tx, Mode::Inline),
             ws,
             actions,
+            theme: Theme::mono(),
             effects: Vec::new(),
         };
         h.perform_all(fx);
@@ -153,13 +156,19 @@ impl Headless {
             .join(format!("{env}.jsonl"))
     }
 
-    /// Applies every action the executor sent back, and what follows.
+    /// Applies every action the executor sent back, and what follows,
+    /// then draws a frame as the live loop would (navigation reads back
+    /// what the last frame drew).
     fn settle(&mut self) {
         while let Ok(action) = self.actions.try_recv() {
             let fx = self.app.update(action);
             self.perform_all(fx);
         }
         self.app.prepare();
+        let (w, h) = self.app.ui.size;
+        if w > 0 && h > 0 {
+            render(&self.app, &self.theme, w, h);
+        }
     }
 
     fn perform_all(&mut self, effects: Vec<Effect>) {

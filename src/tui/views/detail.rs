@@ -27,6 +27,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, id: &str, scroll: u16, ctx:
     block.render(area, buf);
     let lines = lines(app, id, inner.width.saturating_sub(1) as usize, ctx);
     let (scroll, max) = super::scrolled(buf, inner, lines, scroll);
+    app.drawn.set(crate::tui::app::Drawn {
+        scroll_max: max.min(u16::MAX as usize) as u16,
+    });
     scroll_mark(buf, area, scroll, max, ctx.theme.muted);
 }
 

@@ -35,7 +35,12 @@ pub fn draw(frame: &mut Frame, areas: &Areas, app: &App, ctx: &Ctx) {
     }
     toasts(buf, areas.body, app, ctx);
     match &app.ui.modal {
-        Some(Modal::Help { scroll }) => help(buf, areas.body, *scroll, ctx),
+        Some(Modal::Help { scroll }) => {
+            let max = help(buf, areas.body, *scroll, ctx);
+            app.drawn.set(crate::tui::app::Drawn {
+                scroll_max: max.min(u16::MAX as usize) as u16,
+            });
+        }
         Some(Modal::Note(editor)) => {
             let title = if editor.then_tick {
                 format!("Evidence for {} (saving ticks it)", editor.item)
@@ -138,7 +143,8 @@ fn dialog<'a>(title: String, ctx: &Ctx, style: Style) -> Block<'a> {
         ))
 }
 
-fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) {
+/// Draws the help and returns how far it scrolls.
+fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) -> usize {
     let t = ctx.theme;
     let area = centered(body, 76, body.height);
     clear(buf, area, t.text);
@@ -148,6 +154,7 @@ fn help(buf: &mut Buffer, body: Rect, scroll: u16, ctx: &Ctx) {
     let lines = help_lines(ctx, inner.width as usize);
     let (scroll, max) = super::scrolled(buf, inner, lines, scroll);
     scroll_mark(buf, area, scroll, max, t.accent);
+    max
 }
 
 /// The help text: every binding of the keymap, by group.
