@@ -1,0 +1,813 @@
+//! The TUI's state and the one function that changes it: `App::update` takes
+//! an `Action` (a key, a probe result, a change in the sign-off log, the
+//! clock) and returns the `Effect`s the event loop must carry out (start an
+//! environment's probes, append to the log, re-run a probe). Nothing here does
+//! I/O, so the whole app can be driven headless.
+
+mod command_line;
+mod decisions;
+mod events;
+mod input;
+mod navigation;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use ratatui_textarea::{CursorMove, TextArea};
+
+use crate::checklist::model::{Checklist, Item, Probe};
+use crate::ledger::SignoffDecision;
+use crate::probe::{Outcome, Verdict};
+use crate::report::{self, ChecklistReport, ItemReport};
+use crate::review::rules::{self, Change, Standing};
+use crate::review::{Decision, Status};
+use crate::runner::{ItemKey, RunnerEvent};
+
+use super::keymap::{self, Arg, Chord, Command, Context, Does, Resolved};
+use super::store::{ReviewSnapshot, WriteError};
+
+/// How long an info toast stays.
+const TOAST_SECONDS: i64 = 4;
+/// Outcomes kept per item for the history (runs with the same result are
+/// folded into one entry).
+const HISTORY_LEN: usize = 20;
+
+/// Geometry the last frame produced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// The open detail's or help's largest scroll offset.
+    pub scroll_max: u16,
+}
+
+/// An environment as the tabs show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvTab {
+    pub name: String,
+    pub read_only: bool,
+}
+
+impl EnvTab {
+    /// Production gets the danger colour and marker: mistakes there cost most.
+    pub fn is_production(&self) -> bool {
+        let n = self.name.as_str();
+        n == "prod" || n == "production" || n == "live" || n.starts_with("prod-")
+    }
+}
+
+/// What the app is started with.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub checklists: Vec<Arc<Checklist>>,
+    pub environments: Vec<EnvTab>,
+    pub operator: String,
+    /// `gonogo demo`: the header says so.
+    pub demo: bool,
+    pub ascii: bool,
+    pub now: jiff::Timestamp,
+    pub start_env: usize,
+    pub start_checklist: usize,
+}
+
+/// Everything that can happen to the app.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// A bound command, as if its key was pressed.
+    Run(Command),
+    /// A `:` command line, as if typed and confirmed.
+    Execute(String),
+    /// The once-a-second clock.
+    Clock(jiff::Timestamp),
+    /// Advance the spinner (only sent while probes run).
+    Spin,
+    Probe {
+        generation: u64,
+        event: RunnerEvent,
+    },
+    /// The environment's probes are resolved and its cluster source is known.
+    EnvReady {
+        generation: u64,
+        probes: HashMap<String, BTreeMap<String, Probe>>,
+        cluster: String,
+        has_cluster: bool,
+    },
+    /// The environment's probes could not be set up (manual items still work).
+    EnvFailed {
+        generation: u64,
+        message: String,
+    },
+    /// A review's log was read (first load, or another session's change).
+    Review {
+        generation: u64,
+        checklist: String,
+        snapshot: ReviewSnapshot,
+    },
+    ReviewFailed {
+        generation: u64,
+        checklist: String,
+        message: String,
+    },
+    /// Our append went through.
+    Written {
+        generation: u64,
+        checklist: String,
+        snapshot: ReviewSnapshot,
+        message: String,
+    },
+    WriteFailed {
+        generation: u64,
+        checklist: String,
+        error: WriteError,
+    },
+    /// The export was written (the path) or could not be (why).
+    Exported(Result<std::path::PathBuf, String>),
+}
+
+/// What the event loop must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Cancel the current environment's probes and watches; load and start
+    /// this one's. `generation` tags everything that comes back.
+    StartEnvironment {
+        generation: u64,
+        env: String,
+    },
+    Write(Box<WriteRequest>),
+    Rerun(ItemKey),
+    RerunAll,
+    Export(ExportRequest),
+}
+
+/// Write the sign-off document of one checklist in one environment from
+/// the results on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRequest {
+    pub env: String,
+    pub checklist: String,
+    /// checklist id -> item id -> latest outcome.
+    pub outcomes: HashMap<String, HashMap<String, Outcome>>,
+    pub cluster: String,
+    /// Where to write; `None` for `<checklist>-<env>-<date>.md` in the
+    /// export folder.
+    pub path: Option<std::path::PathBuf>,
+    /// The app's clock: the document's date.
+    pub now: jiff::Timestamp,
+}
+
+/// One change to record in a review's log. The app has judged it already
+/// (so a refused one never leaves its dialog); the writer judges it again
+/// against the log as it then is, through `review::record`, the same path
+/// the command line takes.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    pub generation: u64,
+    pub env: String,
+    pub read_only: bool,
+    pub checklist: String,
+    pub change: Change,
+    /// The app's clock when it was asked for: what a waiver's `until` is
+    /// judged against.
+    pub now: jiff::Timestamp,
+    /// Said in a toast once written.
+    pub done: String,
+}
+
+impl PartialEq for WriteRequest {
+    /// The same request: same review, same change (by what it records).
+    fn eq(&self, other: &Self) -> bool {
+        self.generation == other.generation
+            && self.env == other.env
+            && self.checklist == other.checklist
+            && format!("{:?}", self.change) == format!("{:?}", other.change)
+            && self.done == other.done
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Sections,
+    Items,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Open,
+    Failing,
+}
+
+impl StatusFilter {
+    pub fn admits(self, status: Status) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Open => status.is_open(),
+            StatusFilter::Failing => matches!(status, Status::Fail | Status::Error),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Open => "open",
+            StatusFilter::Failing => "failing",
+        }
+    }
+    fn next(self) -> StatusFilter {
+        match self {
+            StatusFilter::All => StatusFilter::Open,
+            StatusFilter::Open => StatusFilter::Failing,
+            StatusFilter::Failing => StatusFilter::All,
+        }
+    }
+}
+
+/// A screen pushed over the list; Esc pops it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    Detail { item: String, scroll: u16 },
+    Path { cursor: usize },
+}
+
+/// A dialog over everything; Esc closes it.
+#[derive(Debug, Clone)]
+pub enum Modal {
+    Help {
+        scroll: u16,
+    },
+    Note(Box<NoteEditor>),
+    Waive(Box<WaiveForm>),
+    Unwaive {
+        item: String,
+    },
+    Signoff(Box<SignoffDialog>),
+    Filter {
+        input: Box<TextArea<'static>>,
+        /// The filter and the item under the cursor when the line was
+        /// opened: Esc puts both back.
+        before: String,
+        selected: Option<String>,
+    },
+    Command(Box<CommandLine>),
+}
+
+#[derive(Debug, Clone)]
+pub struct NoteEditor {
+    pub item: String,
+    pub text: TextArea<'static>,
+    /// The item needs evidence: saving the note also ticks it.
+    pub then_tick: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct WaiveForm {
+    pub item: String,
+    pub reason: TextArea<'static>,
+    pub until: TextArea<'static>,
+    /// 0: reason, 1: until.
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignoffDialog {
+    pub choice: SignoffDecision,
+    pub note: TextArea<'static>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    pub input: TextArea<'static>,
+    /// What Tab offered last, shown under the line.
+    pub candidates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub level: Level,
+    pub text: String,
+    /// Info toasts clear themselves; errors stay until dismissed.
+    pub until: Option<jiff::Timestamp>,
+}
+
+/// One entry of an item's outcome history: consecutive runs with the same
+/// verdict and summary are one entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub verdict: Verdict,
+    pub summary: String,
+    pub first: jiff::Timestamp,
+    pub last: jiff::Timestamp,
+    pub runs: u32,
+}
+
+/// One review's log as last read.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewDoc {
+    pub snapshot: ReviewSnapshot,
+    pub loaded: bool,
+    pub error: Option<String>,
+}
+
+/// Whether the cluster source answers, judged from the kube probes' outcomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// No kube probe has finished yet.
+    Unknown,
+    Up,
+    /// Every kube probe errored: the reason of the latest.
+    Down(String),
+    /// The environment has no cluster configured.
+    Absent,
+}
+
+/// What is live for the current environment; replaced on a switch.
+#[derive(Debug, Clone, Default)]
+pub struct EnvState {
+    pub probes: HashMap<String, BTreeMap<String, Probe>>,
+    pub ready: bool,
+    pub cluster: Option<String>,
+    pub has_cluster: bool,
+    pub error: Option<String>,
+    /// checklist id -> item id -> latest outcome.
+    pub outcomes: HashMap<String, HashMap<String, Outcome>>,
+    pub running: HashSet<ItemKey>,
+    pub history: HashMap<ItemKey, VecDeque<HistoryEntry>>,
+    pub reviews: HashMap<String, ReviewDoc>,
+}
+
+/// The evaluated review the screen shows, recomputed when something changed.
+#[derive(Debug, Clone)]
+pub struct ViewModel {
+    pub report: ChecklistReport,
+    /// Visible items: (section index, item index) into `report.sections`.
+    pub rows: Vec<(usize, usize)>,
+    pub link: Link,
+}
+
+/// Cursor and scroll positions, filters, and what is open.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub focus: Pane,
+    /// 0 is "all sections"; n is section n-1.
+    pub section: usize,
+    pub section_offset: usize,
+    pub cursor: usize,
+    pub offset: usize,
+    /// The item under the cursor, kept across re-sorting and filtering.
+    pub selected: Option<String>,
+    pub filter: String,
+    pub status_filter: StatusFilter,
+    pub stack: Vec<Screen>,
+    pub modal: Option<Modal>,
+    pub pending: Option<Chord>,
+    pub size: (u16, u16),
+}
+
+pub struct App {
+    pub checklists: Vec<Arc<Checklist>>,
+    pub environments: Vec<EnvTab>,
+    pub operator: String,
+    pub demo: bool,
+    pub ascii: bool,
+    pub env: usize,
+    pub checklist: usize,
+    pub generation: u64,
+    pub live: EnvState,
+    pub now: jiff::Timestamp,
+    pub ui: Ui,
+    pub toasts: Vec<Toast>,
+    pub view: ViewModel,
+    pub spinner: usize,
+    /// What the last frame drew, for navigation to read back: how far the
+    /// open detail or help scrolls before its last line is at the bottom.
+    /// Set by the views (they hold `&App`, hence the cell).
+    pub drawn: std::cell::Cell<Drawn>,
+    quit: bool,
+    dirty: bool,
+    stale: bool,
+}
+
+impl App {
+    /// The app and the effect that starts its first environment.
+    pub fn new(setup: Setup) -> (App, Vec<Effect>) {
+        let checklist = setup
+            .start_checklist
+            .min(setup.checklists.len().saturating_sub(1));
+        let env = setup
+            .start_env
+            .min(setup.environments.len().saturating_sub(1));
+        let view = empty_view(setup.checklists.get(checklist).map(|c| c.as_ref()));
+        let mut app = App {
+            checklists: setup.checklists,
+            environments: setup.environments,
+            operator: setup.operator,
+            demo: setup.demo,
+            ascii: setup.ascii,
+            env,
+            checklist,
+            generation: 0,
+            live: EnvState::default(),
+            now: setup.now,
+            ui: Ui {
+                focus: Pane::Items,
+                section: 0,
+                section_offset: 0,
+                cursor: 0,
+                offset: 0,
+                selected: None,
+                filter: String::new(),
+                status_filter: StatusFilter::All,
+                stack: Vec::new(),
+                modal: None,
+                pending: None,
+                size: (80, 24),
+            },
+            toasts: Vec::new(),
+            view,
+            spinner: 0,
+            drawn: std::cell::Cell::new(Drawn::default()),
+            quit: false,
+            dirty: true,
+            stale: true,
+        };
+        let mut fx = Vec::new();
+        app.start_env(&mut fx);
+        app.prepare();
+        (app, fx)
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether something changed since the last call: the loop draws only then.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Probes are running: the spinner turns.
+    pub fn is_busy(&self) -> bool {
+        !self.live.running.is_empty()
+    }
+
+    pub fn env_tab(&self) -> &EnvTab {
+        &self.environments[self.env]
+    }
+
+    pub fn current_checklist(&self) -> Option<&Arc<Checklist>> {
+        self.checklists.get(self.checklist)
+    }
+
+    pub fn review_doc(&self) -> Option<&ReviewDoc> {
+        let c = self.current_checklist()?;
+        self.live.reviews.get(&c.id)
+    }
+
+    /// Which bindings apply now.
+    pub fn context(&self) -> Context {
+        match &self.ui.modal {
+            Some(Modal::Help { .. }) => Context::Help,
+            Some(Modal::Note(_)) => Context::Note,
+            Some(Modal::Waive(_)) => Context::Form,
+            Some(Modal::Unwaive { .. }) => Context::Confirm,
+            Some(Modal::Signoff(_)) => Context::Signoff,
+            Some(Modal::Filter { .. }) => Context::Filter,
+            Some(Modal::Command(_)) => Context::Command,
+            None => match self.ui.stack.last() {
+                Some(Screen::Detail { .. }) => Context::Detail,
+                Some(Screen::Path { .. }) => Context::Path,
+                None => Context::List,
+            },
+        }
+    }
+
+    /// The item the review keys act on: the open detail, the path entry or
+    /// the list row under the cursor.
+    pub fn target(&self) -> Option<&ItemReport> {
+        match self.ui.stack.last() {
+            Some(Screen::Detail { item, .. }) => self.item_report(item),
+            Some(Screen::Path { cursor }) => self
+                .view
+                .report
+                .critical_path
+                .get(*cursor)
+                .and_then(|id| self.item_report(id)),
+            None => {
+                let (s, i) = *self.view.rows.get(self.ui.cursor)?;
+                self.view.report.sections.get(s)?.items.get(i)
+            }
+        }
+    }
+
+    pub fn item_report(&self, id: &str) -> Option<&ItemReport> {
+        self.view
+            .report
+            .sections
+            .iter()
+            .flat_map(|s| s.items.iter())
+            .find(|i| i.id == id)
+    }
+
+    pub fn outcome(&self, item: &str) -> Option<&Outcome> {
+        let c = self.current_checklist()?;
+        self.live.outcomes.get(&c.id)?.get(item)
+    }
+
+    pub fn key(&self, item: &str) -> Option<ItemKey> {
+        Some(ItemKey::new(&self.current_checklist()?.id, item))
+    }
+
+    /// Applies one action. The returned effects are for the event loop.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match action {
+            Action::Key(ev) => {
+                if ev.kind != KeyEventKind::Release {
+                    self.key_event(ev, &mut fx);
+                }
+            }
+            Action::Mouse(ev) => self.mouse(ev, &mut fx),
+            Action::Paste(text) => self.paste(&text),
+            Action::Resize(w, h) => {
+                self.ui.size = (w, h);
+                self.dirty = true;
+            }
+            Action::Run(cmd) => {
+                self.ui.pending = None;
+                self.command(cmd, &mut fx);
+            }
+            Action::Execute(line) => self.execute(&line, &mut fx),
+            Action::Clock(now) => self.clock(now),
+            Action::Spin => {
+                self.spinner = self.spinner.wrapping_add(1);
+                self.dirty = self.is_busy();
+            }
+            Action::Probe { generation, event } if generation == self.generation => {
+                self.probe_event(event)
+            }
+            Action::EnvReady {
+                generation,
+                probes,
+                cluster,
+                has_cluster,
+            } if generation == self.generation => {
+                self.live.probes = probes;
+                self.live.ready = true;
+                self.live.cluster = Some(cluster);
+                self.live.has_cluster = has_cluster;
+                self.stale = true;
+            }
+            Action::EnvFailed {
+                generation,
+                message,
+            } if generation == self.generation => {
+                self.live.error = Some(message.clone());
+                self.error(message);
+                self.stale = true;
+            }
+            Action::Review {
+                generation,
+                checklist,
+                snapshot,
+            } if generation == self.generation => self.review(checklist, snapshot, None),
+            Action::ReviewFailed {
+                generation,
+                checklist,
+                message,
+            } if generation == self.generation => {
+                let doc = self.live.reviews.entry(checklist).or_default();
+                doc.error = Some(message.clone());
+                self.error(format!("cannot read the sign-off log: {message}"));
+            }
+            Action::Written {
+                generation,
+                checklist,
+                snapshot,
+                message,
+            } if generation == self.generation => self.review(checklist, snapshot, Some(message)),
+            Action::WriteFailed {
+                generation,
+                checklist,
+                error,
+            } => self.write_failed(generation, checklist, error),
+            Action::Exported(Ok(path)) => self.info(format!("exported {}", path.display())),
+            Action::Exported(Err(e)) => self.error(format!("export failed: {e}")),
+            // Stale results of an environment we left.
+            Action::Probe { .. }
+            | Action::EnvReady { .. }
+            | Action::EnvFailed { .. }
+            | Action::Review { .. }
+            | Action::ReviewFailed { .. }
+            | Action::Written { .. } => {}
+        }
+        fx
+    }
+
+    /// Recomputes what the screen shows if anything it depends on changed,
+    /// and keeps the cursors inside it. Call after a batch of `update`s.
+    pub fn prepare(&mut self) {
+        if self.stale {
+            self.stale = false;
+            self.dirty = true;
+            self.recompute();
+        }
+        self.clamp();
+    }
+
+    fn recompute(&mut self) {
+        let Some(checklist) = self.current_checklist().cloned() else {
+            return;
+        };
+        let env = self.env_tab().name.clone();
+        let empty_state = crate::ledger::ReviewState::default();
+        let empty_outcomes = HashMap::new();
+        let state = self
+            .live
+            .reviews
+            .get(&checklist.id)
+            .map_or(&empty_state, |d| &d.snapshot.state);
+        let outcomes = self
+            .live
+            .outcomes
+            .get(&checklist.id)
+            .unwrap_or(&empty_outcomes);
+        let report = report::checklist_report(&checklist, &env, state, outcomes, self.now);
+        let rows = self.rows(&report);
+        let link = self.link();
+        self.view = ViewModel { report, rows, link };
+    }
+
+    fn rows(&self, report: &ChecklistReport) -> Vec<(usize, usize)> {
+        let needle = self.ui.filter.trim().to_lowercase();
+        let mut rows = Vec::new();
+        for (si, section) in report.sections.iter().enumerate() {
+            if self.ui.section != 0 && self.ui.section != si + 1 {
+                continue;
+            }
+            for (ii, item) in section.items.iter().enumerate() {
+                if !self.ui.status_filter.admits(item.status) {
+                    continue;
+                }
+                if !needle.is_empty() && !matches_filter(item, &needle) {
+                    continue;
+                }
+                rows.push((si, ii));
+            }
+        }
+        rows
+    }
+
+    fn link(&self) -> Link {
+        if self.live.ready && !self.live.has_cluster {
+            return Link::Absent;
+        }
+        let mut latest_error: Option<&Outcome> = None;
+        let mut any = false;
+        for c in &self.checklists {
+            let Some(probes) = self.live.probes.get(&c.id) else {
+                continue;
+            };
+            let Some(outcomes) = self.live.outcomes.get(&c.id) else {
+                continue;
+            };
+            for (id, probe) in probes {
+                if probe.spec.kind() != crate::checklist::ProbeKind::Kube {
+                    continue;
+                }
+                let Some(o) = outcomes.get(id) else { continue };
+                any = true;
+                if o.verdict != Verdict::Error {
+                    return Link::Up;
+                }
+                if latest_error.is_none_or(|l| l.evidence.taken_at < o.evidence.taken_at) {
+                    latest_error = Some(o);
+                }
+            }
+        }
+        match (any, latest_error) {
+            (true, Some(o)) => Link::Down(o.evidence.summary.clone()),
+            _ => Link::Unknown,
+        }
+    }
+
+    /// Keeps cursors and scroll offsets in range and the selection on the
+    /// same item when rows move.
+    fn clamp(&mut self) {
+        let rows = &self.view.rows;
+        if let Some(id) = &self.ui.selected
+            && let Some(pos) = rows
+                .iter()
+                .position(|(s, i)| self.view.report.sections[*s].items[*i].id == *id)
+        {
+            self.ui.cursor = pos;
+        }
+        self.ui.cursor = self.ui.cursor.min(rows.len().saturating_sub(1));
+        self.ui.selected = rows
+            .get(self.ui.cursor)
+            .map(|(s, i)| self.view.report.sections[*s].items[*i].id.clone());
+        let sections = self.view.report.sections.len() + 1;
+        self.ui.section = self.ui.section.min(sections - 1);
+        let areas = super::views::layout(
+            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
+            self.view.report.sections.len(),
+        );
+        let height = areas.items_rows().max(1);
+        self.ui.offset = scroll_into_view(self.ui.offset, self.ui.cursor, height, rows.len());
+        let sheight = areas.section_rows().max(1);
+        self.ui.section_offset =
+            scroll_into_view(self.ui.section_offset, self.ui.section, sheight, sections);
+        let path_len = self.view.report.critical_path.len();
+        for screen in &mut self.ui.stack {
+            if let Screen::Path { cursor } = screen {
+                *cursor = (*cursor).min(path_len.saturating_sub(1));
+            }
+        }
+    }
+}
+
+fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
+    let report = match checklist {
+        Some(c) => report::checklist_report(
+            c,
+            "",
+            &crate::ledger::ReviewState::default(),
+            &HashMap::new(),
+            jiff::Timestamp::UNIX_EPOCH,
+        ),
+        None => ChecklistReport {
+            id: String::new(),
+            title: "no checklist loaded".into(),
+            version: String::new(),
+            decision: Decision::Go,
+            sections: Vec::new(),
+            critical_path: Vec::new(),
+            counts: Default::default(),
+        },
+    };
+    ViewModel {
+        report,
+        rows: Vec::new(),
+        link: Link::Unknown,
+    }
+}
+
+fn matches_filter(item: &ItemReport, needle: &str) -> bool {
+    [
+        item.id.as_str(),
+        item.title.as_str(),
+        item.summary.as_str(),
+        item.kind.as_str(),
+        item.severity.as_str(),
+        item.status.as_str(),
+    ]
+    .iter()
+    .any(|field| field.to_lowercase().contains(needle))
+}
+
+/// The unit and count an age label shows; equal buckets read the same.
+pub fn age_bucket(now: jiff::Timestamp, then: jiff::Timestamp) -> (u8, i64) {
+    let secs = now.duration_since(then).as_secs().max(0);
+    match secs {
+        0..60 => (0, secs),
+        60..3600 => (1, secs / 60),
+        3600..86400 => (2, secs / 3600),
+        _ => (3, secs / 86400),
+    }
+}
+
+/// `12s`, `3m`, `2h`, `5d`.
+pub fn age_label(now: jiff::Timestamp, then: jiff::Timestamp) -> String {
+    let (unit, n) = age_bucket(now, then);
+    let u = ["s", "m", "h", "d"][unit as usize];
+    format!("{n}{u}")
+}
+
+fn scroll_into_view(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    let mut offset = offset.min(len.saturating_sub(height));
+    if cursor < offset {
+        offset = cursor;
+    } else if cursor >= offset + height {
+        offset = cursor + 1 - height;
+    }
+    offset
+}
+
+fn single_line(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.to_string()]);
+    t.move_cursor(CursorMove::End);
+    t
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
