@@ -124,6 +124,23 @@ impl Workspace {
         Ok(env)
     }
 
+    /// `path` as a person reads it: relative to the config's folder when it
+    /// lies inside (as the config names it), else as it is.
+    pub fn shown(&self, path: &std::path::Path) -> PathBuf {
+        match path.strip_prefix(&self.config.base_dir) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// How the header names an environment's cluster source.
+    pub fn cluster_label(&self, env: &Environment) -> String {
+        match &env.cluster {
+            ClusterSource::Snapshot(p) => format!("snapshot {}", self.shown(p).display()),
+            other => other.label(),
+        }
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.options
             .state_dir

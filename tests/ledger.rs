@@ -3,9 +3,8 @@
 //! session watching, and the rules refusing changes without touching the
 //! file.
 //!
-//! Child processes are this test binary run again with `GONOGO_LEDGER_CHILD`
-//! set and `--exact child_appender`: that test appends and exits, and does
-//! nothing in a normal run.
+//! Other processes are `examples/ledger_writer.rs`, which `cargo test`
+//! builds beside the tests.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,44 +18,47 @@ use gonogo::review::record::{self, RecordError, Where};
 use gonogo::review::rules::{self, Change, SignoffFacts, Standing};
 use gonogo::review::{Decision, Status, status_counts};
 
-const CHILD: &str = "GONOGO_LEDGER_CHILD";
 const CHECKLIST: &str = "cmp-operator";
 const ENV: &str = "prod";
 
-/// Child mode: `GONOGO_LEDGER_CHILD=<state dir>\t<writer>\t<count>` appends
-/// `count` notes (0 = until killed) on item `<writer>`, texts "0", "1", …
-#[test]
-fn child_appender() {
-    let Ok(spec) = std::env::var(CHILD) else {
-        return;
-    };
-    let parts: Vec<&str> = spec.split('\t').collect();
-    let [dir, writer, count] = parts[..] else {
-        panic!("bad {CHILD}: {spec:?}");
-    };
-    let count: u64 = count.parse().expect("count is a number");
-    let ledger = Ledger::open(Path::new(dir), CHECKLIST, ENV).expect("valid names");
-    for i in (0..).take_while(|i| count == 0 || *i < count) {
-        ledger
-            .append(writer, note(writer, &i.to_string()))
-            .expect("child append");
+/// The writer process, built by `cargo test` (or built here when a single
+/// test binary was asked for).
+fn writer_exe() -> PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let profile_dir = deps
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary sits in <target>/<profile>/deps");
+    let exe = profile_dir
+        .join("examples")
+        .join(format!("ledger_writer{}", std::env::consts::EXE_SUFFIX));
+    if !exe.is_file() {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--example", "ledger_writer"]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo");
+        assert!(status.success(), "cannot build examples/ledger_writer.rs");
     }
+    exe
 }
 
+/// Another process appending `count` notes (0: until killed) on item
+/// `writer`.
 fn spawn_child(dir: &Path, writer: &str, count: u64) -> Child {
-    let exe = std::env::current_exe().expect("test binary path");
-    Command::new(exe)
+    Command::new(writer_exe())
         .args([
-            "--exact",
-            "child_appender",
-            "--nocapture",
-            "--test-threads=1",
+            &dir.display().to_string(),
+            CHECKLIST,
+            ENV,
+            writer,
+            &count.to_string(),
         ])
-        .env(CHILD, format!("{}\t{writer}\t{count}", dir.display()))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn child test process")
+        .expect("spawn the writer process")
 }
 
 fn note(item: &str, text: &str) -> EventKind {

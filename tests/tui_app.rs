@@ -1409,7 +1409,8 @@ fn e_writes_the_document_to_the_export_dir_and_names_it() {
     );
     let (level, toast) = s.last_toast();
     assert_eq!(level, Level::Info);
-    assert_eq!(toast, format!("exported {}", path.display()));
+    // Named as the config names it: relative to its folder.
+    assert_eq!(toast, format!("exported exports/launch-dev-{TODAY}.md"));
     assert!(s.wide_screen().contains(&toast));
     assert!(matches!(
         s.h.effects.last(),
@@ -1426,7 +1427,7 @@ fn export_command_writes_to_the_named_file() {
     assert!(target.is_file(), "{} was not written", target.display());
     assert_eq!(
         s.last_toast(),
-        (Level::Info, format!("exported {}", target.display()))
+        (Level::Info, "exported out/review.md".to_string())
     );
     // Nothing in the export folder this time.
     assert!(!s.root().join("exports").exists());

@@ -5,9 +5,9 @@
 //! The review is fixed: the demo checklist in a config written to a temp
 //! folder, a sign-off log with hand-written lines at fixed times, probe
 //! outcomes fed as actions (no network), a frozen clock and a named
-//! operator. The only volatile text, the temp folder's random name, is
-//! masked with a placeholder of the same width, so the layout around it is
-//! what a user would see.
+//! operator. Paths show relative to the review's folder, as the dashboard
+//! shows them to a user, so nothing on screen depends on where the temp
+//! folder is.
 //!
 //! Each snapshot holds the screen's text, then the styled runs of every
 //! row named by theme meaning (`fail`, `danger`, `selection+accent` ...),
@@ -29,13 +29,6 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-
-/// Where the review's temp folder is made, and the fixed part of its name:
-/// with a fixed-length random tail, every path under it has the same width
-/// on every machine.
-const TMP_PARENT: &str = "/tmp";
-const TMP_PREFIX: &str = "gonogo-tui-";
-const TMP_RANDOM: usize = 8;
 
 const NARROW: (u16, u16) = (80, 24);
 const WIDE: (u16, u16) = (160, 48);
@@ -215,11 +208,7 @@ struct Review {
 impl Review {
     /// The dev review with every status on screen.
     fn dev(ascii: bool) -> Review {
-        let dir = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .rand_bytes(TMP_RANDOM)
-            .tempdir_in(TMP_PARENT)
-            .expect("a temp folder");
+        let dir = tempfile::tempdir().expect("a temp folder");
         let root = dir.path();
         std::fs::create_dir_all(root.join("checklists")).expect("checklists folder");
         std::fs::write(
@@ -606,55 +595,8 @@ fn style_runs(buf: &Buffer, theme: &Theme) -> String {
     out
 }
 
-/// Hides the random part of the temp folder's name (`random`), keeping its
-/// width: after the folder's fixed prefix, and where a cut in the middle of
-/// a long path left only its end (`…Xy12/`).
-fn mask(text: &str, random: &str) -> String {
-    let hidden = |n: usize| "#".repeat(n);
-    let marker = format!("{TMP_PARENT}/{TMP_PREFIX}");
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(pos) = rest.find(&marker) {
-        out.push_str(&rest[..pos + marker.len()]);
-        rest = &rest[pos + marker.len()..];
-        // A path cut at its end keeps only part of the random tail.
-        let shown = rest
-            .char_indices()
-            .take(TMP_RANDOM)
-            .take_while(|(_, c)| c.is_ascii_alphanumeric())
-            .count();
-        out.push_str(&hidden(shown));
-        rest = &rest[shown..];
-    }
-    out.push_str(rest);
-    let name = format!("{TMP_PREFIX}{random}");
-    for ellipsis in ["…", "..."] {
-        for start in 0..name.len() {
-            let tail = &name[start..];
-            let fixed = TMP_PREFIX.len().saturating_sub(start);
-            let masked = format!("{}{}", &tail[..fixed], hidden(tail.len() - fixed));
-            out = out.replace(
-                &format!("{ellipsis}{tail}/"),
-                &format!("{ellipsis}{masked}/"),
-            );
-        }
-    }
-    out
-}
-
-/// The random part of the review folder's name.
-fn random_part(h: &Headless) -> String {
-    h.ws.config
-        .base_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_prefix(TMP_PREFIX))
-        .expect("the review folder is ours")
-        .to_string()
-}
-
 /// The snapshot text of one screen.
-fn describe(buf: &Buffer, theme: &Theme, random: &str) -> String {
+fn describe(buf: &Buffer, theme: &Theme) -> String {
     let (w, h) = (buf.area.width, buf.area.height);
     let mut text = format!("{w}x{h}, theme {}\n", theme.name);
     let rule = "-".repeat(w as usize);
@@ -664,7 +606,7 @@ fn describe(buf: &Buffer, theme: &Theme, random: &str) -> String {
     text.push_str(&rule);
     text.push_str("\nstyled runs (row: first-last look \"text\")\n");
     text.push_str(&style_runs(buf, theme));
-    mask(&text, random)
+    text
 }
 
 /// One screen in the four variants, each snapshotted as `<view>_<w>x<h>_<theme>`.
@@ -677,11 +619,10 @@ struct Shots {
 
 fn shoot(h: &mut Headless, view: &str) -> Shots {
     let [colour, mono] = themes();
-    let random = random_part(h);
     let mut take = |size: (u16, u16), theme: &Theme| {
         let buf = h.render(theme, size.0, size.1);
         let name = format!("{view}_{}x{}_{}", size.0, size.1, theme.name);
-        insta::assert_snapshot!(name, describe(&buf, theme, &random));
+        insta::assert_snapshot!(name, describe(&buf, theme));
         buf
     };
     let narrow = take(NARROW, &colour);
@@ -1157,7 +1098,7 @@ fn command_line_completes_and_offers_candidates() {
 #[test]
 fn toasts_info_fades_error_stays() {
     let mut r = Review::dev(false);
-    // An export writes the document and says where (the temp folder is masked).
+    // An export writes the document and says where, as the config names it.
     r.h.press(KeyCode::Char('e'));
     let exported = r.tmp_root().join("signoffs");
     assert!(
@@ -1249,7 +1190,7 @@ fn ascii_mode_draws_only_ascii() {
     for (name, size) in [("ascii_list_80x24", NARROW), ("ascii_list_160x48", WIDE)] {
         let buf = r.h.render(&colour, size.0, size.1);
         assert_ascii(&buf, name);
-        insta::assert_snapshot!(name, describe(&buf, &colour, &random_part(&r.h)));
+        insta::assert_snapshot!(name, describe(&buf, &colour));
         essentials(&buf);
     }
     let mono_list = r.h.render(&mono, 80, 24);
@@ -1287,8 +1228,7 @@ fn ascii_mode_draws_only_ascii() {
         }
         if name == "detail" {
             let buf = r.h.render(&colour, 80, 24);
-            let random = random_part(&r.h);
-            insta::assert_snapshot!("ascii_detail_80x24", describe(&buf, &colour, &random));
+            insta::assert_snapshot!("ascii_detail_80x24", describe(&buf, &colour));
         }
     }
 }

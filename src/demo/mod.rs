@@ -56,7 +56,7 @@ const REPO: &[(&str, &str)] = &[
 /// Writes the bundled files under `root`, starts the endpoints, seeds the
 /// log and returns the demo's workspace.
 pub fn prepare(options: &Options, root: &Path) -> Result<Workspace, String> {
-    let cluster = root.join("cluster");
+    let cluster = root.join("demo-cluster");
     let repo = root.join("repo");
     for (dir, files) in [(&cluster, CLUSTER), (&repo, REPO)] {
         for (name, text) in files {
@@ -242,7 +242,7 @@ mod tests {
         let root = Path::new("/tmp/demo");
         let config = config(
             root,
-            &root.join("cluster"),
+            &root.join("demo-cluster"),
             &root.join("repo"),
             &root.join("ca.pem"),
             &ep,

@@ -141,7 +141,7 @@ impl Executor {
                     Ok(probes) => Action::EnvReady {
                         generation,
                         probes: probes.into_iter().collect(),
-                        cluster: env.cluster.label(),
+                        cluster: self.ws.cluster_label(&env),
                         has_cluster: env.cluster.is_some(),
                     },
                     Err(e) => Action::EnvFailed {
@@ -186,7 +186,7 @@ impl Executor {
         let ws = self.ws.clone();
         let tx = self.tx.clone();
         let job = move || {
-            let result = export_document(&ws, req);
+            let result = export_document(&ws, req).map(|path| ws.shown(&path));
             let _ = tx.send(Action::Exported(result));
         };
         match self.mode {
@@ -299,7 +299,7 @@ impl EnvTask {
         let _ = tx.send(Action::EnvReady {
             generation,
             probes: by_checklist,
-            cluster: cluster.describe(),
+            cluster: self.ws.cluster_label(&self.env),
             has_cluster: self.env.cluster.is_some(),
         });
         let jobs = self.ws.jobs(&probes, cluster);
