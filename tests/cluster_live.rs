@@ -263,10 +263,12 @@ async fn deployments_fail_with_each_object_and_reason() {
 async fn selectors_go_to_the_server_and_other_fields_are_filtered_here() {
     let env = start().await;
     let mut p = with(probe("apps/v1/Deployment"), Some("cmp"), None, None);
-    p.selector = Some("team=cmp,app!=jobs".into());
+    p.selector = gonogo::cluster::selector::parse_label_selector("team=cmp,app!=jobs")
+        .expect("valid selector");
     // The API server accepts only metadata fields in field selectors; this
     // one must be applied by the client.
-    p.field_selector = Some("spec.replicas=3".into());
+    p.field_selector =
+        gonogo::cluster::selector::parse_field_selector("spec.replicas=3").expect("valid selector");
     let out = kube_probe::run(&p, &env.live).await;
     assert_verdict(&out, Verdict::Pass);
     assert_eq!(out.evidence.summary, "apps/v1/Deployment cmp/portal exists");
@@ -317,7 +319,8 @@ async fn crd_types_are_served_through_discovery_once() {
         None,
         Some("object.spec.endpoints.all(e, e.interval == '30s')"),
     );
-    p.selector = Some("app=portal".into());
+    p.selector =
+        gonogo::cluster::selector::parse_label_selector("app=portal").expect("valid selector");
     let out = kube_probe::run(&p, &env.live).await;
     assert_verdict(&out, Verdict::Pass);
     let out = kube_probe::run(&p, &env.live).await;
@@ -353,8 +356,8 @@ async fn types_the_cluster_does_not_serve_fail_saying_so() {
             .expect("valid resource type"),
         namespace: None,
         name: None,
-        label_selector: None,
-        field_selector: None,
+        label_selector: Default::default(),
+        field_selector: Default::default(),
     };
     assert!(matches!(
         env.live.list(&query).await,
@@ -398,8 +401,8 @@ async fn an_older_version_selects_the_objects_written_in_it() {
         resource: ResourceType::parse(resource).expect("valid resource type"),
         namespace: Some("cmp".into()),
         name: None,
-        label_selector: None,
-        field_selector: None,
+        label_selector: Default::default(),
+        field_selector: Default::default(),
     };
     let current = env
         .live

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::selector::{FieldSelector, LabelSelector};
 use crate::diag::Source;
 
 #[derive(Debug, Clone)]
@@ -289,8 +290,9 @@ pub struct KubeProbe {
     pub resource: ResourceType,
     pub namespace: Option<String>,
     pub name: Option<String>,
-    pub selector: Option<String>,
-    pub field_selector: Option<String>,
+    /// Parsed at load; empty selects everything.
+    pub selector: LabelSelector,
+    pub field_selector: FieldSelector,
     pub expect: Option<Expect>,
     pub quantifier: Quantifier,
     pub min: u64,
@@ -308,8 +310,8 @@ impl KubeProbe {
             resource,
             namespace: None,
             name: None,
-            selector: None,
-            field_selector: None,
+            selector: LabelSelector::default(),
+            field_selector: FieldSelector::default(),
             expect: None,
             quantifier: Quantifier::All,
             min: Self::DEFAULT_MIN,

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::checklist::model::*;
 use crate::checklist::parse::{RawProbe, parse_duration, scalar_to_string, url_problem};
+use crate::cluster::selector::{FieldSelector, LabelSelector};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 
 /// Defaults for probes that set neither `every` nor `timeout`.
@@ -361,18 +362,29 @@ impl Resolver<'_> {
                 None
             }
         };
-        let selector = self.opt_text(&raw.selector);
-        if let (Some(Some(s)), Some(f)) = (&selector, &raw.selector)
-            && let Err(e) = crate::cluster::selector::parse_label_selector(s)
-        {
-            self.error(f.span(), format!("bad label selector: {e}"));
-        }
-        let field_selector = self.opt_text(&raw.field_selector);
-        if let (Some(Some(s)), Some(f)) = (&field_selector, &raw.field_selector)
-            && let Err(e) = crate::cluster::selector::parse_field_selector(s)
-        {
-            self.error(f.span(), format!("bad field selector: {e}"));
-        }
+        // Parsed here, once: the probe keeps the selectors, not their text.
+        let selector = match (self.opt_text(&raw.selector), &raw.selector) {
+            (Some(Some(s)), Some(f)) => match crate::cluster::selector::parse_label_selector(&s) {
+                Ok(parsed) => Some(parsed),
+                Err(e) => {
+                    self.error(f.span(), format!("bad label selector: {e}"));
+                    None
+                }
+            },
+            (Some(_), _) => Some(LabelSelector::default()),
+            (None, _) => None,
+        };
+        let field_selector = match (self.opt_text(&raw.field_selector), &raw.field_selector) {
+            (Some(Some(s)), Some(f)) => match crate::cluster::selector::parse_field_selector(&s) {
+                Ok(parsed) => Some(parsed),
+                Err(e) => {
+                    self.error(f.span(), format!("bad field selector: {e}"));
+                    None
+                }
+            },
+            (Some(_), _) => Some(FieldSelector::default()),
+            (None, _) => None,
+        };
         let min = self.count(&raw.min, "min");
         let max = self.count(&raw.max, "max");
         if let (Some(Some(min)), Some(Some(max))) = (min, max)

@@ -147,7 +147,7 @@ impl Live {
     }
 
     async fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
-        let filter = ObjectFilter::new(query).map_err(SourceError::Unavailable)?;
+        let filter = ObjectFilter::new(query);
         let served = self.resolve(&query.resource).await?;
         let objects = self.fetch(query, &filter, &served).await?;
         Ok(objects.into_iter().filter(|o| filter.matches(o)).collect())

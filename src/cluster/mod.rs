@@ -17,10 +17,11 @@ pub struct ObjectQuery {
     /// `None`: all namespaces (and cluster-scoped objects).
     pub namespace: Option<String>,
     pub name: Option<String>,
-    /// A Kubernetes label selector: `app=web,tier!=db,env in (a,b),!legacy`.
-    pub label_selector: Option<String>,
-    /// A field selector: `metadata.name=x,status.phase!=Running`.
-    pub field_selector: Option<String>,
+    /// A Kubernetes label selector (`app=web,tier!=db,env in (a,b),!legacy`),
+    /// parsed; empty selects everything.
+    pub label_selector: selector::LabelSelector,
+    /// A field selector (`metadata.name=x,status.phase!=Running`), parsed.
+    pub field_selector: selector::FieldSelector,
 }
 
 /// Why objects could not be listed.

@@ -10,18 +10,18 @@ use super::ObjectQuery;
 
 /// A parsed label selector such as `app=web,tier!=db,env in (a,b),!legacy`.
 /// The empty selector matches every object.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct LabelSelector {
     requirements: Vec<Requirement>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Requirement {
     key: String,
     op: LabelOp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum LabelOp {
     Exists,
     DoesNotExist,
@@ -380,12 +380,12 @@ fn is_label_name(s: &str) -> bool {
 /// A parsed field selector such as `metadata.name=web,status.phase!=Running`.
 /// Any dotted path into the object may be used; a missing field compares as
 /// the empty string, as the API server does for unset fields.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FieldSelector {
     terms: Vec<FieldTerm>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FieldTerm {
     path: Vec<String>,
     equal: bool,
@@ -575,22 +575,13 @@ pub struct ObjectFilter {
 }
 
 impl ObjectFilter {
-    /// Fails when a selector does not parse.
-    pub fn new(query: &ObjectQuery) -> Result<ObjectFilter, String> {
-        let labels = match &query.label_selector {
-            Some(s) => parse_label_selector(s)?,
-            None => LabelSelector::default(),
-        };
-        let fields = match &query.field_selector {
-            Some(s) => parse_field_selector(s)?,
-            None => FieldSelector::default(),
-        };
-        Ok(ObjectFilter {
+    pub fn new(query: &ObjectQuery) -> ObjectFilter {
+        ObjectFilter {
             namespace: query.namespace.clone(),
             name: query.name.clone(),
-            labels,
-            fields,
-        })
+            labels: query.label_selector.clone(),
+            fields: query.field_selector.clone(),
+        }
     }
 
     pub fn labels(&self) -> &LabelSelector {
@@ -782,19 +773,20 @@ mod tests {
                 .expect("valid resource"),
             namespace: ns.map(str::to_string),
             name: Some("cfg".into()),
-            label_selector: Some("app=web".into()),
-            field_selector: None,
+            label_selector: crate::cluster::selector::parse_label_selector("app=web")
+                .expect("valid selector"),
+            field_selector: Default::default(),
         };
         let placed =
             json!({"metadata": {"name": "cfg", "namespace": "a", "labels": {"app": "web"}}});
         let floating = json!({"metadata": {"name": "cfg", "labels": {"app": "web"}}});
-        let filter = ObjectFilter::new(&query(Some("a"))).expect("valid");
+        let filter = ObjectFilter::new(&query(Some("a")));
         assert!(filter.matches(&placed));
         assert!(filter.matches(&floating));
-        let filter = ObjectFilter::new(&query(Some("b"))).expect("valid");
+        let filter = ObjectFilter::new(&query(Some("b")));
         assert!(!filter.matches(&placed));
         assert!(filter.matches(&floating));
-        let filter = ObjectFilter::new(&query(None)).expect("valid");
+        let filter = ObjectFilter::new(&query(None));
         assert!(filter.matches(&placed));
         let other =
             json!({"metadata": {"name": "other", "namespace": "a", "labels": {"app": "web"}}});

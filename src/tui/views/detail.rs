@@ -190,11 +190,11 @@ pub fn spec_rows(spec: &ProbeSpec) -> Vec<(String, String)> {
             if let Some(n) = &p.name {
                 add("name", n.clone());
             }
-            if let Some(s) = &p.selector {
-                add("selector", s.clone());
+            if !p.selector.is_empty() {
+                add("selector", p.selector.to_string());
             }
-            if let Some(s) = &p.field_selector {
-                add("field_selector", s.clone());
+            if !p.field_selector.is_empty() {
+                add("field_selector", p.field_selector.to_string());
             }
             add("quantifier", format!("{:?}", p.quantifier).to_lowercase());
             let count = match p.max {
