@@ -145,7 +145,7 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
             time(s.at),
             escape(&s.by),
             code(id),
-            escape(&s.decision),
+            escape(s.decision.as_str()),
             s.note.as_deref().map(escape).unwrap_or_default()
         );
     }
@@ -341,9 +341,10 @@ fn section(out: &mut String, s: &SectionReport, log: &LogDoc, which: &str) {
         if let Some(t) = log.ticks.get(&item.id) {
             let _ = writeln!(out, "  - Ticked by {} at {}", escape(&t.by), time(t.at));
         }
-        if let Some(w) = log.waivers.get(&item.id) {
+        if let Some(doc) = log.waivers.get(&item.id) {
+            let w = &doc.waiver;
             let until = w.until.map(|d| format!(" until {d}")).unwrap_or_default();
-            let expired = if w.expired { " (expired)" } else { "" };
+            let expired = if doc.expired { " (expired)" } else { "" };
             let _ = writeln!(
                 out,
                 "  - Waived by {} at {}{until}{expired}: {}",

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ledger::{Event, EventKind, Loaded, ReviewState, Signoff};
+use crate::ledger::{Event, EventKind, Loaded, Note, ReviewState, Signoff, Tick, Waiver};
 use crate::report::{ChecklistReport, Report};
 use crate::review::Status;
 
@@ -50,46 +50,23 @@ pub struct LogDoc {
     pub head: String,
     /// Problems found when reading it (tampering): shown loudly.
     pub problems: Vec<String>,
-    pub signoffs: Vec<SignoffDoc>,
+    /// The log's own records, as it folded them.
+    pub signoffs: Vec<Signoff>,
     /// Per item: notes newest first.
-    pub notes: BTreeMap<String, Vec<NoteDoc>>,
+    pub notes: BTreeMap<String, Vec<Note>>,
     pub waivers: BTreeMap<String, WaiverDoc>,
-    pub ticks: BTreeMap<String, TickDoc>,
+    pub ticks: BTreeMap<String, Tick>,
     /// What changed since the latest sign-off; `None` when never signed.
     pub since_signoff: Option<Changes>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SignoffDoc {
-    pub by: String,
-    pub at: jiff::Timestamp,
-    pub decision: String,
-    pub note: Option<String>,
-    pub signed_hash: String,
-    pub seq: u64,
-    pub counts: BTreeMap<String, u64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NoteDoc {
-    pub by: String,
-    pub at: jiff::Timestamp,
-    pub text: String,
-}
-
+/// A waiver as the log holds it, and whether it has lapsed by the time of
+/// the document.
 #[derive(Debug, Clone, Serialize)]
 pub struct WaiverDoc {
-    pub by: String,
-    pub at: jiff::Timestamp,
-    pub reason: String,
-    pub until: Option<jiff::civil::Date>,
+    #[serde(flatten)]
+    pub waiver: Waiver,
     pub expired: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TickDoc {
-    pub by: String,
-    pub at: jiff::Timestamp,
 }
 
 /// Changes since a sign-off: status moves and what people recorded.
@@ -156,7 +133,7 @@ pub fn log_doc(
         events: log.events,
         head: log.head.to_string(),
         problems: log.problems.to_vec(),
-        signoffs: state.signoffs.iter().map(signoff_doc).collect(),
+        signoffs: state.signoffs.clone(),
         ..LogDoc::default()
     };
     fill_people(&mut doc, state, now);
@@ -166,52 +143,22 @@ pub fn log_doc(
     doc
 }
 
-fn signoff_doc(s: &Signoff) -> SignoffDoc {
-    SignoffDoc {
-        by: s.by.clone(),
-        at: s.at,
-        decision: s.decision.as_str().to_string(),
-        note: s.note.clone(),
-        signed_hash: s.signed_hash.clone(),
-        seq: s.seq,
-        counts: s.counts.clone(),
-    }
-}
-
 fn fill_people(doc: &mut LogDoc, state: &ReviewState, now: jiff::Timestamp) {
     for (item, notes) in &state.notes {
-        doc.notes.insert(
-            item.clone(),
-            notes
-                .iter()
-                .map(|n| NoteDoc {
-                    by: n.by.clone(),
-                    at: n.at,
-                    text: n.text.clone(),
-                })
-                .collect(),
-        );
+        doc.notes
+            .insert(item.clone(), notes.iter().cloned().collect());
     }
     for (item, w) in &state.waivers {
         doc.waivers.insert(
             item.clone(),
             WaiverDoc {
-                by: w.by.clone(),
-                at: w.at,
-                reason: w.reason.clone(),
-                until: w.until,
+                waiver: w.clone(),
                 expired: !w.is_live(now),
             },
         );
     }
     for (item, t) in &state.ticks {
-        doc.ticks.insert(
-            item.clone(),
-            TickDoc {
-                by: t.by.clone(),
-                at: t.at,
-            },
-        );
+        doc.ticks.insert(item.clone(), t.clone());
     }
 }
 
