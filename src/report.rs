@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::checklist::model::{Checklist, Severity};
+use crate::checklist::model::{Checklist, ProbeKind, Severity};
 use crate::ledger::ReviewState;
 use crate::probe::Outcome;
 use crate::review::{self, Decision, SectionVerdict, Status};
@@ -68,28 +68,93 @@ pub struct SectionReport {
     pub counts: Counts,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One item's status in one environment, with the outcome that decided it.
+#[derive(Debug, Clone)]
 pub struct ItemReport {
     pub id: String,
     pub title: String,
     pub severity: Severity,
     pub status: Status,
-    /// `manual`, or the probe kind.
-    pub kind: String,
+    /// The probe kind; `None` for a manual item.
+    pub kind: Option<ProbeKind>,
     pub summary: String,
-    /// The probe's own summary, also when a waiver decides the status.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checked_at: Option<jiff::Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// The probe's latest outcome, also when a waiver decides the status.
+    pub outcome: Option<Outcome>,
     pub expired_waiver: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<serde_json::Value>,
+}
+
+impl ItemReport {
+    /// `manual`, or the probe kind, as reports and the screen name it.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.map_or("manual", ProbeKind::as_str)
+    }
+
+    /// The probe's own summary.
+    pub fn evidence(&self) -> Option<&str> {
+        self.outcome.as_ref().map(|o| o.evidence.summary.as_str())
+    }
+
+    pub fn checked_at(&self) -> Option<jiff::Timestamp> {
+        self.outcome.as_ref().map(|o| o.evidence.taken_at)
+    }
+
+    pub fn duration_ms(&self) -> Option<u64> {
+        self.outcome
+            .as_ref()
+            .map(|o| o.evidence.duration.as_millis() as u64)
+    }
+
+    /// The outcome's structured detail, when it has any.
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.outcome
+            .as_ref()
+            .map(|o| &o.evidence.detail)
+            .filter(|d| d.as_object().is_some_and(|o| !o.is_empty()))
+    }
+}
+
+impl Serialize for ItemReport {
+    /// The shape DESIGN section 6 documents: the outcome's facts as fields
+    /// of the item.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            id: &'a str,
+            title: &'a str,
+            severity: Severity,
+            status: Status,
+            kind: &'a str,
+            summary: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            evidence: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            checked_at: Option<jiff::Timestamp>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            duration_ms: Option<u64>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            expired_waiver: bool,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            depends_on: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            detail: Option<&'a serde_json::Value>,
+        }
+        Wire {
+            id: &self.id,
+            title: &self.title,
+            severity: self.severity,
+            status: self.status,
+            kind: self.kind_name(),
+            summary: &self.summary,
+            evidence: self.evidence(),
+            checked_at: self.checked_at(),
+            duration_ms: self.duration_ms(),
+            expired_waiver: self.expired_waiver,
+            depends_on: &self.depends_on,
+            detail: self.detail(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// How many items are in each status.
@@ -163,19 +228,11 @@ pub fn checklist_report(
                 title: item.title.clone(),
                 severity: item.severity,
                 status: st.status,
-                kind: item
-                    .probe
-                    .as_ref()
-                    .map_or("manual".into(), |p| p.kind().to_string()),
+                kind: item.probe.as_ref().map(|p| p.kind()),
                 summary: summary(item, env, st.status, state, outcome),
-                evidence: outcome.map(|o| o.evidence.summary.clone()),
-                checked_at: outcome.map(|o| o.evidence.taken_at),
-                duration_ms: outcome.map(|o| o.evidence.duration.as_millis() as u64),
+                outcome: outcome.cloned(),
                 expired_waiver: st.expired_waiver,
                 depends_on: item.depends_on.clone(),
-                detail: outcome
-                    .map(|o| o.evidence.detail.clone())
-                    .filter(|d| d.as_object().is_some_and(|o| !o.is_empty())),
             });
         }
         let verdict = review::verdict(items.iter().map(|i| (i.severity, i.status)));

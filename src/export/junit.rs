@@ -76,7 +76,7 @@ pub fn render(doc: &Document) -> String {
 }
 
 fn case(out: &mut String, checklist: &str, section: &str, env: &str, item: &ItemReport) {
-    let time = item.duration_ms.map_or(0.0, |ms| ms as f64 / 1000.0);
+    let time = item.duration_ms().map_or(0.0, |ms| ms as f64 / 1000.0);
     let _ = write!(
         out,
         "    <testcase classname=\"{}\" name=\"{}\" time=\"{time:.3}\"",

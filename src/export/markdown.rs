@@ -318,11 +318,11 @@ fn section(out: &mut String, s: &SectionReport, log: &LogDoc, which: &str) {
             code(&item.id),
             status_word(item.status),
             item.severity,
-            item.kind
+            item.kind_name()
         );
-        match (&item.evidence, item.checked_at) {
+        match (item.evidence(), item.checked_at()) {
             (Some(evidence), Some(at)) => {
-                let took = match item.duration_ms {
+                let took = match item.duration_ms() {
                     Some(ms) if ms > 0 => format!(", took {ms} ms"),
                     _ => String::new(),
                 };

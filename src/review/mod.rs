@@ -72,6 +72,19 @@ pub fn status_counts(statuses: impl IntoIterator<Item = Status>) -> crate::ledge
     counts
 }
 
+impl From<Decision> for crate::ledger::SignoffDecision {
+    /// The sign-off that says the same as the computed decision: what a
+    /// signer is offered first.
+    fn from(d: Decision) -> Self {
+        use crate::ledger::SignoffDecision as S;
+        match d {
+            Decision::Go => S::Go,
+            Decision::GoWithConditions => S::GoWithConditions,
+            Decision::NoGo => S::NoGo,
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -175,11 +175,7 @@ impl App {
         if self.refuse_read_only() {
             return;
         }
-        let choice = match self.view.report.decision {
-            Decision::Go => SignoffDecision::Go,
-            Decision::GoWithConditions => SignoffDecision::GoWithConditions,
-            Decision::NoGo => SignoffDecision::NoGo,
-        };
+        let choice = SignoffDecision::from(self.view.report.decision);
         let mut note = single_line("");
         note.set_placeholder_text("optional: conditions, follow-ups");
         self.ui.modal = Some(Modal::Signoff(Box::new(SignoffDialog { choice, note })));
@@ -203,7 +199,7 @@ impl App {
 
     pub(super) fn rerun(&mut self, fx: &mut Vec<Effect>) {
         let Some(item) = self.target() else { return };
-        if item.kind == "manual" {
+        if item.kind.is_none() {
             return self.info(format!(
                 "{} is ticked by a person: nothing to re-run",
                 item.id

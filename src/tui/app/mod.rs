@@ -766,7 +766,7 @@ fn matches_filter(item: &ItemReport, needle: &str) -> bool {
         item.id.as_str(),
         item.title.as_str(),
         item.summary.as_str(),
-        item.kind.as_str(),
+        item.kind_name(),
         item.severity.as_str(),
         item.status.as_str(),
     ]

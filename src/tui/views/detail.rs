@@ -67,7 +67,7 @@ pub fn lines(app: &App, id: &str, w: usize, ctx: &Ctx) -> Vec<Line<'static>> {
             status_style.add_modifier(Modifier::BOLD),
         ),
         Span::styled(format!(" {} ", report.severity), severity_style(item, ctx)),
-        Span::styled(format!(" {} ", report.kind), t.muted),
+        Span::styled(format!(" {} ", report.kind_name()), t.muted),
         Span::styled(format!(" {}", app.env_tab().name), t.muted),
     ]));
     let mut summary = report.summary.clone();
@@ -75,9 +75,9 @@ pub fn lines(app: &App, id: &str, w: usize, ctx: &Ctx) -> Vec<Line<'static>> {
         summary = format!("the waiver has expired; {summary}");
     }
     out.extend(wrap(vec![Span::styled(summary, status_style)], w, "", ""));
-    if let Some(at) = report.checked_at {
+    if let Some(at) = report.checked_at() {
         let took = report
-            .duration_ms
+            .duration_ms()
             .map(|ms| format!(", took {}", humanize(std::time::Duration::from_millis(ms))))
             .unwrap_or_default();
         out.push(Line::from(Span::styled(

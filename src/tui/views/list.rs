@@ -228,7 +228,7 @@ fn item_line<'a>(
     let age = if running {
         ctx.sym.spinner[app.spinner % ctx.sym.spinner.len()].to_string()
     } else {
-        item.checked_at
+        item.checked_at()
             .map(|at| age_label(app.now, at))
             .unwrap_or_default()
     };
@@ -252,7 +252,7 @@ fn item_line<'a>(
         Span::styled(format!("{marker} "), t.accent),
         Span::styled(format!("{} ", glyph(item.status, ctx.ascii)), status_style),
         Span::styled(pad(item.severity.as_str(), 8, ctx.sym), sev_style),
-        Span::styled(pad(&item.kind, 8, ctx.sym), t.muted),
+        Span::styled(pad(item.kind_name(), 8, ctx.sym), t.muted),
         Span::raw(pad(&title, title_w, ctx.sym)),
     ];
     if wide {

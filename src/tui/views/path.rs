@@ -67,7 +67,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, cursor: usize, ctx: &Ctx) {
                     t.warning
                 },
             ),
-            Span::styled(pad(&item.kind, 8, ctx.sym), t.muted),
+            Span::styled(pad(item.kind_name(), 8, ctx.sym), t.muted),
             Span::raw(fit(
                 &crate::text::sanitize(&item.title, false),
                 head_w,
