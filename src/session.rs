@@ -264,11 +264,9 @@ impl Workspace {
                 now,
             );
             let path = ledger.path().display().to_string();
-            let problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
-            let facts = export::LogFacts::of(&loaded, &problems);
             logs.insert(
                 c.id.clone(),
-                export::log_doc(&path, facts, &events, &report, now),
+                export::log_doc(&path, &loaded.view(), &events, &report, now),
             );
             reports.push(report);
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use gonogo::checklist::parse;
 use gonogo::diag::Source;
-use gonogo::export::{self, Document, EnvironmentDoc, LogFacts};
-use gonogo::ledger::{Event, EventKind, ReviewState, SignoffDecision};
+use gonogo::export::{self, Document, EnvironmentDoc};
+use gonogo::ledger::{Event, EventKind, LogView, ReviewState, SignoffDecision};
 use gonogo::probe::{Evidence, Outcome, Verdict};
 use gonogo::report::{self, Report};
 use gonogo::review::Status;
@@ -165,17 +165,16 @@ fn document(hostile: bool) -> Document {
     let state = ReviewState::from_events(&events);
     let now = at(40);
     let checklist_report = report::checklist_report(&checklist, "prod", &state, &outcomes, now);
-    let problems: Vec<String> = Vec::new();
     let head = events.last().expect("events").hash.clone();
-    let facts = LogFacts {
-        state: &state,
+    let facts = LogView {
+        state: state.clone(),
         events: events.len() as u64,
-        head: &head,
-        problems: &problems,
+        head,
+        ..LogView::default()
     };
     let log = export::log_doc(
         "reviews/shop/prod.jsonl",
-        facts,
+        &facts,
         &events,
         &checklist_report,
         now,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ledger::{Event, EventKind, Loaded, Note, ReviewState, Signoff, Tick, Waiver};
+use crate::ledger::{Event, EventKind, LogView, Note, ReviewState, Signoff, Tick, Waiver};
 use crate::report::{ChecklistReport, Report};
 use crate::review::Status;
 
@@ -97,42 +97,22 @@ pub struct ChangeEvent {
     pub text: String,
 }
 
-/// What was read from a sign-off log.
-#[derive(Debug, Clone, Copy)]
-pub struct LogFacts<'a> {
-    pub state: &'a ReviewState,
-    pub events: u64,
-    pub head: &'a str,
-    pub problems: &'a [String],
-}
-
-impl<'a> LogFacts<'a> {
-    pub fn of(loaded: &'a Loaded, problems: &'a [String]) -> LogFacts<'a> {
-        LogFacts {
-            state: &loaded.state,
-            events: loaded.events,
-            head: &loaded.head,
-            problems,
-        }
-    }
-}
-
 /// Collects the people side of one checklist's review from its log.
 /// `log` is what was read: the folded state, how many events, the head hash
 /// and any tampering found; `events` the events themselves.
 pub fn log_doc(
     path: &str,
-    log: LogFacts<'_>,
+    log: &LogView,
     events: &[Event],
     report: &ChecklistReport,
     now: jiff::Timestamp,
 ) -> LogDoc {
-    let state = log.state;
+    let state = &log.state;
     let mut doc = LogDoc {
         path: path.to_string(),
         events: log.events,
-        head: log.head.to_string(),
-        problems: log.problems.to_vec(),
+        head: log.head.clone(),
+        problems: log.problems.clone(),
         signoffs: state.signoffs.clone(),
         ..LogDoc::default()
     };

@@ -108,7 +108,33 @@ pub struct Loaded {
     cursor: Cursor,
 }
 
+/// A log as the people side is shown it (the dashboard, the export): the
+/// folded state, where the log stands, and what was wrong with it, in
+/// words. What `Loaded` is to the ledger, without the read cursor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogView {
+    pub state: ReviewState,
+    /// Hash of the last line: what a sign-off signs.
+    pub head: String,
+    pub events: u64,
+    /// Tampering found: shown loudly; appends are refused.
+    pub problems: Vec<String>,
+    /// A torn last line, unknown kinds: shown, not fatal.
+    pub warnings: Vec<String>,
+}
+
 impl Loaded {
+    /// What is shown of this log.
+    pub fn view(&self) -> LogView {
+        LogView {
+            state: self.state.clone(),
+            head: self.head.clone(),
+            events: self.events,
+            problems: self.problems.iter().map(|p| p.to_string()).collect(),
+            warnings: self.warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
     fn empty() -> Loaded {
         Loaded::from_scan(ReviewState::default(), Scan::empty())
     }

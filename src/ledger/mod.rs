@@ -10,7 +10,7 @@ pub mod state;
 pub mod watch;
 
 pub use event::{Event, EventKind, ItemStatuses, SignoffDecision, StatusCounts};
-pub use log::{Ledger, LedgerError, Loaded, Refresh, VerifyReport};
+pub use log::{Ledger, LedgerError, Loaded, LogView, Refresh, VerifyReport};
 pub use scan::{Problem, ProblemKind, Warning, WarningKind};
 pub use state::{Note, ReviewState, Signoff, Tick, Waiver};
 pub use watch::{LedgerWatcher, WatchError, watch};

@@ -7,23 +7,16 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::ledger::watch::{WatchGuard, watch_with};
-use crate::ledger::{Event, EventKind, Ledger, Loaded, Refresh, ReviewState};
+use crate::ledger::{Event, EventKind, Ledger, Loaded, LogView, Refresh};
 use crate::review::record::{self, RecordError, Where};
 use crate::review::rules::Change;
 
-/// What the app knows of one review's log after a read or a write.
+/// One review's log after a read or a write: the log as shown, and what
+/// other sessions changed since the last read, in words.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReviewSnapshot {
-    pub state: ReviewState,
-    /// Hash of the last line: what a sign-off signs and what an append
-    /// expects to still be there.
-    pub head: String,
-    pub events: u64,
-    /// Tampering found in the log: shown loudly; the log refuses appends.
-    pub problems: Vec<String>,
-    /// A torn last line, unknown kinds: shown, not fatal.
-    pub warnings: Vec<String>,
-    /// Other sessions' changes folded in by this refresh, in words.
+    pub log: LogView,
+    /// Other sessions' changes folded in by this refresh, for toasts.
     pub news: Vec<String>,
 }
 
@@ -133,11 +126,7 @@ pub enum WriteError {
 
 fn snapshot(loaded: &Loaded, news: Vec<String>) -> ReviewSnapshot {
     ReviewSnapshot {
-        state: loaded.state.clone(),
-        head: loaded.head.clone(),
-        events: loaded.events,
-        problems: loaded.problems.iter().map(|p| p.to_string()).collect(),
-        warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
+        log: loaded.view(),
         news,
     }
 }

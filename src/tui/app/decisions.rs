@@ -18,7 +18,7 @@ impl App {
             .ok_or_else(|| {
                 "the sign-off log is still being read; try again in a moment".to_string()
             })?;
-        if let Some(problem) = doc.snapshot.problems.first() {
+        if let Some(problem) = doc.snapshot.log.problems.first() {
             return Err(format!(
                 "the sign-off log has been altered ({problem}); nothing more is written to it"
             ));
@@ -30,8 +30,8 @@ impl App {
         Standing {
             env: &self.environments[self.env].name,
             read_only: self.environments[self.env].read_only,
-            state: &doc.snapshot.state,
-            head: &doc.snapshot.head,
+            state: &doc.snapshot.log.state,
+            head: &doc.snapshot.log.head,
             now: self.now,
         }
     }
@@ -87,8 +87,8 @@ impl App {
         };
         let (ticked, needs_note) = match self.review_for_write() {
             Ok((_, doc)) => (
-                doc.snapshot.state.tick(&item.id).is_some(),
-                item.evidence && !doc.snapshot.state.has_notes(&item.id),
+                doc.snapshot.log.state.tick(&item.id).is_some(),
+                item.evidence && !doc.snapshot.log.state.has_notes(&item.id),
             ),
             Err(e) => return self.error(e),
         };
@@ -153,7 +153,7 @@ impl App {
         }
         let waived = self
             .review_doc()
-            .is_some_and(|d| d.snapshot.state.waiver(&item).is_some());
+            .is_some_and(|d| d.snapshot.log.state.waiver(&item).is_some());
         if waived {
             self.ui.modal = Some(Modal::Unwaive { item });
             return;

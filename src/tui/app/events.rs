@@ -64,11 +64,11 @@ impl App {
         for news in &snapshot.news {
             self.info(news.clone());
         }
-        let newly_tampered = snapshot.problems.first().filter(|_| {
+        let newly_tampered = snapshot.log.problems.first().filter(|_| {
             self.live
                 .reviews
                 .get(&checklist)
-                .is_none_or(|d| d.snapshot.problems.is_empty())
+                .is_none_or(|d| d.snapshot.log.problems.is_empty())
         });
         if let Some(problem) = newly_tampered {
             self.error(format!(

@@ -635,7 +635,7 @@ impl App {
             .live
             .reviews
             .get(&checklist.id)
-            .map_or(&empty_state, |d| &d.snapshot.state);
+            .map_or(&empty_state, |d| &d.snapshot.log.state);
         let outcomes = self
             .live
             .outcomes

@@ -417,7 +417,7 @@ fn people_section(out: &mut Vec<Line<'static>>, app: &App, id: &str, w: usize, c
     let Some(doc) = app.review_doc() else {
         return;
     };
-    let state = &doc.snapshot.state;
+    let state = &doc.snapshot.log.state;
     let tick = state.tick(id);
     let waiver = state.waiver(id);
     let notes: Vec<_> = state.notes(id).collect();

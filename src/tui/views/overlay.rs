@@ -280,7 +280,7 @@ fn unwaive(buf: &mut Buffer, body: Rect, app: &App, item: &str, ctx: &Ctx) {
     block.render(area, buf);
     let waiver = app
         .review_doc()
-        .and_then(|d| d.snapshot.state.waiver(item).cloned());
+        .and_then(|d| d.snapshot.log.state.waiver(item).cloned());
     let mut lines = Vec::new();
     if let Some(w) = waiver {
         lines.push(Line::from(format!(
@@ -357,8 +357,8 @@ fn signoff(
         t.accent.add_modifier(Modifier::BOLD),
     )));
     let doc = app.review_doc();
-    let head = doc.map(|d| d.snapshot.head.clone()).unwrap_or_default();
-    let events = doc.map_or(0, |d| d.snapshot.events);
+    let head = doc.map(|d| d.snapshot.log.head.clone()).unwrap_or_default();
+    let events = doc.map_or(0, |d| d.snapshot.log.events);
     let head_short = if head.is_empty() {
         "(empty log)".to_string()
     } else {
