@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
 use gonogo::probe::{Outcome, Verdict};
-use gonogo::session::{Options, Workspace};
 use gonogo::tui::app::Action;
 use gonogo::tui::headless::{self, Headless};
 use gonogo::tui::theme::Theme;
 use gonogo::tui::views;
+use gonogo::workspace::{Options, Workspace};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

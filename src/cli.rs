@@ -21,9 +21,9 @@ pub struct Cli {
 
 impl Global {
     /// What the core needs of these flags.
-    pub fn options(&self) -> crate::session::Options {
+    pub fn options(&self) -> crate::workspace::Options {
         use crate::config::ClusterSource;
-        crate::session::Options {
+        crate::workspace::Options {
             config: self.config.clone(),
             envs: self.env.clone(),
             checklists: self.checklist.clone(),

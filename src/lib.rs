@@ -17,9 +17,9 @@ pub mod probe;
 pub mod report;
 pub mod review;
 pub mod runner;
-pub mod session;
 pub mod text;
 pub mod tui;
+pub mod workspace;
 
 /// Installs the one process-wide rustls crypto provider (ring). kube and
 /// reqwest both need it; calling twice is harmless.

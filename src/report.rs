@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::checklist::model::{Checklist, ProbeKind, Severity};
-use crate::ledger::ReviewState;
+use crate::ledger::LogState;
 use crate::probe::Outcome;
 use crate::review::{self, Decision, SectionVerdict, Status};
 
@@ -208,7 +208,7 @@ impl Counts {
 pub fn checklist_report(
     checklist: &Checklist,
     env: &str,
-    state: &ReviewState,
+    state: &LogState,
     outcomes: &HashMap<String, Outcome>,
     now: jiff::Timestamp,
 ) -> ChecklistReport {
@@ -267,7 +267,7 @@ fn summary(
     item: &crate::checklist::Item,
     env: &str,
     status: Status,
-    state: &ReviewState,
+    state: &LogState,
     outcome: Option<&Outcome>,
 ) -> String {
     match status {

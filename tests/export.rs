@@ -9,7 +9,7 @@ use std::time::Duration;
 use gonogo::checklist::parse;
 use gonogo::diag::Source;
 use gonogo::export::{self, Document, EnvironmentDoc};
-use gonogo::ledger::{Event, EventKind, LogView, ReviewState, SignoffDecision};
+use gonogo::ledger::{Event, EventKind, LogState, LogView, SignoffDecision};
 use gonogo::probe::{Evidence, Outcome, Verdict};
 use gonogo::report::{self, Report};
 use gonogo::review::Status;
@@ -162,7 +162,7 @@ fn document(hostile: bool) -> Document {
             },
         ),
     ];
-    let state = ReviewState::from_events(&events);
+    let state = LogState::from_events(&events);
     let now = at(40);
     let checklist_report = report::checklist_report(&checklist, "prod", &state, &outcomes, now);
     let head = events.last().expect("events").hash.clone();

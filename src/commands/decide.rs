@@ -12,7 +12,7 @@ use crate::report;
 use crate::review::record::{self, RecordError, Where};
 use crate::review::rules::{self, Change};
 use crate::runner;
-use crate::session::{LoadError, Workspace};
+use crate::workspace::{LoadError, Workspace};
 
 use super::{EXIT_GATE, EXIT_OK, EXIT_USAGE, print_load_error};
 

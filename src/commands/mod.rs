@@ -14,7 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::export::{self, Document};
 use crate::probe::Outcome;
 use crate::runner;
-use crate::session::{LoadError, Workspace};
+use crate::workspace::{LoadError, Workspace};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_GATE: i32 = 1;

@@ -15,7 +15,7 @@ use crate::checklist::model::Checklist;
 use crate::config::{Config, Environment};
 use crate::diag::Source;
 use crate::ledger::{EventKind, Ledger};
-use crate::session::{Options, Workspace};
+use crate::workspace::{Options, Workspace};
 
 use endpoints::{Endpoints, Pki};
 

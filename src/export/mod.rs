@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ledger::{Event, EventKind, LogView, Note, ReviewState, Signoff, Tick, Waiver};
+use crate::ledger::{Event, EventKind, LogState, LogView, Note, Signoff, Tick, Waiver};
 use crate::report::{ChecklistReport, Report};
 use crate::review::Status;
 
@@ -123,7 +123,7 @@ pub fn log_doc(
     doc
 }
 
-fn fill_people(doc: &mut LogDoc, state: &ReviewState, now: jiff::Timestamp) {
+fn fill_people(doc: &mut LogDoc, state: &LogState, now: jiff::Timestamp) {
     for (item, notes) in &state.notes {
         doc.notes
             .insert(item.clone(), notes.iter().cloned().collect());

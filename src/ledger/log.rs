@@ -1,5 +1,5 @@
 //! The log file of one review: where it lives, locked appends that survive a
-//! crash at any point, and loads that fold it into a [`ReviewState`].
+//! crash at any point, and loads that fold it into a [`LogState`].
 //!
 //! Checking policy: every load and verify re-hashes every line, so tampering
 //! is always seen when a session starts. `refresh` and `append` parse and
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::event::{Event, EventKind};
 use super::scan::{Cursor, Problem, Scan, Torn, Warning, WarningKind, scan};
-use super::state::ReviewState;
+use super::state::LogState;
 use crate::text::sanitize;
 
 /// How long an append waits for another session's append to finish.
@@ -96,7 +96,7 @@ fn short(hash: &str) -> &str {
 /// A review's state as read from its log, with what the reading found.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub state: ReviewState,
+    pub state: LogState,
     /// Events folded (every line that parsed).
     pub events: u64,
     /// Hash of the last complete line; empty for an empty log.
@@ -113,7 +113,7 @@ pub struct Loaded {
 /// words. What `Loaded` is to the ledger, without the read cursor.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogView {
-    pub state: ReviewState,
+    pub state: LogState,
     /// Hash of the last line: what a sign-off signs.
     pub head: String,
     pub events: u64,
@@ -136,10 +136,10 @@ impl Loaded {
     }
 
     fn empty() -> Loaded {
-        Loaded::from_scan(ReviewState::default(), Scan::empty())
+        Loaded::from_scan(LogState::default(), Scan::empty())
     }
 
-    fn from_scan(state: ReviewState, scan: Scan) -> Loaded {
+    fn from_scan(state: LogState, scan: Scan) -> Loaded {
         Loaded {
             state,
             events: scan.cursor.events,
@@ -232,7 +232,7 @@ impl Ledger {
     /// Reads and checks the whole log and folds it. A missing file is an
     /// empty review.
     pub fn load(&self) -> Result<Loaded, LedgerError> {
-        let mut state = ReviewState::default();
+        let mut state = LogState::default();
         let scan = self.read_all(&mut |event| state.apply(&event))?;
         Ok(Loaded::from_scan(state, scan))
     }
@@ -252,7 +252,7 @@ impl Ledger {
         let scan =
             scan(&file, &loaded.cursor, &mut |e| new.push(e)).map_err(|e| self.io("read", e))?;
         if scan.from_start {
-            *loaded = Loaded::from_scan(ReviewState::from_events(&new), scan);
+            *loaded = Loaded::from_scan(LogState::from_events(&new), scan);
             return Ok(Refresh::Reloaded);
         }
         let torn_before = loaded.torn_tail().cloned();
@@ -1159,8 +1159,8 @@ mod tests {
 
         /// The state as the log format defines it, computed without `apply`:
         /// the last tick-or-untick (waive-or-unwaive) of an item decides.
-        fn model(events: &[Event]) -> ReviewState {
-            let mut state = ReviewState::default();
+        fn model(events: &[Event]) -> LogState {
+            let mut state = LogState::default();
             let mut last: HashMap<(&str, bool), &Event> = HashMap::new();
             for event in events {
                 match &event.kind {
@@ -1251,8 +1251,8 @@ mod tests {
                     written.extend(events);
                 }
                 let expected = model(&written);
-                prop_assert_eq!(&ReviewState::from_events(&written), &expected);
-                let mut one_by_one = ReviewState::default();
+                prop_assert_eq!(&LogState::from_events(&written), &expected);
+                let mut one_by_one = LogState::default();
                 for event in &written {
                     one_by_one.apply(event);
                 }

@@ -12,5 +12,5 @@ pub mod watch;
 pub use event::{Event, EventKind, ItemStatuses, SignoffDecision, StatusCounts};
 pub use log::{Ledger, LedgerError, Loaded, LogView, Refresh, VerifyReport};
 pub use scan::{Problem, ProblemKind, Warning, WarningKind};
-pub use state::{Note, ReviewState, Signoff, Tick, Waiver};
+pub use state::{LogState, Note, Signoff, Tick, Waiver};
 pub use watch::{LedgerWatcher, WatchError, watch};

@@ -56,9 +56,10 @@ pub struct Signoff {
     pub seq: u64,
 }
 
-/// Everything people decided in one review (checklist, environment).
+/// Everything people decided in one review (checklist, environment), as
+/// folded from its log: ticks, notes, waivers and sign-offs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReviewState {
+pub struct LogState {
     pub ticks: HashMap<String, Tick>,
     /// Newest first (a deque so folding a long log stays linear).
     pub notes: HashMap<String, VecDeque<Note>>,
@@ -67,10 +68,10 @@ pub struct ReviewState {
     pub signoffs: Vec<Signoff>,
 }
 
-impl ReviewState {
+impl LogState {
     /// The state after `events`, in log order.
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> ReviewState {
-        let mut state = ReviewState::default();
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> LogState {
+        let mut state = LogState::default();
         for event in events {
             state.apply(event);
         }
@@ -211,7 +212,7 @@ mod tests {
                 },
             ),
         ];
-        let state = ReviewState::from_events(&events);
+        let state = LogState::from_events(&events);
         assert_eq!(state.tick("drill"), None);
         let waiver = state.waiver("drill").expect("waived at seq 4");
         assert_eq!(
@@ -249,7 +250,7 @@ mod tests {
                 },
             )
         };
-        let state = ReviewState::from_events(&[
+        let state = LogState::from_events(&[
             note(1, "one"),
             signoff(2, SignoffDecision::NoGo),
             note(3, "two"),

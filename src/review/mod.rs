@@ -16,7 +16,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::checklist::model::{Checklist, Item, Severity};
-use crate::ledger::ReviewState;
+use crate::ledger::LogState;
 use crate::probe::{Outcome, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -104,7 +104,7 @@ pub struct ItemStatus {
 pub fn item_status(
     item: &Item,
     env: &str,
-    state: &ReviewState,
+    state: &LogState,
     outcome: Option<&Outcome>,
     now: jiff::Timestamp,
 ) -> ItemStatus {

@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::checklist::model::Item;
 use crate::ledger::event::{EventKind, ItemStatuses, SignoffDecision, StatusCounts};
-use crate::ledger::{Loaded, ReviewState};
+use crate::ledger::{Loaded, LogState};
 use crate::review::Decision;
 use crate::text::sanitize;
 
@@ -25,7 +25,7 @@ pub struct Standing<'a> {
     pub env: &'a str,
     /// The environment is configured `read_only`: no writes at all.
     pub read_only: bool,
-    pub state: &'a ReviewState,
+    pub state: &'a LogState,
     /// The log head `state` was folded up to: a sign-off signs it.
     pub head: &'a str,
     pub now: jiff::Timestamp,
@@ -410,7 +410,7 @@ mod tests {
         "2026-03-10T15:00:00Z".parse().expect("literal timestamp")
     }
 
-    fn review(state: &ReviewState) -> Standing<'_> {
+    fn review(state: &LogState) -> Standing<'_> {
         Standing {
             env: "prod",
             read_only: false,
@@ -420,7 +420,7 @@ mod tests {
         }
     }
 
-    fn with(events: Vec<EventKind>) -> ReviewState {
+    fn with(events: Vec<EventKind>) -> LogState {
         let events: Vec<Event> = events
             .into_iter()
             .enumerate()
@@ -433,7 +433,7 @@ mod tests {
                 hash: String::new(),
             })
             .collect();
-        ReviewState::from_events(&events)
+        LogState::from_events(&events)
     }
 
     fn refused(result: Result<(), Refusal>) -> String {
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_probe_item_cannot_be_ticked() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let message = refused(tick(&review(&state), &probed("tls-cert"), None));
         assert_eq!(
             message,
@@ -459,7 +459,7 @@ mod tests {
             evidence: true,
             ..manual("restore-drill")
         };
-        let empty = ReviewState::default();
+        let empty = LogState::default();
         let message = refused(tick(&review(&empty), &item, None));
         assert!(
             message.starts_with("restore-drill needs evidence"),
@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn ticks_and_waivers_must_exist_to_be_withdrawn() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let item = manual("runbook");
         assert_eq!(
             refused(untick(&review(&state), &item)),
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn a_waiver_needs_a_reason_and_a_date_not_past() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let item = probed("hsts");
         let r = review(&state);
         assert!(refused(waive(&r, &item, "  ", None)).contains("needs a reason"));
@@ -529,7 +529,7 @@ mod tests {
 
     #[test]
     fn signoff_follows_the_computed_decision() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let r = review(&state);
         let message = refused(signoff(
             &r,
@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn a_read_only_environment_refuses_everything() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let r = Standing {
             read_only: true,
             ..review(&state)
@@ -595,7 +595,7 @@ mod tests {
 
     #[test]
     fn an_item_outside_its_environments_is_not_ticked_or_waived() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let item = Item {
             envs: Some(vec!["staging".into()]),
             ..manual("smoke")
@@ -607,7 +607,7 @@ mod tests {
 
     #[test]
     fn a_tick_with_a_note_is_planned_as_the_note_then_the_tick() {
-        let state = ReviewState::default();
+        let state = LogState::default();
         let item = Item {
             evidence: true,
             ..manual("restore-drill")

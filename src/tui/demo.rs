@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::commands::EXIT_USAGE;
 use crate::demo::{DemoDir, prepare};
-use crate::session::Options;
+use crate::workspace::Options;
 
 pub use crate::demo::CHECKLIST;
 

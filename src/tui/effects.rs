@@ -15,11 +15,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::app::{Action, Effect, ExportRequest, WriteRequest};
-use super::store::{ReviewStore, WriteError};
+use super::store::{LogStore, WriteError};
 use crate::checklist::model::Probe;
 use crate::config::Environment;
 use crate::runner::{ItemKey, Mode as RunMode, Runner};
-use crate::session::Workspace;
+use crate::workspace::Workspace;
 
 /// Where the executor's work runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct Executor {
     operator: String,
     tx: UnboundedSender<Action>,
     generation: u64,
-    stores: HashMap<String, Arc<ReviewStore>>,
+    stores: HashMap<String, Arc<LogStore>>,
     /// Live: the current environment's probes and log watches.
     env_task: Option<JoinHandle<()>>,
     control: Option<UnboundedSender<Control>>,
@@ -109,7 +109,7 @@ impl Executor {
             }
         };
         for c in &self.ws.checklists {
-            match ReviewStore::open(&self.state_dir, &c.id, &env.name) {
+            match LogStore::open(&self.state_dir, &c.id, &env.name) {
                 Ok(store) => {
                     self.stores.insert(c.id.clone(), Arc::new(store));
                 }
@@ -259,7 +259,7 @@ impl Executor {
 struct EnvTask {
     ws: Arc<Workspace>,
     env: Environment,
-    stores: HashMap<String, Arc<ReviewStore>>,
+    stores: HashMap<String, Arc<LogStore>>,
     generation: u64,
     tx: UnboundedSender<Action>,
 }
@@ -325,7 +325,7 @@ impl EnvTask {
 }
 
 /// One review's log read, as the action that reports it.
-fn load_log(checklist: &str, store: &ReviewStore, generation: u64) -> Action {
+fn load_log(checklist: &str, store: &LogStore, generation: u64) -> Action {
     match store.load() {
         Ok(snapshot) => Action::Review {
             generation,
@@ -342,7 +342,7 @@ fn load_log(checklist: &str, store: &ReviewStore, generation: u64) -> Action {
 
 /// Loads each review's log and watches it for other sessions' changes.
 fn open_logs(
-    stores: HashMap<String, Arc<ReviewStore>>,
+    stores: HashMap<String, Arc<LogStore>>,
     generation: u64,
     tx: UnboundedSender<Action>,
 ) -> Vec<crate::ledger::watch::WatchGuard> {

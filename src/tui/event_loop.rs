@@ -16,7 +16,7 @@ use super::keymap::Command;
 use super::terminal::Screen;
 use super::theme::Theme;
 use super::views;
-use crate::session::Workspace;
+use crate::workspace::Workspace;
 
 /// At most this many queued actions are applied before the screen is drawn
 /// and input is read again.

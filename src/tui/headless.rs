@@ -20,7 +20,7 @@ use super::theme::Theme;
 use super::views;
 use crate::probe::Outcome;
 use crate::runner::{ItemKey, RunnerEvent};
-use crate::session::Workspace;
+use crate::workspace::Workspace;
 
 pub struct Headless {
     pub app: App,

@@ -19,7 +19,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use crate::commands::{EXIT_OK, EXIT_USAGE};
-use crate::session::{Options, Workspace};
+use crate::workspace::{Options, Workspace};
 
 use theme::Theme;
 

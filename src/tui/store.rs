@@ -14,23 +14,23 @@ use crate::review::rules::Change;
 /// One review's log after a read or a write: the log as shown, and what
 /// other sessions changed since the last read, in words.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReviewSnapshot {
+pub struct LogSnapshot {
     pub log: LogView,
     /// Other sessions' changes folded in by this refresh, for toasts.
     pub news: Vec<String>,
 }
 
 /// One review's log, with what was last read from it.
-pub struct ReviewStore {
+pub struct LogStore {
     ledger: Ledger,
     loaded: Mutex<Option<Loaded>>,
 }
 
-impl ReviewStore {
+impl LogStore {
     /// Cheap: nothing is read until `load`.
-    pub fn open(state_dir: &Path, checklist: &str, env: &str) -> Result<ReviewStore, String> {
+    pub fn open(state_dir: &Path, checklist: &str, env: &str) -> Result<LogStore, String> {
         let ledger = Ledger::open(state_dir, checklist, env).map_err(|e| e.to_string())?;
-        Ok(ReviewStore {
+        Ok(LogStore {
             ledger,
             loaded: Mutex::new(None),
         })
@@ -41,7 +41,7 @@ impl ReviewStore {
     }
 
     /// Reads and checks the whole log.
-    pub fn load(&self) -> Result<ReviewSnapshot, String> {
+    pub fn load(&self) -> Result<LogSnapshot, String> {
         let loaded = self.ledger.load().map_err(|e| e.to_string())?;
         let snap = snapshot(&loaded, Vec::new());
         *self.lock() = Some(loaded);
@@ -49,7 +49,7 @@ impl ReviewStore {
     }
 
     /// Folds in what other sessions appended; `None` when nothing changed.
-    pub fn refresh(&self) -> Result<Option<ReviewSnapshot>, String> {
+    pub fn refresh(&self) -> Result<Option<LogSnapshot>, String> {
         let mut guard = self.lock();
         let Some(loaded) = guard.as_mut() else {
             drop(guard);
@@ -77,7 +77,7 @@ impl ReviewStore {
         place: Where,
         change: &Change,
         now: jiff::Timestamp,
-    ) -> Result<ReviewSnapshot, WriteError> {
+    ) -> Result<LogSnapshot, WriteError> {
         // Held across the append, so the watcher's refresh (another thread)
         // cannot fold our own event in first and announce it as news.
         let mut guard = self.lock();
@@ -117,15 +117,15 @@ impl ReviewStore {
 pub enum WriteError {
     /// A sign-off whose review another session changed after it was
     /// decided; carries the log as it now is.
-    Moved(Option<Box<ReviewSnapshot>>),
+    Moved(Option<Box<LogSnapshot>>),
     /// Judged again against the log as it now is (another session wrote
     /// first), the rules refused it; carries that log and why.
-    Refused(Option<Box<ReviewSnapshot>>, String),
+    Refused(Option<Box<LogSnapshot>>, String),
     Failed(String),
 }
 
-fn snapshot(loaded: &Loaded, news: Vec<String>) -> ReviewSnapshot {
-    ReviewSnapshot {
+fn snapshot(loaded: &Loaded, news: Vec<String>) -> LogSnapshot {
+    LogSnapshot {
         log: loaded.view(),
         news,
     }
@@ -149,7 +149,7 @@ pub fn describe(event: &Event) -> String {
 /// Carries out one append the app asked for; the answer is the action that
 /// reports it back (the event loop and the headless driver both use this).
 pub fn write_action(
-    store: &ReviewStore,
+    store: &LogStore,
     by: &str,
     req: super::app::WriteRequest,
 ) -> super::app::Action {

@@ -6,7 +6,7 @@ use super::*;
 
 impl App {
     /// The rules' view of the current review, or why nothing can be written.
-    pub(super) fn review_for_write(&self) -> Result<(&Checklist, &ReviewDoc), String> {
+    pub(super) fn review_for_write(&self) -> Result<(&Checklist, &LogStatus), String> {
         let checklist = self
             .current_checklist()
             .ok_or_else(|| "no checklist is loaded".to_string())?;
@@ -26,7 +26,7 @@ impl App {
         Ok((checklist.as_ref(), doc))
     }
 
-    pub(super) fn standing<'a>(&'a self, doc: &'a ReviewDoc) -> Standing<'a> {
+    pub(super) fn standing<'a>(&'a self, doc: &'a LogStatus) -> Standing<'a> {
         Standing {
             env: &self.environments[self.env].name,
             read_only: self.environments[self.env].read_only,

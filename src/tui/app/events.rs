@@ -58,7 +58,7 @@ impl App {
     pub(super) fn review(
         &mut self,
         checklist: String,
-        snapshot: ReviewSnapshot,
+        snapshot: LogSnapshot,
         done: Option<String>,
     ) {
         for news in &snapshot.news {
@@ -77,7 +77,7 @@ impl App {
         }
         self.live.reviews.insert(
             checklist,
-            ReviewDoc {
+            LogStatus {
                 snapshot,
                 loaded: true,
                 error: None,

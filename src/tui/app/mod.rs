@@ -26,7 +26,7 @@ use crate::review::{Decision, Status};
 use crate::runner::{ItemKey, RunnerEvent};
 
 use super::keymap::{self, Arg, Chord, Command, Context, Does, Resolved};
-use super::store::{ReviewSnapshot, WriteError};
+use super::store::{LogSnapshot, WriteError};
 
 /// How long an info toast stays.
 const TOAST_SECONDS: i64 = 4;
@@ -105,7 +105,7 @@ pub enum Action {
     Review {
         generation: u64,
         checklist: String,
-        snapshot: ReviewSnapshot,
+        snapshot: LogSnapshot,
     },
     ReviewFailed {
         generation: u64,
@@ -116,7 +116,7 @@ pub enum Action {
     Written {
         generation: u64,
         checklist: String,
-        snapshot: ReviewSnapshot,
+        snapshot: LogSnapshot,
         message: String,
     },
     WriteFailed {
@@ -310,10 +310,11 @@ pub struct HistoryEntry {
     pub runs: u32,
 }
 
-/// One review's log as last read.
+/// One review's log as last read, whether the first read is done, and why
+/// it failed.
 #[derive(Debug, Clone, Default)]
-pub struct ReviewDoc {
-    pub snapshot: ReviewSnapshot,
+pub struct LogStatus {
+    pub snapshot: LogSnapshot,
     pub loaded: bool,
     pub error: Option<String>,
 }
@@ -342,7 +343,7 @@ pub struct EnvState {
     pub outcomes: HashMap<String, HashMap<String, Outcome>>,
     pub running: HashSet<ItemKey>,
     pub history: HashMap<ItemKey, VecDeque<HistoryEntry>>,
-    pub reviews: HashMap<String, ReviewDoc>,
+    pub reviews: HashMap<String, LogStatus>,
 }
 
 /// The evaluated review the screen shows, recomputed when something changed.
@@ -468,7 +469,7 @@ impl App {
         self.checklists.get(self.checklist)
     }
 
-    pub fn review_doc(&self) -> Option<&ReviewDoc> {
+    pub fn review_doc(&self) -> Option<&LogStatus> {
         let c = self.current_checklist()?;
         self.live.reviews.get(&c.id)
     }
@@ -629,7 +630,7 @@ impl App {
             return;
         };
         let env = self.env_tab().name.clone();
-        let empty_state = crate::ledger::ReviewState::default();
+        let empty_state = crate::ledger::LogState::default();
         let empty_outcomes = HashMap::new();
         let state = self
             .live
@@ -740,7 +741,7 @@ fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
         Some(c) => report::checklist_report(
             c,
             "",
-            &crate::ledger::ReviewState::default(),
+            &crate::ledger::LogState::default(),
             &HashMap::new(),
             jiff::Timestamp::UNIX_EPOCH,
         ),

@@ -14,7 +14,7 @@ use crate::cluster::{NoCluster, ObjectSource};
 use crate::config::{ClusterSource, Config, Environment};
 use crate::diag::Diagnostics;
 use crate::export::{self, EnvironmentDoc};
-use crate::ledger::{Ledger, ReviewState};
+use crate::ledger::{Ledger, LogState};
 use crate::probe::Outcome;
 use crate::probe::ProbeContext;
 use crate::report::{self, Report};
@@ -249,7 +249,7 @@ impl Workspace {
                 warnings.push(format!("{}: {w}", ledger.path().display()));
             }
             let events = if loaded.is_tampered() {
-                loaded.state = ReviewState::default();
+                loaded.state = LogState::default();
                 Vec::new()
             } else {
                 ledger
