@@ -9,6 +9,7 @@ mod decisions;
 mod events;
 mod input;
 mod navigation;
+mod view;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -407,7 +408,7 @@ impl App {
         let env = setup
             .start_env
             .min(setup.environments.len().saturating_sub(1));
-        let view = empty_view(setup.checklists.get(checklist).map(|c| c.as_ref()));
+        let view = view::empty_view(setup.checklists.get(checklist).map(|c| c.as_ref()));
         let mut app = App {
             checklists: setup.checklists,
             environments: setup.environments,
@@ -613,166 +614,6 @@ impl App {
         }
         fx
     }
-
-    /// Recomputes what the screen shows if anything it depends on changed,
-    /// and keeps the cursors inside it. Call after a batch of `update`s.
-    pub fn prepare(&mut self) {
-        if self.stale {
-            self.stale = false;
-            self.dirty = true;
-            self.recompute();
-        }
-        self.clamp();
-    }
-
-    fn recompute(&mut self) {
-        let Some(checklist) = self.current_checklist().cloned() else {
-            return;
-        };
-        let env = self.env_tab().name.clone();
-        let empty_state = crate::ledger::LogState::default();
-        let empty_outcomes = HashMap::new();
-        let state = self
-            .live
-            .reviews
-            .get(&checklist.id)
-            .map_or(&empty_state, |d| &d.snapshot.log.state);
-        let outcomes = self
-            .live
-            .outcomes
-            .get(&checklist.id)
-            .unwrap_or(&empty_outcomes);
-        let report = report::checklist_report(&checklist, &env, state, outcomes, self.now);
-        let rows = self.rows(&report);
-        let link = self.link();
-        self.view = ViewModel { report, rows, link };
-    }
-
-    fn rows(&self, report: &ChecklistReport) -> Vec<(usize, usize)> {
-        let needle = self.ui.filter.trim().to_lowercase();
-        let mut rows = Vec::new();
-        for (si, section) in report.sections.iter().enumerate() {
-            if self.ui.section != 0 && self.ui.section != si + 1 {
-                continue;
-            }
-            for (ii, item) in section.items.iter().enumerate() {
-                if !self.ui.status_filter.admits(item.status) {
-                    continue;
-                }
-                if !needle.is_empty() && !matches_filter(item, &needle) {
-                    continue;
-                }
-                rows.push((si, ii));
-            }
-        }
-        rows
-    }
-
-    fn link(&self) -> Link {
-        if self.live.ready && !self.live.has_cluster {
-            return Link::Absent;
-        }
-        let mut latest_error: Option<&Outcome> = None;
-        let mut any = false;
-        for c in &self.checklists {
-            let Some(probes) = self.live.probes.get(&c.id) else {
-                continue;
-            };
-            let Some(outcomes) = self.live.outcomes.get(&c.id) else {
-                continue;
-            };
-            for (id, probe) in probes {
-                if probe.spec.kind() != crate::checklist::ProbeKind::Kube {
-                    continue;
-                }
-                let Some(o) = outcomes.get(id) else { continue };
-                any = true;
-                if o.verdict != Verdict::Error {
-                    return Link::Up;
-                }
-                if latest_error.is_none_or(|l| l.evidence.taken_at < o.evidence.taken_at) {
-                    latest_error = Some(o);
-                }
-            }
-        }
-        match (any, latest_error) {
-            (true, Some(o)) => Link::Down(o.evidence.summary.clone()),
-            _ => Link::Unknown,
-        }
-    }
-
-    /// Keeps cursors and scroll offsets in range and the selection on the
-    /// same item when rows move.
-    fn clamp(&mut self) {
-        let rows = &self.view.rows;
-        if let Some(id) = &self.ui.selected
-            && let Some(pos) = rows
-                .iter()
-                .position(|(s, i)| self.view.report.sections[*s].items[*i].id == *id)
-        {
-            self.ui.cursor = pos;
-        }
-        self.ui.cursor = self.ui.cursor.min(rows.len().saturating_sub(1));
-        self.ui.selected = rows
-            .get(self.ui.cursor)
-            .map(|(s, i)| self.view.report.sections[*s].items[*i].id.clone());
-        let sections = self.view.report.sections.len() + 1;
-        self.ui.section = self.ui.section.min(sections - 1);
-        let areas = super::views::layout(
-            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
-            self.view.report.sections.len(),
-        );
-        let height = areas.items_rows().max(1);
-        self.ui.offset = scroll_into_view(self.ui.offset, self.ui.cursor, height, rows.len());
-        let sheight = areas.section_rows().max(1);
-        self.ui.section_offset =
-            scroll_into_view(self.ui.section_offset, self.ui.section, sheight, sections);
-        let path_len = self.view.report.critical_path.len();
-        for screen in &mut self.ui.stack {
-            if let Screen::Path { cursor } = screen {
-                *cursor = (*cursor).min(path_len.saturating_sub(1));
-            }
-        }
-    }
-}
-
-fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
-    let report = match checklist {
-        Some(c) => report::checklist_report(
-            c,
-            "",
-            &crate::ledger::LogState::default(),
-            &HashMap::new(),
-            jiff::Timestamp::UNIX_EPOCH,
-        ),
-        None => ChecklistReport {
-            id: String::new(),
-            title: "no checklist loaded".into(),
-            version: String::new(),
-            decision: Decision::Go,
-            sections: Vec::new(),
-            critical_path: Vec::new(),
-            counts: Default::default(),
-        },
-    };
-    ViewModel {
-        report,
-        rows: Vec::new(),
-        link: Link::Unknown,
-    }
-}
-
-fn matches_filter(item: &ItemReport, needle: &str) -> bool {
-    [
-        item.id.as_str(),
-        item.title.as_str(),
-        item.summary.as_str(),
-        item.kind_name(),
-        item.severity.as_str(),
-        item.status.as_str(),
-    ]
-    .iter()
-    .any(|field| field.to_lowercase().contains(needle))
 }
 
 /// The unit and count an age label shows; equal buckets read the same.
@@ -791,16 +632,6 @@ pub fn age_label(now: jiff::Timestamp, then: jiff::Timestamp) -> String {
     let (unit, n) = age_bucket(now, then);
     let u = ["s", "m", "h", "d"][unit as usize];
     format!("{n}{u}")
-}
-
-fn scroll_into_view(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
-    let mut offset = offset.min(len.saturating_sub(height));
-    if cursor < offset {
-        offset = cursor;
-    } else if cursor >= offset + height {
-        offset = cursor + 1 - height;
-    }
-    offset
 }
 
 fn single_line(text: &str) -> TextArea<'static> {
