@@ -296,23 +296,33 @@ impl Resolver<'_> {
         }
     }
 
-    fn expect(&mut self, field: &Option<Spanned<String>>) -> Option<Option<Expect>> {
+    /// Compiles an `expect` and checks the names it uses against what a
+    /// probe of `kind` binds, so a typo is a load error at the name, not a
+    /// failing item.
+    fn expect(
+        &mut self,
+        field: &Option<Spanned<String>>,
+        kind: ProbeKind,
+    ) -> Option<Option<Expect>> {
+        use crate::probe::cel;
         let Some(f) = field else {
             return Some(None);
         };
         let text = self.text(f)?;
-        match crate::probe::cel::compile(&text) {
-            Ok(e) => Some(Some(e)),
-            Err(e) => {
-                let span = if Self::verbatim(f) {
-                    self.inner_span(f, e.offset..e.offset + 1)
-                } else {
-                    f.span()
-                };
-                self.error(span, format!("CEL: {}", e.message));
-                None
-            }
-        }
+        let (offset, len, message) = match cel::compile(&text) {
+            Ok(e) => match cel::check_names(&e, cel::variables(kind)) {
+                Ok(()) => return Some(Some(e)),
+                Err(n) => (n.offset, n.len, n.message),
+            },
+            Err(e) => (e.offset, 1, format!("CEL: {}", e.message)),
+        };
+        let span = if Self::verbatim(f) {
+            self.inner_span(f, offset..offset + len.max(1))
+        } else {
+            f.span()
+        };
+        self.error(span, message);
+        None
     }
 
     fn url(&mut self, field: &Spanned<String>) -> Option<String> {
@@ -395,7 +405,7 @@ impl Resolver<'_> {
         }
         let namespace = self.opt_text(&raw.namespace);
         let name = self.opt_text(&raw.name);
-        let expect = self.expect(&raw.expect);
+        let expect = self.expect(&raw.expect, ProbeKind::Kube);
         Some(KubeProbe {
             resource: resource?,
             namespace: namespace?.filter(|n| !n.is_empty()),
@@ -437,7 +447,7 @@ impl Resolver<'_> {
             headers,
             body: self.opt_text(&raw.body)?,
             status: self.status(&raw.status)?,
-            expect: self.expect(&raw.expect)?,
+            expect: self.expect(&raw.expect, ProbeKind::Http)?,
             samples: samples as u32,
             follow_redirects: raw.follow_redirects.as_ref().is_some_and(|b| *b.get_ref()),
             insecure: raw.insecure.as_ref().is_some_and(|b| *b.get_ref()),
@@ -493,7 +503,7 @@ impl Resolver<'_> {
             server_name: self.opt_text(&raw.server_name)?,
             ca_file: self.path(&raw.ca_file)?,
             min_days: self.number(&raw.min_days, "min_days")?.unwrap_or(14),
-            expect: self.expect(&raw.expect)?,
+            expect: self.expect(&raw.expect, ProbeKind::Tls)?,
         })
     }
 
@@ -567,7 +577,7 @@ impl Resolver<'_> {
             max_matches: self.count(&raw.max_matches, "max_matches")?,
             min_files: self.count(&raw.min_files, "min_files")?.unwrap_or(1),
             skip_comments: self.opt_text(&raw.skip_comments)?,
-            expect: self.expect(&raw.expect)?,
+            expect: self.expect(&raw.expect, ProbeKind::File)?,
         })
     }
 
@@ -575,7 +585,7 @@ impl Resolver<'_> {
         Some(PromqlProbe {
             url: self.url(raw.url.as_ref()?)?,
             query: self.text(raw.query.as_ref()?)?,
-            expect: self.expect(&raw.expect)?,
+            expect: self.expect(&raw.expect, ProbeKind::Promql)?,
         })
     }
 
@@ -597,7 +607,7 @@ impl Resolver<'_> {
             argv,
             cwd: self.path(&raw.cwd)?,
             exit: exit as i32,
-            expect: self.expect(&raw.expect)?,
+            expect: self.expect(&raw.expect, ProbeKind::Command)?,
         })
     }
 }
