@@ -160,7 +160,11 @@ fn check_json_against_a_snapshot_environment() {
     assert_eq!(status("db-secret"), "pass");
     assert_eq!(status("oidc-secret"), "fail");
     assert_eq!(status("replicas"), "pass", "staging asks for 1 replica");
-    assert_eq!(status("limits"), "fail");
+    assert_eq!(
+        status("limits"),
+        "error",
+        "has(c.resources.limits.memory) cannot be judged where c.resources is not there"
+    );
     assert_eq!(status("pdb"), "skipped", "the PDB item is for prod only");
     assert_eq!(status("monitors"), "fail");
     assert_eq!(status("runbook"), "pending");

@@ -190,12 +190,14 @@ async fn secret_with_required_keys_passes_and_missing_key_fails_naming_keys() {
          (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
     );
 
+    // Reading the key without has() is the checklist's mistake: an error
+    // that names the key.
     let out = kube_probe::run(&secret("object.data.OIDC_ISSUER != ''"), &env.live).await;
-    assert_verdict(&out, Verdict::Fail);
+    assert_verdict(&out, Verdict::Error);
     assert_eq!(
         out.evidence.summary,
-        "v1/Secret cmp/cmp-registry-secret: no field object.data.OIDC_ISSUER \
-         (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
+        "expect could not be evaluated on cmp/cmp-registry-secret: it reads \
+         object.data.OIDC_ISSUER, which is not there (guard it with has())"
     );
     let text = serde_json::to_string(&out).expect("outcomes serialize");
     assert!(!text.contains("cG9zdGdyZXM6Ly9zM2NyZXQ="), "{text}");
@@ -219,14 +221,14 @@ async fn deployments_fail_with_each_object_and_reason() {
         probe("apps/v1/Deployment"),
         Some("cmp"),
         None,
-        Some("object.spec.replicas >= 2"),
+        Some("has(object.spec.replicas) && object.spec.replicas >= 2"),
     );
     let out = kube_probe::run(&p, &env.live).await;
     assert_verdict(&out, Verdict::Fail);
     assert_eq!(
         out.evidence.summary,
         "2 of 3 apps/v1/Deployment fail: cmp/jobs: expect false; \
-         cmp/registry: no field object.spec.replicas"
+         cmp/registry: expect false"
     );
     assert_eq!(out.evidence.detail["selected"], json!(3));
 

@@ -363,14 +363,21 @@ async fn http_json_body_is_visible_to_expect() {
     probe.expect = expect("response.json.ready && response.json.version.startsWith('1.4')");
     assert_verdict(&run_http(&probe).await, Verdict::Pass);
 
+    // A field the body does not have: the expectation cannot be judged,
+    // an error that names it.
     probe.expect = expect("response.json.build == 'abc'");
     let outcome = run_http(&probe).await;
-    assert_verdict(&outcome, Verdict::Fail);
+    assert_verdict(&outcome, Verdict::Error);
     assert!(
-        outcome.evidence.summary.contains("build"),
+        outcome
+            .evidence
+            .summary
+            .contains("reads response.json.build, which is not there"),
         "{}",
         outcome.evidence.summary
     );
+    probe.expect = expect("response.json.version == '2.0'");
+    assert_verdict(&run_http(&probe).await, Verdict::Fail);
 
     // A body that is not JSON has no `json` at all.
     probe.url = format!("http://{addr}/plain");

@@ -207,8 +207,9 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
 }
 
 /// Whether `expect` holds over `vars`, as a probe reports it: `Ok` when it
-/// holds; otherwise the verdict and summary (a fail when it is false or
-/// reads a missing field, an error when it cannot be evaluated at all).
+/// holds; otherwise the verdict and summary: a fail when it is false, an
+/// error when it cannot be evaluated (a field that is not there, a type
+/// that does not fit: the checklist's mistake, not the service's).
 pub fn check(
     expect: &Expect,
     vars: &[(&str, &serde_json::Value)],
@@ -220,7 +221,6 @@ pub fn check(
             Verdict::Fail,
             format!("expect does not hold: {}", expect.source),
         )),
-        Err(e @ EvalError::MissingField(_)) => Err((Verdict::Fail, e.to_string())),
         Err(e) => Err((
             Verdict::Error,
             format!("expect could not be evaluated: {e}"),

@@ -26,9 +26,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
-use super::Outcome;
 use super::cel::{self, EvalError};
 use super::tls;
+use super::{Outcome, Verdict};
 use crate::checklist::model::*;
 use crate::text::{sanitize, truncate};
 
@@ -320,9 +320,10 @@ async fn single(probe: &HttpProbe, client: &reqwest::Client, request: &Request) 
         return Outcome::fail(summary, detail);
     }
     if let Some(expect) = &probe.expect
-        && let Some(problem) = expect_problem(expect, "response", &response_value(&received))
+        && let Some((verdict, problem)) =
+            expect_problem(expect, "response", &response_value(&received))
     {
-        return Outcome::fail(problem, detail);
+        return Outcome::new(verdict, problem, detail);
     }
     let summary = format!(
         "{} in {} ms",
@@ -369,8 +370,11 @@ async fn sampled(probe: &HttpProbe, client: &reqwest::Client, request: &Request)
         problems.push(stats.failure_text());
     }
     if let Some(expect) = &probe.expect
-        && let Some(problem) = expect_problem(expect, "response", &response)
+        && let Some((verdict, problem)) = expect_problem(expect, "response", &response)
     {
+        if verdict == Verdict::Error {
+            return Outcome::new(verdict, problem, detail);
+        }
         problems.push(problem);
     }
     if problems.is_empty() {
@@ -576,17 +580,28 @@ fn add_response_detail(detail: &mut Value, received: &Received) {
     }
 }
 
-/// Evaluates `expect` with `value` bound to `var`; `None` when it holds, else
-/// what a reviewer should read.
-pub(crate) fn expect_problem(expect: &Expect, var: &str, value: &Value) -> Option<String> {
+/// Evaluates `expect` with `value` bound to `var`; `None` when it holds,
+/// else the verdict and what a reviewer should read: `fail` when it is
+/// false, `error` when it cannot be evaluated on this response (a field
+/// that is not there, a type that does not fit), since that is the
+/// checklist's mistake, not the service's.
+pub(crate) fn expect_problem(
+    expect: &Expect,
+    var: &str,
+    value: &Value,
+) -> Option<(Verdict, String)> {
     let shown = truncate(&expect.source, 160);
     match cel::evaluate(expect, &[(var, value)]) {
         Ok(true) => None,
-        Ok(false) => Some(format!("expect `{shown}` is false")),
-        Err(EvalError::MissingField(field)) => {
-            Some(format!("field {field} is missing (expect `{shown}`)"))
-        }
-        Err(e) => Some(format!("expect `{shown}` could not be evaluated: {e}")),
+        Ok(false) => Some((Verdict::Fail, format!("expect `{shown}` is false"))),
+        Err(EvalError::MissingField(field)) => Some((
+            Verdict::Error,
+            format!("expect `{shown}` reads {field}, which is not there"),
+        )),
+        Err(e) => Some((
+            Verdict::Error,
+            format!("expect `{shown}` could not be evaluated: {e}"),
+        )),
     }
 }
 

@@ -140,7 +140,7 @@ fn judge(probe: &KubeProbe, objects: &[Value], mut detail: Value) -> Outcome {
 }
 
 /// Evaluates `expect` on every object. An expression that cannot be
-/// evaluated at all (a type error, not a missing field) is an error.
+/// evaluated on one of them (a missing field, a type error) is an error.
 fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, String> {
     let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
     // `objects` is converted for CEL on every evaluation: bind it only when
@@ -172,10 +172,15 @@ fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, Stri
             }
             let holds = match cel::evaluate(expect, &vars) {
                 Ok(holds) => holds,
+                // A field the object does not have: the expectation cannot
+                // be judged, which is the checklist's mistake (guard it
+                // with `has()`), so the probe is an error naming both.
                 Err(EvalError::MissingField(path)) => {
-                    entry.reason =
-                        Some(sanitize(&EvalError::MissingField(path).to_string(), false));
-                    false
+                    return Err(format!(
+                        "expect could not be evaluated on {}: it reads {}, which is not there (guard it with has())",
+                        entry.id(),
+                        sanitize(&path, false)
+                    ));
                 }
                 Err(e) => {
                     // A Secret's values may show in a type error; never echo it.
@@ -427,11 +432,20 @@ spec:
             "v1/Secret cmp/cmp-registry-secret satisfies expect"
         );
 
-        let missing = check(&expecting(p, "object.data.OIDC_ISSUER != ''")).await;
+        // Reading a key that is not there is the checklist's mistake: an
+        // error naming the key, never its neighbours' values.
+        let unguarded = check(&expecting(p.clone(), "object.data.OIDC_ISSUER != ''")).await;
+        assert_eq!(unguarded.verdict, Verdict::Error);
+        assert_eq!(
+            unguarded.evidence.summary,
+            "expect could not be evaluated on cmp/cmp-registry-secret: it reads \
+             object.data.OIDC_ISSUER, which is not there (guard it with has())"
+        );
+        let missing = check(&expecting(p, "has(object.data.OIDC_ISSUER)")).await;
         assert_eq!(missing.verdict, Verdict::Fail);
         assert_eq!(
             missing.evidence.summary,
-            "v1/Secret cmp/cmp-registry-secret: no field object.data.OIDC_ISSUER \
+            "v1/Secret cmp/cmp-registry-secret: expect false \
              (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
         );
         let entry = &missing.evidence.detail["objects"][0];
@@ -440,8 +454,10 @@ spec:
             entry["keys"],
             json!(["CMP_REGISTRY_DATABASE_URL", "OIDC_AUDIENCE"])
         );
-        let all = serde_json::to_string(&missing).expect("outcomes serialize");
-        assert!(!all.contains("cG9zdGdyZXM6Ly9odW50ZXIy") && !all.contains("Y21w"));
+        for out in [&missing, &unguarded] {
+            let all = serde_json::to_string(out).expect("outcomes serialize");
+            assert!(!all.contains("cG9zdGdyZXM6Ly9odW50ZXIy") && !all.contains("Y21w"));
+        }
     }
 
     #[tokio::test]
@@ -482,16 +498,29 @@ spec:
 
     #[tokio::test]
     async fn all_names_each_failing_object_and_why() {
-        let p = expecting(
+        let unguarded = expecting(
             in_ns(probe("apps/v1/Deployment"), "cmp"),
             "object.spec.replicas >= 2",
+        );
+        let out = check(&unguarded).await;
+        assert_eq!(out.verdict, Verdict::Error);
+        assert!(
+            out.evidence
+                .summary
+                .ends_with("cmp/registry: it reads object.spec.replicas, which is not there (guard it with has())"),
+            "{}",
+            out.evidence.summary
+        );
+        let p = expecting(
+            in_ns(probe("apps/v1/Deployment"), "cmp"),
+            "has(object.spec.replicas) && object.spec.replicas >= 2",
         );
         let out = check(&p).await;
         assert_eq!(out.verdict, Verdict::Fail);
         assert_eq!(
             out.evidence.summary,
             "2 of 3 apps/v1/Deployment fail: cmp/jobs: expect false; \
-             cmp/registry: no field object.spec.replicas"
+             cmp/registry: expect false"
         );
         let detail = &out.evidence.detail;
         assert_eq!(detail["selected"], json!(3));
@@ -541,7 +570,10 @@ spec:
             "1 of 3 apps/v1/Deployment match expect, expected none: cmp/jobs"
         );
 
-        let mut p = expecting(probe("apps/v1/Deployment"), "object.spec.replicas > 5");
+        let mut p = expecting(
+            probe("apps/v1/Deployment"),
+            "has(object.spec.replicas) && object.spec.replicas > 5",
+        );
         p.quantifier = Quantifier::Any;
         let out = check(&p).await;
         assert_eq!(out.verdict, Verdict::Fail);
@@ -668,7 +700,8 @@ spec:
     async fn kube_prometheus_pod_security_context_is_missing_on_three() {
         let p = expecting(
             probe("apps/v1/Deployment"),
-            "object.spec.template.spec.securityContext.runAsNonRoot",
+            "has(object.spec.template.spec.securityContext) \
+             && object.spec.template.spec.securityContext.runAsNonRoot",
         );
         let Some(out) = on_fixtures(&p).await else {
             return;
@@ -677,9 +710,9 @@ spec:
         assert_eq!(
             out.evidence.summary,
             "3 of 5 apps/v1/Deployment fail: \
-             monitoring/blackbox-exporter: no field object.spec.template.spec.securityContext; \
-             monitoring/kube-state-metrics: no field object.spec.template.spec.securityContext; \
-             monitoring/prometheus-adapter: no field object.spec.template.spec.securityContext"
+             monitoring/blackbox-exporter: expect false; \
+             monitoring/kube-state-metrics: expect false; \
+             monitoring/prometheus-adapter: expect false"
         );
     }
 
@@ -755,7 +788,7 @@ spec:
     async fn kube_prometheus_secret_names_keys_only() {
         let p = expecting(
             named(probe("v1/Secret"), "grafana-config"),
-            "has(object.data.admin_password)",
+            "has(object.data) && has(object.data.admin_password)",
         );
         let Some(out) = on_fixtures(&p).await else {
             return;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::cel::{self, EvalError};
+use super::cel;
 use super::{Outcome, Verdict};
 use crate::checklist::model::PromqlProbe;
 
@@ -152,7 +152,6 @@ fn judge(probe: &PromqlProbe, answer: &Answer) -> Outcome {
             ),
             detail,
         ),
-        Err(e @ EvalError::MissingField(_)) => Outcome::fail(e.to_string(), detail),
         Err(e) => Outcome::new(
             Verdict::Error,
             format!("expect could not be evaluated: {e}"),

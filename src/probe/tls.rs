@@ -313,13 +313,16 @@ impl Report<'_> {
         if days_left < self.probe.min_days {
             problems.push(self.expiry_problem(days_left));
         }
+        let detail = self.detail(&tls);
         if let Some(expect) = &self.probe.expect
-            && let Some(problem) = super::http::expect_problem(expect, "tls", &tls)
+            && let Some((verdict, problem)) = super::http::expect_problem(expect, "tls", &tls)
         {
+            if verdict == super::Verdict::Error {
+                return Outcome::new(verdict, problem, detail);
+            }
             problems.push(problem);
         }
 
-        let detail = self.detail(&tls);
         if problems.is_empty() {
             let summary = format!(
                 "certificate valid for {days_left} more days (until {}), issued by {}{}",
