@@ -199,7 +199,7 @@ impl Config {
 
     pub fn parse(source: Source) -> Result<Config, Diagnostics> {
         let raw: RawConfig = toml::from_str(&source.text).map_err(|e| {
-            let message = e.message().trim_end().replace('\n', "; ");
+            let message = crate::diag::explain_unknown(&e.message().trim_end().replace('\n', "; "));
             Diagnostics(vec![source.error(e.span().unwrap_or(0..0), message)])
         })?;
         let base_dir = source

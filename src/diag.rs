@@ -201,6 +201,41 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// serde's "unknown field `severtiy`, expected one of `id`, `title`, …" with
+/// the closest field named first: "unknown field `severtiy`; did you mean
+/// `severity`? (fields: id, title, …)". Other messages pass unchanged.
+pub fn explain_unknown(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message.to_string();
+    };
+    let what = if message.starts_with("unknown field") {
+        "field"
+    } else {
+        "value"
+    };
+    let Some((name, expected)) = rest.split_once("`, expected ") else {
+        return message.to_string();
+    };
+    let candidates: Vec<&str> = expected
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, c)| c)
+        .collect();
+    if candidates.is_empty() {
+        return message.to_string();
+    }
+    let label = if what == "field" { "fields" } else { "values" };
+    format!(
+        "unknown {what} `{name}`{} ({label}: {})",
+        did_you_mean(name, candidates.iter().copied()),
+        candidates.join(", ")
+    )
+}
+
 /// `, did you mean `x`?` when a close candidate exists, else nothing.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     closest(word, candidates).map_or(String::new(), |c| format!("; did you mean `{c}`?"))

@@ -107,7 +107,8 @@ impl Workspace {
                     .map(|e| e.name.as_str())
                     .collect();
                 LoadError::Usage(format!(
-                    "no environment `{n}` (configured: {})",
+                    "no environment `{n}`{} (configured: {})",
+                    crate::diag::did_you_mean(n, known.iter().copied()),
                     known.join(", ")
                 ))
             })?,

@@ -131,7 +131,7 @@ pub fn parse_lenient(source: Source, builtin: bool) -> (Option<Checklist>, Diagn
         Ok(raw) => raw,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim_end().replace('\n', "; ");
+            let message = crate::diag::explain_unknown(&e.message().trim_end().replace('\n', "; "));
             return (None, Diagnostics(vec![source.error(span, message)]));
         }
     };
@@ -207,8 +207,9 @@ fn build_item(source: &Source, raw: RawItem, errors: &mut Diagnostics) -> Item {
             errors.push(source.error(
                 s.span(),
                 format!(
-                    "unknown severity `{}`: expected blocker, high, medium or low",
-                    s.get_ref()
+                    "unknown severity `{}`: expected blocker, high, medium or low{}",
+                    s.get_ref(),
+                    crate::diag::did_you_mean(s.get_ref(), ["blocker", "high", "medium", "low"])
                 ),
             ));
             Severity::Medium
@@ -271,8 +272,12 @@ fn build_probe(source: &Source, raw: RawProbe, errors: &mut Diagnostics) -> Opti
         errors.push(source.error(
             kind_field.span(),
             format!(
-                "unknown probe kind `{}`: expected kube, http, tls, file, promql or command",
-                kind_field.get_ref()
+                "unknown probe kind `{}`: expected kube, http, tls, file, promql or command{}",
+                kind_field.get_ref(),
+                crate::diag::did_you_mean(
+                    kind_field.get_ref(),
+                    ProbeKind::ALL.iter().map(|k| k.as_str())
+                )
             ),
         ));
         return None;
@@ -441,7 +446,11 @@ fn check_dependencies(
             } else if !ids.contains(dep.get_ref().as_str()) {
                 errors.push(source.error(
                     dep.span(),
-                    format!("item `{item}` depends on unknown item `{}`", dep.get_ref()),
+                    format!(
+                        "item `{item}` depends on unknown item `{}`{}",
+                        dep.get_ref(),
+                        crate::diag::did_you_mean(dep.get_ref(), ids.iter().copied())
+                    ),
                 ));
             }
         }

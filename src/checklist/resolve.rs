@@ -196,16 +196,17 @@ impl Resolver<'_> {
                 Some(v) => out.push_str(v),
                 None => {
                     let span = self.inner_span(field, open..close + 2);
-                    let known: Vec<&str> = self.vars.keys().map(String::as_str).collect();
-                    let known = if known.is_empty() {
+                    let names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+                    let hint = crate::diag::did_you_mean(name, names.iter().copied());
+                    let known = if names.is_empty() {
                         "none are defined".to_string()
                     } else {
-                        format!("known: {}", known.join(", "))
+                        format!("known: {}", names.join(", "))
                     };
                     self.error(
                         span,
                         format!(
-                            "unknown var `{name}` in environment `{}` ({known})",
+                            "unknown var `{name}` in environment `{}` ({known}){hint}",
                             self.env
                         ),
                     );
@@ -367,7 +368,10 @@ impl Resolver<'_> {
             Some((other, span)) => {
                 self.error(
                     span,
-                    format!("unknown quantifier `{other}`: expected all, any or none"),
+                    format!(
+                        "unknown quantifier `{other}`: expected all, any or none{}",
+                        crate::diag::did_you_mean(other, ["all", "any", "none"])
+                    ),
                 );
                 None
             }

@@ -74,10 +74,12 @@ pub fn compile(source: &str) -> Result<Expect, SyntaxError> {
     let program = ENV
         .compile(source)
         .map_err(|errors| match errors.errors.first() {
-            Some(first) => SyntaxError {
-                offset: byte_offset(source, first.pos),
-                message: first.msg.trim_start_matches("Syntax error: ").to_string(),
-            },
+            Some(first) => {
+                let offset = byte_offset(source, first.pos);
+                let raw = first.msg.trim_start_matches("Syntax error: ");
+                let (offset, message) = plain_syntax_error(source, offset, raw);
+                SyntaxError { offset, message }
+            }
             None => SyntaxError {
                 offset: 0,
                 message: errors.to_string(),
@@ -88,6 +90,124 @@ pub fn compile(source: &str) -> Result<Expect, SyntaxError> {
         source: source.to_string(),
         program: Arc::new(program),
     })
+}
+
+/// The parser's message in plain words, and where the caret belongs: an
+/// unclosed bracket is shown at the bracket, an unclosed string at its
+/// quote. Unknown shapes keep the parser's words, without its token lists.
+fn plain_syntax_error(source: &str, offset: usize, raw: &str) -> (usize, String) {
+    let head = raw.split(" expecting ").next().unwrap_or(raw);
+    let token = |prefix: &str| -> Option<String> {
+        let rest = head.strip_prefix(prefix)?;
+        let rest = rest.strip_prefix('\'')?;
+        let end = rest.rfind('\'').unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    };
+    let expecting = raw.split_once(" expecting ").map(|(_, e)| e).unwrap_or("");
+    let unclosed = unclosed_bracket(source);
+    if let Some(text) = token("token recognition error at: ") {
+        if text.starts_with('\'') || text.starts_with('"') {
+            let quote = text.chars().next().unwrap_or('\'');
+            return (
+                offset,
+                format!("a string is not closed: add the final {quote}"),
+            );
+        }
+        if text.trim() == "=" {
+            return (offset, "`=` is not an operator: compare with `==`".into());
+        }
+        return (
+            offset,
+            format!("`{}` cannot appear in an expression", text.trim()),
+        );
+    }
+    if (raw.starts_with("missing ')'") || raw.starts_with("missing ']'") || raw.contains("<EOF>"))
+        && let Some((at, open)) = unclosed
+    {
+        let close = match open {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        return (at, format!("unclosed `{open}`: its `{close}` is missing"));
+    }
+    if let Some(text) = token("mismatched input ") {
+        if text == "<EOF>" {
+            let before = source[..offset.min(source.len())].trim_end();
+            let last: String = before
+                .chars()
+                .rev()
+                .take_while(|c| {
+                    !c.is_alphanumeric() && !c.is_whitespace() && *c != '\'' && *c != ')'
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let after = if last.is_empty() {
+                String::new()
+            } else {
+                format!(" after `{last}`")
+            };
+            return (
+                offset,
+                format!("the expression ends too early: a value is missing{after}"),
+            );
+        }
+        return (offset, format!("unexpected `{text}`"));
+    }
+    if let Some(text) = token("extraneous input ") {
+        if (text == ")" || text == "]") && expecting.contains("<EOF>") {
+            return (offset, format!("`{text}` closes nothing"));
+        }
+        if expecting.contains("IDENTIFIER") {
+            return (
+                offset,
+                format!("unexpected `{text}`: a value must come before it"),
+            );
+        }
+        return (offset, format!("unexpected `{text}`"));
+    }
+    if let Some(text) = token("no viable alternative at input ") {
+        return (offset, format!("cannot read `{text}` here"));
+    }
+    if raw.starts_with("invalid argument to has() macro") {
+        return (
+            offset,
+            "has() takes one field path, like has(object.spec.replicas)".into(),
+        );
+    }
+    let message = raw.split(" expecting ").next().unwrap_or(raw).to_string();
+    (offset, message)
+}
+
+/// The first bracket still open at the end of `source` (strings skipped):
+/// its byte offset and which bracket it is.
+fn unclosed_bracket(source: &str) -> Option<(usize, char)> {
+    let mut stack: Vec<(usize, char)> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (at, c) in source.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => stack.push((at, c)),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 /// Turns the parser's 1-based (line, column in characters) into a byte offset.

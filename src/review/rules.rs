@@ -335,17 +335,33 @@ pub fn signoff(
 }
 
 /// Reads a waiver's `until` as written on a command line: `YYYY-MM-DD`.
+/// A date of the right shape that does not exist says what is wrong with it.
 pub fn parse_until(text: &str) -> Result<jiff::civil::Date, Refusal> {
     let shaped = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',
             _ => b.is_ascii_digit(),
         });
-    let bad = || Refusal::new(format!("{text:?} is not a date: write it as YYYY-MM-DD"));
     if !shaped {
-        return Err(bad());
+        return Err(Refusal::new(format!(
+            "{text:?} is not a date: write it as YYYY-MM-DD"
+        )));
     }
-    text.parse().map_err(|_| bad())
+    let number = |range: std::ops::Range<usize>| text[range].parse::<i16>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    if !(1..=12).contains(&month) {
+        return Err(Refusal::new(format!(
+            "{text} is not a date: there is no month {month}"
+        )));
+    }
+    let days = jiff::civil::date(year, month as i8, 1).days_in_month();
+    if day < 1 || day > i16::from(days) {
+        return Err(Refusal::new(format!(
+            "{text} is not a date: {year}-{month:02} has {days} days"
+        )));
+    }
+    text.parse()
+        .map_err(|e| Refusal::new(format!("{text} is not a date: {e}")))
 }
 
 fn applies(review: &Standing, item: &Item) -> Result<(), Refusal> {
@@ -516,6 +532,14 @@ mod tests {
     #[test]
     fn until_dates_are_strict() {
         assert_eq!(parse_until("2026-04-01"), Ok(jiff::civil::date(2026, 4, 1)));
+        assert_eq!(
+            parse_until("2026-13-45").map_err(|r| r.message),
+            Err("2026-13-45 is not a date: there is no month 13".to_string())
+        );
+        assert_eq!(
+            parse_until("2026-02-30").map_err(|r| r.message),
+            Err("2026-02-30 is not a date: 2026-02 has 28 days".to_string())
+        );
         for bad in [
             "2026-4-1",
             "2026-02-30",

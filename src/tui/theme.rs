@@ -118,8 +118,12 @@ impl Theme {
             }
         }
         Theme::bundled(name).map_err(|_| {
-            let known = Theme::available(user_dir).join(", ");
-            format!("no theme `{name}` (available: {known})")
+            let available = Theme::available(user_dir);
+            let hint = crate::diag::did_you_mean(name, available.iter().map(String::as_str));
+            format!(
+                "no theme `{name}`{hint} (available: {})",
+                available.join(", ")
+            )
         })
     }
 

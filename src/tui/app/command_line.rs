@@ -28,7 +28,11 @@ impl App {
             Does::SwitchEnv => match self.environments.iter().position(|e| e.name == arg) {
                 Some(i) => self.switch_env(i, fx),
                 None => self.error(format!(
-                    "no environment `{arg}` (configured: {})",
+                    "no environment `{arg}`{} (configured: {})",
+                    crate::diag::did_you_mean(
+                        arg,
+                        self.environments.iter().map(|e| e.name.as_str())
+                    ),
                     self.environments
                         .iter()
                         .map(|e| e.name.as_str())
