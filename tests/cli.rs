@@ -613,3 +613,33 @@ fn concurrent_processes_lose_nothing() {
     texts.dedup();
     assert_eq!(texts.len(), 100);
 }
+
+/// A note written on several lines reads that way in `gonogo log`: each
+/// line under the first, aligned with it; escapes are still stripped.
+#[test]
+fn the_log_shows_a_note_as_written() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = decide(
+        state.path(),
+        &[
+            "note",
+            "runbook",
+            "Reviewed with Dana.\nRollback tested\u{1b}[31m in staging.",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = decide(state.path(), &["log"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout
+        .lines()
+        .find(|l| l.contains("note     runbook: Reviewed with Dana."))
+        .unwrap_or_else(|| panic!("no note line:\n{stdout}"));
+    let indent = first.find("Reviewed").expect("the text is on the line");
+    let second = format!("{}Rollback tested in staging.", " ".repeat(indent));
+    assert!(stdout.lines().any(|l| l == second), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'));
+}

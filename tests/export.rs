@@ -161,6 +161,14 @@ fn document(hostile: bool) -> Document {
                 item: "runbook".into(),
             },
         ),
+        event(
+            7,
+            32,
+            EventKind::Note {
+                item: "runbook".into(),
+                text: "Reviewed with Dana.\nRollback tested in staging on the 24th.".into(),
+            },
+        ),
     ];
     let state = LogState::from_events(&events);
     let now = at(40);
@@ -272,6 +280,49 @@ fn markdown_has_the_expected_structure() {
     assert!(md.contains("- `runbook`: pending → done"), "{md}");
 }
 
+/// A note written on two lines keeps them: in Markdown as a quote nested in
+/// the item, in JSON as the text itself, in JUnit in the test's output.
+#[test]
+fn a_note_keeps_its_lines_in_every_document() {
+    let doc = document(false);
+    let md = export::markdown::render(&doc);
+    assert!(
+        md.contains(
+            "  - Note by alice at 2026-11-26 09:32 UTC:\n    > Reviewed with Dana.\n    > Rollback tested in staging on the 24th.\n"
+        ),
+        "{md}"
+    );
+    use pulldown_cmark::{Event as Md, Parser, Tag};
+    let mut depth_in_item = 0;
+    let mut quoted_in_item = Vec::new();
+    let mut in_quote = false;
+    for ev in Parser::new(&md) {
+        match ev {
+            Md::Start(Tag::Item) => depth_in_item += 1,
+            Md::End(pulldown_cmark::TagEnd::Item) => depth_in_item -= 1,
+            Md::Start(Tag::BlockQuote(_)) => in_quote = true,
+            Md::End(pulldown_cmark::TagEnd::BlockQuote(_)) => in_quote = false,
+            Md::Text(t) if in_quote && depth_in_item > 0 => quoted_in_item.push(t.to_string()),
+            _ => {}
+        }
+    }
+    assert!(
+        quoted_in_item.contains(&"Reviewed with Dana.".to_string())
+            && quoted_in_item.contains(&"Rollback tested in staging on the 24th.".to_string()),
+        "a quote nested in the list item: {quoted_in_item:?}"
+    );
+    let json = export::json::render(&doc);
+    assert!(
+        json.contains("Reviewed with Dana.\\nRollback tested in staging on the 24th."),
+        "{json}"
+    );
+    let junit = export::junit::render(&doc);
+    assert!(
+        junit.contains("Reviewed with Dana.&#10;Rollback tested in staging on the 24th."),
+        "{junit}"
+    );
+}
+
 #[test]
 fn hostile_text_does_not_change_the_structure() {
     let plain = export::markdown::render(&document(false));
@@ -365,5 +416,5 @@ fn json_is_a_superset_of_check_json() {
     assert_eq!(log["signoffs"][0]["decision"], "go-with-conditions");
     assert_eq!(log["waivers"]["oidc-secret"]["until"], "2026-12-31");
     assert_eq!(log["notes"]["dr-drill"][0]["by"], "alice");
-    assert_eq!(log["head"], format!("{:064x}", 6));
+    assert_eq!(log["head"], format!("{:064x}", 7));
 }

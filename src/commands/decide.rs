@@ -325,14 +325,14 @@ fn describe(e: &crate::ledger::Event) -> String {
     let what = match &e.kind {
         EventKind::Tick { item } => format!("tick     {item}"),
         EventKind::Untick { item } => format!("untick   {item}"),
-        EventKind::Note { item, text } => format!("note     {item}: {}", one_line(text)),
+        EventKind::Note { item, text } => format!("note     {item}: {}", as_written(text)),
         EventKind::Waive {
             item,
             reason,
             until,
         } => {
             let until = until.map(|d| format!(" until {d}")).unwrap_or_default();
-            format!("waive    {item}{until}: {}", one_line(reason))
+            format!("waive    {item}{until}: {}", as_written(reason))
         }
         EventKind::Unwaive { item } => format!("unwaive  {item}"),
         EventKind::Signoff {
@@ -348,7 +348,7 @@ fn describe(e: &crate::ledger::Event) -> String {
                 .sum();
             let note = note
                 .as_deref()
-                .map(|n| format!(": {}", one_line(n)))
+                .map(|n| format!(": {}", as_written(n)))
                 .unwrap_or_default();
             format!(
                 "signoff  {decision} ({open} open; signed {}){note}",
@@ -357,16 +357,37 @@ fn describe(e: &crate::ledger::Event) -> String {
         }
         EventKind::Unknown { kind, .. } => format!("{kind} (unknown to this version)"),
     };
-    format!(
+    let line = format!(
         "{:>5}  {}  {:<12} {what}",
         e.seq,
         e.at.strftime("%Y-%m-%d %H:%M:%SZ"),
         crate::text::truncate(&e.by, 12)
-    )
+    );
+    // A note's further lines sit under its first, where its text starts.
+    let mut lines = line.split('\n');
+    let first = lines.next().unwrap_or_default();
+    let indent = first
+        .find(": ")
+        .map_or(0, |at| first[..at + 2].chars().count());
+    let mut out = first.to_string();
+    for rest in lines {
+        out.push('\n');
+        out.push_str(&" ".repeat(indent));
+        out.push_str(rest);
+    }
+    out
 }
 
-fn one_line(text: &str) -> String {
-    crate::text::truncate(&crate::text::sanitize(text, false), 100)
+/// A person's words as written, for `gonogo log`: control characters
+/// stripped, line breaks kept as `\n` for `describe` to indent.
+fn as_written(text: &str) -> String {
+    let clean = crate::text::sanitize(text, true);
+    clean
+        .trim()
+        .lines()
+        .map(|l| crate::text::truncate(l.trim_end(), 200))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn short(hash: &str) -> &str {

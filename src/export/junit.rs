@@ -44,7 +44,14 @@ pub fn render(doc: &Document) -> String {
                         Status::Skipped | Status::Waived | Status::Pending => k += 1,
                         Status::Pass | Status::Done => {}
                     }
-                    case(&mut cases, &c.id, &s.id, &env.report.environment, item);
+                    case(
+                        &mut cases,
+                        &c.id,
+                        &s.id,
+                        &env.report.environment,
+                        item,
+                        env.logs.get(&c.id),
+                    );
                 }
                 let _ = writeln!(
                     suites,
@@ -75,7 +82,14 @@ pub fn render(doc: &Document) -> String {
     out
 }
 
-fn case(out: &mut String, checklist: &str, section: &str, env: &str, item: &ItemReport) {
+fn case(
+    out: &mut String,
+    checklist: &str,
+    section: &str,
+    env: &str,
+    item: &ItemReport,
+    log: Option<&super::LogDoc>,
+) {
     let time = item.duration_ms().map_or(0.0, |ms| ms as f64 / 1000.0);
     let _ = write!(
         out,
@@ -93,18 +107,46 @@ fn case(out: &mut String, checklist: &str, section: &str, env: &str, item: &Item
             "<error message=\"{}\" type=\"probe-error\"/>",
             xml(&item.summary)
         )),
-        Status::Skipped | Status::Waived | Status::Pending => Some(format!(
+        Status::Waived => {
+            // The reason as written, line breaks kept.
+            let message = match log.and_then(|l| l.waivers.get(&item.id)) {
+                Some(doc) => {
+                    let w = &doc.waiver;
+                    let until = w.until.map(|d| format!(" until {d}")).unwrap_or_default();
+                    format!("waived by {}{until}: {}", w.by, w.reason)
+                }
+                None => format!("{}: {}", item.status, item.summary),
+            };
+            Some(format!("<skipped message=\"{}\"/>", xml(&message)))
+        }
+        Status::Skipped | Status::Pending => Some(format!(
             "<skipped message=\"{}\"/>",
             xml(&format!("{}: {}", item.status, item.summary))
         )),
         Status::Pass | Status::Done => None,
     };
-    match body {
-        Some(b) => {
-            let _ = writeln!(out, ">\n      {b}\n    </testcase>");
-        }
-        None => {
+    // People's notes, as written, where CI shows a test's output.
+    let notes: Vec<String> = log
+        .and_then(|l| l.notes.get(&item.id))
+        .map(|notes| {
+            notes
+                .iter()
+                .map(|n| format!("note by {} at {}:\n{}", n.by, n.at, n.text))
+                .collect()
+        })
+        .unwrap_or_default();
+    let output = (!notes.is_empty())
+        .then(|| format!("<system-out>{}</system-out>", xml(&notes.join("\n\n"))));
+    match (body, output) {
+        (None, None) => {
             let _ = writeln!(out, "/>");
+        }
+        (body, output) => {
+            let _ = writeln!(out, ">");
+            for part in [body, output].into_iter().flatten() {
+                let _ = writeln!(out, "      {part}");
+            }
+            let _ = writeln!(out, "    </testcase>");
         }
     }
 }

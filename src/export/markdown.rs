@@ -138,18 +138,41 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
         out,
         "| Signed | By | Checklist | Decision | Note |\n|---|---|---|---|---|"
     );
-    for (id, s) in signoffs {
+    let mut long_notes = Vec::new();
+    for (id, s) in &signoffs {
+        // A table cell holds one line: a longer note follows the table.
+        let note = s.note.as_deref().unwrap_or("");
+        let clean = crate::text::sanitize(note, true);
+        let first = clean.trim().lines().next().unwrap_or("");
+        let more = clean.trim().lines().count() > 1;
+        if more {
+            long_notes.push((id, s));
+        }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {}{} |",
             time(s.at),
             escape(&s.by),
             code(id),
             escape(s.decision.as_str()),
-            s.note.as_deref().map(escape).unwrap_or_default()
+            escape(first),
+            if more { " (continued below)" } else { "" }
         );
     }
     out.push('\n');
+    let any_long = !long_notes.is_empty();
+    for (id, s) in long_notes {
+        let lead = format!(
+            "- Sign-off note by {} for {} at {}",
+            escape(&s.by),
+            code(id),
+            time(s.at)
+        );
+        written(out, &lead, s.note.as_deref().unwrap_or(""));
+    }
+    if any_long {
+        out.push('\n');
+    }
 }
 
 /// Why the decision is what it is, in one sentence.
@@ -345,25 +368,44 @@ fn section(out: &mut String, s: &SectionReport, log: &LogDoc, which: &str) {
             let w = &doc.waiver;
             let until = w.until.map(|d| format!(" until {d}")).unwrap_or_default();
             let expired = if doc.expired { " (expired)" } else { "" };
-            let _ = writeln!(
-                out,
-                "  - Waived by {} at {}{until}{expired}: {}",
+            let lead = format!(
+                "  - Waived by {} at {}{until}{expired}",
                 escape(&w.by),
-                time(w.at),
-                escape(&w.reason)
+                time(w.at)
             );
+            written(out, &lead, &w.reason);
         }
         for n in log.notes.get(&item.id).map_or(&[][..], Vec::as_slice) {
-            let _ = writeln!(
-                out,
-                "  - Note by {} at {}: {}",
-                escape(&n.by),
-                time(n.at),
-                escape(&n.text)
-            );
+            let lead = format!("  - Note by {} at {}", escape(&n.by), time(n.at));
+            written(out, &lead, &n.text);
         }
     }
     out.push('\n');
+}
+
+/// A person's words as they wrote them: after `lead` on the same line when
+/// they are one line, else as a quote block nested under the list item, one
+/// line of the block per line written (GitHub renders it; plain text reads
+/// it).
+fn written(out: &mut String, lead: &str, text: &str) {
+    let clean = crate::text::sanitize(text, true);
+    let lines: Vec<&str> = clean.trim().lines().map(str::trim_end).collect();
+    if lines.len() <= 1 {
+        let _ = writeln!(
+            out,
+            "{lead}: {}",
+            escape(lines.first().copied().unwrap_or(""))
+        );
+        return;
+    }
+    let _ = writeln!(out, "{lead}:");
+    for line in lines {
+        if line.trim().is_empty() {
+            let _ = writeln!(out, "    >");
+        } else {
+            let _ = writeln!(out, "    > {}", escape(line));
+        }
+    }
 }
 
 fn capitalize(s: &str) -> String {
@@ -409,18 +451,16 @@ fn changes(out: &mut String, log: &LogDoc, which: &str) {
             .as_deref()
             .map(|i| format!(" on {}", code(i)))
             .unwrap_or_default();
-        let text = if e.text.is_empty() {
-            String::new()
+        let lead = format!("- {}{item} by {} at {}", e.kind, escape(&e.by), time(e.at));
+        if e.text.is_empty() {
+            let _ = writeln!(out, "{lead}");
         } else {
-            format!(": {}", escape(&e.text))
-        };
-        let _ = writeln!(
-            out,
-            "- {}{item} by {} at {}{text}",
-            e.kind,
-            escape(&e.by),
-            time(e.at)
-        );
+            // One level less deep than an item's notes: the quote sits
+            // under this top-level list entry.
+            let mut block = String::new();
+            written(&mut block, &lead, &e.text);
+            out.push_str(&block.replace("\n    >", "\n  >"));
+        }
     }
     out.push('\n');
 }
