@@ -186,7 +186,7 @@ async fn secret_with_required_keys_passes_and_missing_key_fails_naming_keys() {
     assert_verdict(&out, Verdict::Fail);
     assert_eq!(
         out.evidence.summary,
-        "v1/Secret cmp/cmp-registry-secret: expect false \
+        "v1/Secret cmp/cmp-registry-secret: object.data has no key OIDC_ISSUER \
          (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
     );
 
@@ -227,8 +227,8 @@ async fn deployments_fail_with_each_object_and_reason() {
     assert_verdict(&out, Verdict::Fail);
     assert_eq!(
         out.evidence.summary,
-        "2 of 3 apps/v1/Deployment fail: cmp/jobs: expect false; \
-         cmp/registry: expect false"
+        "2 of 3 apps/v1/Deployment fail: cmp/jobs: object.spec.replicas is 1, wants >= 2; \
+         cmp/registry: object.spec has no field replicas"
     );
     assert_eq!(out.evidence.detail["selected"], json!(3));
 

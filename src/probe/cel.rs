@@ -53,7 +53,7 @@ impl std::fmt::Display for EvalError {
 
 /// The one environment every expression is compiled and run with; building it
 /// registers a few hundred overloads, so it is done once per process.
-static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(build_env()));
+pub(crate) static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(build_env()));
 
 fn build_env() -> Env {
     let mut env = Env::stdlib();
@@ -339,7 +339,8 @@ pub fn check(
         Ok(true) => Ok(()),
         Ok(false) => Err((
             Verdict::Fail,
-            format!("expect does not hold: {}", expect.source),
+            super::explain::why_false(expect, vars, false)
+                .unwrap_or_else(|| format!("expect does not hold: {}", expect.source)),
         )),
         Err(e) => Err((
             Verdict::Error,

@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Fail);
         assert_eq!(
             out.evidence.summary,
-            "expect does not hold: stdout.contains('bye')"
+            "stdout is \"hello world \", which does not contain 'bye'"
         );
         assert_eq!(out.evidence.detail["stdout"], "hello world\n");
     }

@@ -456,7 +456,7 @@ mod tests {
         p.expect = Some(cel::compile("matches < 3").expect("the test expression compiles"));
         let out = run_in(&dir, &p).await;
         assert_eq!(out.verdict, Verdict::Fail);
-        assert_eq!(out.evidence.summary, "expect does not hold: matches < 3");
+        assert_eq!(out.evidence.summary, "matches is 3, wants < 3");
     }
 
     #[tokio::test]

@@ -593,7 +593,11 @@ pub(crate) fn expect_problem(
     let shown = truncate(&expect.source, 160);
     match cel::evaluate(expect, &[(var, value)]) {
         Ok(true) => None,
-        Ok(false) => Some((Verdict::Fail, format!("expect `{shown}` is false"))),
+        Ok(false) => Some((
+            Verdict::Fail,
+            super::explain::why_false(expect, &[(var, value)], false)
+                .unwrap_or_else(|| format!("expect `{shown}` is false")),
+        )),
         Err(EvalError::MissingField(field)) => Some((
             Verdict::Error,
             format!("expect `{shown}` reads {field}, which is not there"),

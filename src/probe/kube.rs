@@ -197,7 +197,11 @@ fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, Stri
             };
             entry.ok = holds != (probe.quantifier == Quantifier::None);
             if entry.reason.is_none() && !entry.ok {
-                entry.reason = Some(format!("expect {holds}"));
+                // Why it is false, from the values; a Secret's are withheld.
+                let why = (!holds)
+                    .then(|| super::explain::why_false(expect, &vars, secret))
+                    .flatten();
+                entry.reason = Some(why.unwrap_or_else(|| format!("expect {holds}")));
             }
         }
         checked.push(entry);
@@ -288,14 +292,55 @@ fn verdict(probe: &KubeProbe, what: &Selection, checked: &[Checked], detail: Val
     }
 }
 
-/// `monitoring/grafana: expect false; monitoring/x: no field …; and 3 more`.
+/// The failing objects grouped by reason, the most common first:
+/// `spec.replicas is 1, wants >= 2 (cmp/jobs, cmp/web); … and 3 more`. A
+/// Secret's keys come with its own reason.
 fn name_some(bad: &[&Checked]) -> String {
-    let named: Vec<String> = bad
+    if bad.iter().any(|c| c.keys.is_some()) {
+        let named: Vec<String> = bad
+            .iter()
+            .take(MAX_NAMED)
+            .map(|c| c.named_reason())
+            .collect();
+        return named.join("; ") + &more(bad.len());
+    }
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for c in bad {
+        let reason = c.reason.clone().unwrap_or_else(|| "expect false".into());
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, ids)) => ids.push(c.id()),
+            None => groups.push((reason, vec![c.id()])),
+        }
+    }
+    // One object per reason: "id: reason", as a reviewer scans a list.
+    if groups.iter().all(|(_, ids)| ids.len() == 1) {
+        let named: Vec<String> = bad
+            .iter()
+            .take(MAX_NAMED)
+            .map(|c| c.named_reason())
+            .collect();
+        return named.join("; ") + &more(bad.len());
+    }
+    groups.sort_by_key(|(_, ids)| std::cmp::Reverse(ids.len()));
+    let shown: Vec<String> = groups
         .iter()
         .take(MAX_NAMED)
-        .map(|c| c.named_reason())
+        .map(|(reason, ids)| {
+            let listed: Vec<&str> = ids.iter().take(MAX_NAMED).map(String::as_str).collect();
+            let extra = if ids.len() > MAX_NAMED {
+                format!(" and {} more", ids.len() - MAX_NAMED)
+            } else {
+                String::new()
+            };
+            format!("{reason} ({}{extra})", listed.join(", "))
+        })
         .collect();
-    named.join("; ") + &more(bad.len())
+    let hidden = groups.len().saturating_sub(MAX_NAMED);
+    let mut text = shown.join("; ");
+    if hidden > 0 {
+        text.push_str(&format!("; and {hidden} other reasons"));
+    }
+    text
 }
 
 /// `cmp/jobs, cmp/web; and 3 more`.
@@ -445,7 +490,7 @@ spec:
         assert_eq!(missing.verdict, Verdict::Fail);
         assert_eq!(
             missing.evidence.summary,
-            "v1/Secret cmp/cmp-registry-secret: expect false \
+            "v1/Secret cmp/cmp-registry-secret: object.data has no key OIDC_ISSUER \
              (keys: CMP_REGISTRY_DATABASE_URL, OIDC_AUDIENCE)"
         );
         let entry = &missing.evidence.detail["objects"][0];
@@ -519,8 +564,8 @@ spec:
         assert_eq!(out.verdict, Verdict::Fail);
         assert_eq!(
             out.evidence.summary,
-            "2 of 3 apps/v1/Deployment fail: cmp/jobs: expect false; \
-             cmp/registry: expect false"
+            "2 of 3 apps/v1/Deployment fail: cmp/jobs: object.spec.replicas is 1, wants >= 2; \
+             cmp/registry: object.spec has no field replicas"
         );
         let detail = &out.evidence.detail;
         assert_eq!(detail["selected"], json!(3));
@@ -579,7 +624,7 @@ spec:
         assert_eq!(out.verdict, Verdict::Fail);
         assert!(
             out.evidence.summary.starts_with(
-                "none of 3 apps/v1/Deployment satisfy expect: cmp/portal: expect false"
+                "none of 3 apps/v1/Deployment satisfy expect: cmp/portal: object.spec.replicas is 3, wants > 5"
             ),
             "{}",
             out.evidence.summary
@@ -690,9 +735,9 @@ spec:
         };
         assert_eq!(
             out.evidence.summary,
-            "4 of 5 apps/v1/Deployment fail: monitoring/blackbox-exporter: expect false; \
-             monitoring/grafana: expect false; monitoring/kube-state-metrics: expect false; \
-             monitoring/prometheus-operator: expect false"
+            "4 of 5 apps/v1/Deployment fail: object.spec.replicas is 1, wants >= 2 \
+             (monitoring/blackbox-exporter, monitoring/grafana, monitoring/kube-state-metrics, \
+             monitoring/prometheus-operator)"
         );
     }
 
@@ -710,9 +755,8 @@ spec:
         assert_eq!(
             out.evidence.summary,
             "3 of 5 apps/v1/Deployment fail: \
-             monitoring/blackbox-exporter: expect false; \
-             monitoring/kube-state-metrics: expect false; \
-             monitoring/prometheus-adapter: expect false"
+             object.spec.template.spec has no field securityContext \
+             (monitoring/blackbox-exporter, monitoring/kube-state-metrics, monitoring/prometheus-adapter)"
         );
     }
 

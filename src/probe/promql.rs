@@ -142,7 +142,9 @@ fn judge(probe: &PromqlProbe, answer: &Answer) -> Outcome {
     match cel::evaluate(expect, &vars) {
         Ok(true) => Outcome::pass(format!("expect holds: value {shown}"), detail),
         Ok(false) => Outcome::fail(
-            format!("expect does not hold: {} (value {shown})", expect.source),
+            super::explain::why_false(expect, &vars, false).unwrap_or_else(|| {
+                format!("expect does not hold: {} (value {shown})", expect.source)
+            }),
             detail,
         ),
         Err(_) if answer.samples == 0 => Outcome::fail(
@@ -275,17 +277,14 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Fail);
         assert_eq!(
             out.evidence.summary,
-            "expect does not hold: result.all(s, s.value[1] == '1') (value 1)"
+            "result[1]: value[1] is \"0\", wants == '1'"
         );
 
         let out = run(&probe(&url, ERROR_RATE, Some("value < 0.5"))).await;
         assert_eq!(out.verdict, Verdict::Pass, "{}", out.evidence.summary);
         assert_eq!(out.evidence.summary, "expect holds: value 0.25");
         let out = run(&probe(&url, ERROR_RATE, Some("value < 0.1"))).await;
-        assert_eq!(
-            out.evidence.summary,
-            "expect does not hold: value < 0.1 (value 0.25)"
-        );
+        assert_eq!(out.evidence.summary, "value is 0.25, wants < 0.1");
     }
 
     #[tokio::test]
