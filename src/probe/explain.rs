@@ -226,7 +226,7 @@ impl Explainer {
 
     /// The value of `expr` for a message, or "withheld".
     fn value(&self, expr: &IdedExpr, ctx: &Context) -> String {
-        if self.withhold {
+        if self.secret_value(expr) {
             return "‹withheld›".into();
         }
         match ctx.resolve(expr) {
@@ -240,10 +240,26 @@ impl Explainer {
         if is_literal(expr) {
             return text(expr);
         }
-        match (self.withhold, ctx.resolve(expr)) {
+        match (self.secret_value(expr), ctx.resolve(expr)) {
             (false, Ok(v)) => format!("{} ({})", text(expr), show(&v)),
             _ => text(expr),
         }
+    }
+
+    /// Whether `expr` may read a Secret's values: anything under its
+    /// `data` or `stringData`, or the whole object. Its type, name and
+    /// labels are not secret.
+    fn secret_value(&self, expr: &IdedExpr) -> bool {
+        if !self.withhold {
+            return false;
+        }
+        let path = text(expr);
+        path == "object"
+            || path == "objects"
+            || path.contains(".data")
+            || path.contains(".stringData")
+            || path.contains("data[")
+            || path.contains("stringData[")
     }
 }
 
