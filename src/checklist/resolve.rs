@@ -226,12 +226,6 @@ impl Resolver<'_> {
         }
     }
 
-    /// Whether the string has no vars: then offsets in the resolved text are
-    /// offsets in the written text too.
-    fn verbatim(field: &Spanned<String>) -> bool {
-        !field.get_ref().contains("{{")
-    }
-
     /// The file span of bytes `inner` of a string field's value.
     fn inner_span(&self, field: &Spanned<String>, inner: Range<usize>) -> Range<usize> {
         let span = field.span();
@@ -317,13 +311,36 @@ impl Resolver<'_> {
             },
             Err(e) => (e.offset, 1, format!("CEL: {}", e.message)),
         };
-        let span = if Self::verbatim(f) {
-            self.inner_span(f, offset..offset + len.max(1))
-        } else {
-            f.span()
-        };
+        // Map the spot in the expression as run (vars filled in) back to
+        // the text as written: a filled-in var maps to its `{{`.
+        let map = self.substitution_map(f.get_ref());
+        let at = |i: usize| map.get(i).copied().unwrap_or(f.get_ref().len());
+        let (start, end) = (at(offset), at(offset + len.max(1) - 1) + 1);
+        let span = self.inner_span(f, start..end.max(start + 1));
         self.error(span, message);
         None
+    }
+
+    /// For each byte of `raw` with its vars filled in, the byte of `raw`
+    /// it came from (a var's value maps to the `{{` that named it).
+    fn substitution_map(&self, raw: &str) -> Vec<usize> {
+        let mut map = Vec::with_capacity(raw.len());
+        let mut at = 0;
+        while at < raw.len() {
+            if raw[at..].starts_with("{{")
+                && let Some(close) = raw[at..].find("}}")
+            {
+                let name = raw[at + 2..at + close].trim();
+                let filled = self.vars.get(name).map_or(0, String::len);
+                map.extend(std::iter::repeat_n(at, filled));
+                at += close + 2;
+                continue;
+            }
+            let width = raw[at..].chars().next().map_or(1, char::len_utf8);
+            map.extend(at..at + width);
+            at += width;
+        }
+        map
     }
 
     fn url(&mut self, field: &Spanned<String>) -> Option<String> {
