@@ -173,11 +173,21 @@ impl Explainer {
                     let mut inner = ctx.new_inner_scope();
                     inner.add_variable_from_value(c.iter_var.clone(), item.clone());
                     if matches!(inner.resolve(predicate), Ok(Value::Bool(false))) {
-                        let which = element_name(item)
-                            .map(|n| format!("{range}[{i}] ({n})"))
-                            .unwrap_or_else(|| format!("{range}[{i}]"));
-                        let why = self.reasons(predicate, &inner).join(", ");
-                        out.push(format!("{which}: {}", strip_var(&why, &c.iter_var)));
+                        // A plain path names the element by index; a
+                        // computed range (containers and init containers
+                        // joined) by its name only.
+                        let which = match (is_path(&c.iter_range), element_name(item)) {
+                            (true, Some(n)) => format!("{range}[{i}] ({n})"),
+                            (true, None) => format!("{range}[{i}]"),
+                            (false, Some(n)) => format!("item {n}"),
+                            (false, None) => format!("item {i}"),
+                        };
+                        let why: Vec<String> = self
+                            .reasons(predicate, &inner)
+                            .iter()
+                            .map(|r| strip_var(r, &c.iter_var))
+                            .collect();
+                        out.push(format!("{which}: {}", why.join(", ")));
                     }
                 }
                 out
@@ -281,7 +291,18 @@ impl OperandKind for cel::common::ast::SelectExpr {
 /// (`c.image` reads `image` once the element is named).
 fn strip_var(why: &str, var: &str) -> String {
     // "c has no field resources": the element is already named.
-    let why = why.strip_prefix(&format!("{var} ")).unwrap_or(why);
+    let mut spoken = why
+        .strip_prefix(&format!("{var} "))
+        .unwrap_or(why)
+        .to_string();
+    for (with, without) in [
+        (format!(": {var} has "), ": has ".to_string()),
+        (format!("; nor {var} has "), "; nor has ".to_string()),
+        (format!(": {var} is "), ": is ".to_string()),
+    ] {
+        spoken = spoken.replace(&with, &without);
+    }
+    let why = spoken.as_str();
     let prefix = format!("{var}.");
     let mut out = String::with_capacity(why.len());
     let mut rest = why;
@@ -302,6 +323,15 @@ fn strip_var(why: &str, var: &str) -> String {
 
 fn is_false(expr: &IdedExpr, ctx: &Context) -> bool {
     matches!(ctx.resolve(expr), Ok(Value::Bool(false)))
+}
+
+/// `object.spec.containers`: a variable and fields, nothing computed.
+fn is_path(expr: &IdedExpr) -> bool {
+    match &expr.expr {
+        Expr::Ident(_) => true,
+        Expr::Select(s) => !s.test && is_path(&s.operand),
+        _ => false,
+    }
 }
 
 fn is_literal(expr: &IdedExpr) -> bool {
@@ -379,6 +409,9 @@ pub fn text(expr: &IdedExpr) -> String {
                 (operators::SUBSTRACT, 2) => binary("-"),
                 (operators::IN, 2) => binary("in"),
                 (operators::LOGICAL_NOT, 1) => format!("!{}", args[0]),
+                (operators::CONDITIONAL, 3) => {
+                    format!("({} ? {} : {})", args[0], args[1], args[2])
+                }
                 (operators::INDEX, 2) => format!("{}[{}]", args[0], args[1]),
                 (name, _) => match &call.target {
                     Some(t) => format!("{}.{name}({})", text(t), args.join(", ")),
