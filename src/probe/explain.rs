@@ -193,7 +193,7 @@ impl Explainer {
                 out
             }
             operators::LOGICAL_OR => vec![format!(
-                "none of the {} items of {range} has {}",
+                "none of the {} items of {range} satisfies {}",
                 items.len(),
                 text(predicate)
             )],
