@@ -586,6 +586,73 @@ async fn http_env_header_reaches_server_but_never_evidence() {
     );
 }
 
+/// The server's certificate, which a test may change between runs.
+#[derive(Debug)]
+struct Swappable(Mutex<Arc<rustls::sign::CertifiedKey>>);
+
+impl rustls::server::ResolvesServerCert for Swappable {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.lock().expect("no panic holds this lock").clone())
+    }
+}
+
+fn certified(cert: ServerCert) -> Arc<rustls::sign::CertifiedKey> {
+    let provider = rustls::crypto::ring::default_provider();
+    let key = provider
+        .key_provider
+        .load_private_key(cert.key)
+        .expect("rcgen keys load");
+    Arc::new(rustls::sign::CertifiedKey::new(cert.chain, key))
+}
+
+/// Each run makes its own handshake: the trust settings are shared across
+/// runs, but no session is resumed and no connection kept, so a renewed
+/// (or broken) certificate shows in the very next run.
+#[tokio::test]
+async fn each_run_sees_the_certificate_served_now() {
+    gonogo::install_crypto_provider();
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().expect("can make a temp dir");
+    ca.write_pem(dir.path());
+    let current = Arc::new(Swappable(Mutex::new(certified(ca.leaf(
+        &["127.0.0.1"],
+        -1,
+        90,
+    )))));
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_cert_resolver(current.clone());
+    let listener = TlsListener {
+        tcp: TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("can bind a port on 127.0.0.1"),
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+    };
+    let addr = listener.tcp.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app(Seen::default())).await });
+
+    let mut probe = http_probe(format!("https://{addr}/hsts"));
+    probe.ca_file = Some("ca.pem".into());
+    probe.expect = expect("response.tls.days_left > 30");
+    let run = || gonogo::probe::http::run(&probe, dir.path());
+    assert_verdict(&run().await, Verdict::Pass);
+    *current.0.lock().expect("no panic holds this lock") =
+        certified(ca.leaf(&["127.0.0.1"], -80, 6));
+    let outcome = run().await;
+    assert_verdict(&outcome, Verdict::Fail);
+    assert!(
+        outcome
+            .evidence
+            .summary
+            .starts_with("response.tls.days_left is 5, wants > 30"),
+        "{}",
+        outcome.evidence.summary
+    );
+}
+
 #[tokio::test]
 async fn https_with_test_ca_in_ca_file() {
     let ca = TestCa::new();

@@ -148,7 +148,7 @@ async fn trusted_roots(ca_file: Option<&Path>, base_dir: &Path) -> Result<RootCe
 
 /// The platform's trusted roots. Read once: the store rarely changes and a
 /// dashboard re-runs probes every minute.
-fn system_roots() -> &'static [CertificateDer<'static>] {
+pub(crate) fn system_roots() -> &'static [CertificateDer<'static>] {
     static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
     ROOTS.get_or_init(|| {
         let found = rustls_native_certs::load_native_certs();
