@@ -55,7 +55,7 @@ pub async fn run(probe: &HttpProbe, base_dir: &Path) -> Outcome {
         Ok(request) => request,
         Err(message) => return Outcome::error(message),
     };
-    let client = match build_client(probe, base_dir, request.url.scheme() == "http").await {
+    let client = match build_client(probe, base_dir).await {
         Ok(client) => client,
         Err(message) => return Outcome::error(message),
     };
@@ -216,11 +216,7 @@ fn env_values(template: &str) -> Vec<String> {
     values
 }
 
-async fn build_client(
-    probe: &HttpProbe,
-    base_dir: &Path,
-    _plain_http: bool,
-) -> Result<reqwest::Client, String> {
+async fn build_client(probe: &HttpProbe, base_dir: &Path) -> Result<reqwest::Client, String> {
     let extra_roots = match &probe.ca_file {
         Some(path) => tls::read_ca_file(base_dir, path).await?,
         None => Vec::new(),
