@@ -245,6 +245,11 @@ pub struct CheckArgs {
     /// Fail (exit 1) when an open item has this severity or worse
     #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
     pub fail_on: FailOn,
+    /// Keep re-running the probes until the gate holds (exit 0) or this long
+    /// has passed (exit 1), printing each change of status on stderr; like
+    /// `kubectl wait`. A snapshot environment is checked once
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -643,3 +643,88 @@ fn the_log_shows_a_note_as_written() {
     assert!(stdout.lines().any(|l| l == second), "{stdout}");
     assert!(!stdout.contains('\u{1b}'));
 }
+
+/// A server on 127.0.0.1 whose `/ready` answers 503 for its first
+/// `not_ready` requests, then 200. Returns its port.
+fn readiness_server(not_ready: usize) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port();
+    std::thread::spawn(move || {
+        let mut served = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let status = if served < not_ready {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
+            served += 1;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            );
+        }
+    });
+    port
+}
+
+fn waiting_review(port: u16) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("ready.toml"),
+        format!(
+            "id = \"rollout\"\ntitle = \"Rollout\"\n\n[[sections]]\nid = \"s\"\ntitle = \"Service\"\n\n\
+             [[sections.items]]\nid = \"ready\"\ntitle = \"The service answers ready\"\nseverity = \"blocker\"\n\
+             [sections.items.probe]\nkind = \"http\"\nurl = \"http://127.0.0.1:{port}/ready\"\nstatus = 200\nevery = \"1s\"\n"
+        ),
+    )
+    .expect("write checklist");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"ready.toml\"]\nstate_dir = \"state\"\n\n[[environments]]\nname = \"live\"\n",
+    )
+    .expect("write config");
+    dir
+}
+
+/// `check --wait` keeps looking until the gate holds, saying each change.
+#[test]
+fn check_wait_holds_once_the_service_is_ready() {
+    let dir = waiting_review(readiness_server(2));
+    let out = gonogo(dir.path())
+        .args(["check", "--wait", "30s", "--format", "json"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("rollout/ready: fail  status 503"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rollout/ready: fail -> pass"), "{stderr}");
+    assert!(stderr.contains("live: the gate holds"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON report");
+    assert_eq!(report["decision"], "GO");
+}
+
+/// Time up: exit 1 with the report of what is still open.
+#[test]
+fn check_wait_gives_up_when_the_time_is_up() {
+    let dir = waiting_review(readiness_server(usize::MAX));
+    let out = gonogo(dir.path())
+        .args(["check", "--wait", "2s"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("live: the gate still fails after 2s"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("decision: NO-GO"), "{stdout}");
+}

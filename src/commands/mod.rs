@@ -3,6 +3,7 @@
 
 pub mod checklists;
 pub mod decide;
+mod wait;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -34,9 +35,15 @@ pub(crate) fn print_load_error(e: &LoadError) -> i32 {
 
 pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     let envs = env_names(global);
-    let doc = match review_document(global, &envs, true).await {
-        Ok(d) => d,
-        Err(e) => return print_load_error(&e),
+    let doc = match &args.wait {
+        Some(wait) => match wait::until_gate(global, &envs, wait, args.fail_on.severity()).await {
+            Ok(d) => d,
+            Err(e) => return print_load_error(&e),
+        },
+        None => match review_document(global, &envs, true).await {
+            Ok(d) => d,
+            Err(e) => return print_load_error(&e),
+        },
     };
     let out = match args.format {
         CheckFormat::Json => export::json::render(&doc),
