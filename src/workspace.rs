@@ -189,8 +189,25 @@ impl Workspace {
     pub async fn cluster(&self, env: &Environment) -> Result<Arc<dyn ObjectSource>, LoadError> {
         match &env.cluster {
             ClusterSource::Snapshot(path) => {
-                let snap = crate::cluster::snapshot::Snapshot::load(std::slice::from_ref(path))
-                    .map_err(|e| LoadError::Usage(e.to_string()))?;
+                // Only the kinds some probe reads are parsed in full.
+                let kinds: Option<std::collections::HashSet<String>> =
+                    self.probes(env).ok().map(|probes| {
+                        probes
+                            .iter()
+                            .flat_map(|(_, items)| items.values())
+                            .filter_map(|p| match &p.spec {
+                                crate::checklist::model::ProbeSpec::Kube(k) => {
+                                    Some(k.resource.kind.clone())
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    });
+                let snap = crate::cluster::snapshot::Snapshot::load_kinds(
+                    std::slice::from_ref(path),
+                    kinds.as_ref(),
+                )
+                .map_err(|e| LoadError::Usage(e.to_string()))?;
                 Ok(Arc::new(snap))
             }
             ClusterSource::Context(context) => {

@@ -73,6 +73,16 @@ impl Snapshot {
     /// `*.yaml`, `*.yml` and `*.json` (names starting with `.` are skipped),
     /// in sorted order so that the result never depends on the file system.
     pub fn load(paths: &[PathBuf]) -> Result<Snapshot, SnapshotError> {
+        Snapshot::load_kinds(paths, None)
+    }
+
+    /// Like `load`, reading in full only the YAML documents whose `kind` is
+    /// in `kinds` (and lists, whose items may be): a review that looks at
+    /// Deployments need not parse the megabytes of CRDs beside them.
+    pub fn load_kinds(
+        paths: &[PathBuf],
+        kinds: Option<&std::collections::HashSet<String>>,
+    ) -> Result<Snapshot, SnapshotError> {
         let label = paths
             .iter()
             .map(|p| p.display().to_string())
@@ -86,7 +96,7 @@ impl Snapshot {
         for path in paths {
             files.extend(manifest_files(path)?);
         }
-        for (file, docs) in files.iter().zip(parse_files(&files)) {
+        for (file, docs) in files.iter().zip(parse_files(&files, kinds)) {
             for doc in docs? {
                 snapshot.ingest(doc, file);
             }
@@ -287,7 +297,10 @@ fn walk(
 
 /// Parses every file, on all cores (a cluster dump is mostly parsing time),
 /// returning the results in the order of `files`.
-fn parse_files(files: &[PathBuf]) -> Vec<Result<Vec<Value>, SnapshotError>> {
+fn parse_files(
+    files: &[PathBuf],
+    kinds: Option<&std::collections::HashSet<String>>,
+) -> Vec<Result<Vec<Value>, SnapshotError>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, files.len().max(1));
@@ -299,7 +312,7 @@ fn parse_files(files: &[PathBuf]) -> Vec<Result<Vec<Value>, SnapshotError>> {
             let Some(file) = files.get(i) else {
                 return done;
             };
-            done.push((i, parse_file(file)));
+            done.push((i, parse_file(file, kinds)));
         }
     };
     let mut results: Vec<(usize, Result<Vec<Value>, SnapshotError>)> =
@@ -342,7 +355,10 @@ fn parse_files(files: &[PathBuf]) -> Vec<Result<Vec<Value>, SnapshotError>> {
         .collect()
 }
 
-fn parse_file(path: &Path) -> Result<Vec<Value>, SnapshotError> {
+fn parse_file(
+    path: &Path,
+    kinds: Option<&std::collections::HashSet<String>>,
+) -> Result<Vec<Value>, SnapshotError> {
     let bytes = std::fs::read(path).map_err(|e| read_error(path, &e))?;
     let text = String::from_utf8(bytes).map_err(|_| SnapshotError::Read {
         path: path.to_path_buf(),
@@ -350,10 +366,88 @@ fn parse_file(path: &Path) -> Result<Vec<Value>, SnapshotError> {
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if has_extension(path, "json") {
-        parse_json(path, text)
-    } else {
-        parse_yaml(path, text)
+        return parse_json(path, text);
     }
+    match kinds {
+        Some(kinds) if !text.contains("\n%") && !text.starts_with('%') => {
+            parse_yaml_kinds(path, text, kinds)
+        }
+        _ => parse_yaml(path, text),
+    }
+}
+
+/// Parses only the documents of `text` whose top-level `kind` is wanted
+/// (or cannot be told without parsing); errors keep the file's line
+/// numbers.
+fn parse_yaml_kinds(
+    path: &Path,
+    text: &str,
+    kinds: &std::collections::HashSet<String>,
+) -> Result<Vec<Value>, SnapshotError> {
+    let mut values = Vec::new();
+    for (first_line, doc) in documents(text) {
+        // `List` may hold anything; `ConfigMapList` only ConfigMaps.
+        let wanted = match top_level_kind(doc) {
+            Some("List") | None => true,
+            Some(kind) => kinds.contains(kind.strip_suffix("List").unwrap_or(kind)),
+        };
+        if !wanted {
+            continue;
+        }
+        match parse_yaml(path, doc) {
+            Ok(docs) => values.extend(docs),
+            Err(SnapshotError::Parse {
+                path,
+                line,
+                column,
+                message,
+            }) => {
+                return Err(SnapshotError::Parse {
+                    path,
+                    line: line + first_line as u64,
+                    column,
+                    message,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(values)
+}
+
+/// The documents of a YAML stream, split at `---` lines, each with how many
+/// lines come before it.
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut docs = Vec::new();
+    let (mut start, mut start_line, mut line) = (0, 0, 0);
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        let bare = l.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") {
+            docs.push((start_line, &text[start..at]));
+            start = at + l.len();
+            start_line = line + 1;
+        }
+        at += l.len();
+        line += 1;
+    }
+    docs.push((start_line, &text[start..]));
+    docs
+}
+
+/// The value of a document's top-level `kind:` line, unquoted; `None` when
+/// there is none to read without parsing.
+fn top_level_kind(doc: &str) -> Option<&str> {
+    doc.lines()
+        .find_map(|l| l.strip_prefix("kind:"))
+        .map(|v| {
+            v.split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\''])
+        })
+        .filter(|v| !v.is_empty())
 }
 
 fn yaml_options() -> serde_saphyr::Options {
@@ -431,6 +525,40 @@ pub(crate) fn kube_prometheus() -> Option<PathBuf> {
 mod tests {
     use super::*;
     use crate::checklist::model::ResourceType;
+
+    /// Reading only some kinds gives exactly those objects, and a mistake
+    /// in a document that is read still names the file's own line.
+    #[test]
+    fn loading_some_kinds_reads_just_those() {
+        let fixtures = kube_prometheus().expect("vendored fixtures");
+        let all = Snapshot::load(std::slice::from_ref(&fixtures)).expect("fixtures load");
+        let kinds: std::collections::HashSet<String> =
+            ["Deployment".to_string(), "Secret".to_string()].into();
+        let some = Snapshot::load_kinds(std::slice::from_ref(&fixtures), Some(&kinds))
+            .expect("fixtures load");
+        for resource in ["apps/v1/Deployment", "v1/Secret"] {
+            let q = ObjectQuery {
+                resource: ResourceType::parse(resource).expect("valid"),
+                namespace: None,
+                name: None,
+                label_selector: Default::default(),
+                field_selector: Default::default(),
+            };
+            assert_eq!(some.select(&q).ok(), all.select(&q).ok(), "{resource}");
+        }
+        assert!(some.len() < all.len(), "other kinds were left out");
+
+        let text = "kind: ConfigMap\nmetadata: {name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n  labels: {x: [}\n";
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("two.yaml");
+        std::fs::write(&path, text).expect("write");
+        let err = Snapshot::load_kinds(std::slice::from_ref(&path), Some(&kinds))
+            .expect_err("the Secret document is broken");
+        assert!(
+            err.to_string().contains("two.yaml:8:"),
+            "the file's line, not the document's: {err}"
+        );
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
