@@ -7,6 +7,7 @@ pub mod explain;
 pub mod file;
 pub mod http;
 pub mod kube;
+pub mod names;
 pub mod promql;
 pub mod redact;
 pub mod tls;
