@@ -186,26 +186,28 @@ impl Workspace {
     /// The source of kube objects for `env`. A snapshot that cannot be read is
     /// a load error; a live cluster that cannot be reached is not (its probes
     /// report the reason).
-    pub async fn cluster(&self, env: &Environment) -> Result<Arc<dyn ObjectSource>, LoadError> {
+    /// `probes` are the ones that will read it (`probes(env)`): a snapshot
+    /// parses only the kinds they select.
+    pub async fn cluster(
+        &self,
+        env: &Environment,
+        probes: &ResolvedProbes,
+    ) -> Result<Arc<dyn ObjectSource>, LoadError> {
         match &env.cluster {
             ClusterSource::Snapshot(path) => {
-                // Only the kinds some probe reads are parsed in full.
-                let kinds: Option<std::collections::HashSet<String>> =
-                    self.probes(env).ok().map(|probes| {
-                        probes
-                            .iter()
-                            .flat_map(|(_, items)| items.values())
-                            .filter_map(|p| match &p.spec {
-                                crate::checklist::model::ProbeSpec::Kube(k) => {
-                                    Some(k.resource.kind.clone())
-                                }
-                                _ => None,
-                            })
-                            .collect()
-                    });
+                let kinds: std::collections::HashSet<String> = probes
+                    .iter()
+                    .flat_map(|(_, items)| items.values())
+                    .filter_map(|p| match &p.spec {
+                        crate::checklist::model::ProbeSpec::Kube(k) => {
+                            Some(k.resource.kind.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect();
                 let snap = crate::cluster::snapshot::Snapshot::load_kinds(
                     std::slice::from_ref(path),
-                    kinds.as_ref(),
+                    Some(&kinds),
                 )
                 .map_err(|e| LoadError::Usage(e.to_string()))?;
                 Ok(Arc::new(snap))

@@ -145,7 +145,7 @@ async fn signoff_change(
         .into_iter()
         .filter(|(id, _)| *id == checklist.id)
         .collect();
-    let cluster = ws.cluster(env).await?;
+    let cluster = ws.cluster(env, &probes).await?;
     let jobs = ws.jobs(&probes, cluster);
     let outcomes: HashMap<String, Outcome> = runner::run_once(jobs, ws.config.concurrency)
         .await

@@ -122,7 +122,7 @@ pub async fn review_document(
         }
         seen.push(env.name.clone());
         let probes = ws.probes(&env)?;
-        let cluster = ws.cluster(&env).await?;
+        let cluster = ws.cluster(&env, &probes).await?;
         let outcomes = if probe {
             let jobs = ws.jobs(&probes, cluster.clone());
             runner::run_once(jobs, ws.config.concurrency).await

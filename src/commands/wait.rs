@@ -43,7 +43,7 @@ pub async fn until_gate(
         return super::review_document(global, envs, true).await;
     }
     let probes = ws.probes(&env)?;
-    let cluster = ws.cluster(&env).await?;
+    let cluster = ws.cluster(&env, &probes).await?;
     let label = cluster.describe();
     // Waiting is for a rollout in progress: look again every few seconds
     // at most, whatever the checklist's pace for a dashboard.

@@ -283,7 +283,7 @@ impl EnvTask {
                 return std::future::pending().await;
             }
         };
-        let cluster = match self.ws.cluster(&self.env).await {
+        let cluster = match self.ws.cluster(&self.env, &probes).await {
             Ok(c) => c,
             Err(e) => {
                 let _ = tx.send(Action::EnvFailed {
