@@ -39,17 +39,20 @@ impl ChecklistReport {
         self.sections.iter().flat_map(|s| s.items.iter())
     }
 
+    /// The ids of the blockers still open: what makes the review NO-GO.
+    pub fn open_blockers(&self) -> impl Iterator<Item = &str> {
+        self.items()
+            .filter(|i| i.severity == Severity::Blocker && i.status.is_open())
+            .map(|i| i.id.as_str())
+    }
+
     /// What a sign-off of this checklist records: the decision, the open
     /// blockers, the counts and each item's status. The one place these
     /// are computed, for the command line and the dashboard.
     pub fn signoff_facts(&self) -> crate::review::SignoffFacts {
         crate::review::SignoffFacts {
             computed: self.decision,
-            open_blockers: self
-                .items()
-                .filter(|i| i.severity == Severity::Blocker && i.status.is_open())
-                .map(|i| i.id.clone())
-                .collect(),
+            open_blockers: self.open_blockers().map(str::to_string).collect(),
             counts: crate::review::status_counts(self.items().map(|i| i.status)),
             items: self
                 .items()

@@ -182,8 +182,8 @@ impl App {
     }
 
     /// The open blockers of the current checklist: what makes it NO-GO.
-    pub fn open_blockers(&self) -> Vec<String> {
-        self.view.report.signoff_facts().open_blockers
+    pub fn open_blockers(&self) -> Vec<&str> {
+        self.view.report.open_blockers().collect()
     }
 
     /// Whether the log's rules accept signing `choice` now; `Err` says why not.
