@@ -249,40 +249,30 @@ fn shared_tls(
     extra_roots: &[rustls::pki_types::CertificateDer<'static>],
     insecure: bool,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
-    use sha2::{Digest, Sha256};
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, Mutex};
-    /// By the digest of the extra roots and `insecure`.
+    /// By `tls::roots_key` of the extra roots, and `insecure`.
     type Configs = HashMap<(Vec<u8>, bool), Arc<rustls::ClientConfig>>;
     static CONFIGS: LazyLock<Mutex<Configs>> = LazyLock::new(Default::default);
-    let mut digest = Sha256::new();
-    for der in extra_roots {
-        digest.update(der.as_ref());
-    }
-    let key = (digest.finalize().to_vec(), insecure);
+    let key = (tls::roots_key(extra_roots), insecure);
     let mut configs = CONFIGS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(found) = configs.get(&key) {
         return Ok(Arc::clone(found));
     }
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let provider = tls::crypto_provider();
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
     let mut config = if insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_custom_certificate_verifier(Arc::new(tls::AnyCertificate(
+                provider.signature_verification_algorithms,
+            )))
             .with_no_client_auth()
     } else {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(tls::system_roots().iter().cloned());
-        for der in extra_roots {
-            roots
-                .add(der.clone())
-                .map_err(|e| format!("holds a certificate that cannot be a root: {e}"))?;
-        }
+        let roots = tls::roots_with(extra_roots)
+            .map_err(|e| format!("holds a certificate that cannot be a root: {e}"))?;
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     config.resumption = rustls::client::Resumption::disabled();
@@ -290,57 +280,6 @@ fn shared_tls(
     let config = Arc::new(config);
     configs.insert(key, Arc::clone(&config));
     Ok(config)
-}
-
-/// `insecure = true`: any certificate is accepted, but the handshake's
-/// signatures are still checked, so the connection is at least to whoever
-/// holds the key it presented.
-#[derive(Debug)]
-struct AcceptAny(std::sync::Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// One response, read up to the body cap.

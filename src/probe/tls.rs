@@ -103,7 +103,7 @@ fn endpoint(host: &str, port: u16) -> String {
     }
 }
 
-fn crypto_provider() -> Arc<CryptoProvider> {
+pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
@@ -129,20 +129,58 @@ fn version_name(version: rustls::ProtocolVersion) -> String {
 }
 
 /// System roots plus the probe's `ca_file`.
-async fn trusted_roots(ca_file: Option<&Path>, base_dir: &Path) -> Result<RootCertStore, String> {
+async fn trusted_roots(
+    ca_file: Option<&Path>,
+    base_dir: &Path,
+) -> Result<Arc<RootCertStore>, String> {
+    let extra = match ca_file {
+        Some(path) => read_ca_file(base_dir, path).await?,
+        None => Vec::new(),
+    };
+    roots_with(&extra).map_err(|e| {
+        format!(
+            "ca_file {} holds a certificate that cannot be a root: {}",
+            ca_file.unwrap_or(Path::new("")).display(),
+            describe_tls_error(&e)
+        )
+    })
+}
+
+/// What tells one set of extra roots from another, for the caches that
+/// are built once per set.
+pub(crate) fn roots_key(extra: &[CertificateDer<'static>]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for der in extra {
+        digest.update(der.as_ref());
+    }
+    digest.finalize().to_vec()
+}
+
+/// The system's roots plus `extra`, built once per distinct `extra`:
+/// parsing the system's roots costs milliseconds, and a review may check a
+/// thousand endpoints, every minute.
+pub(crate) fn roots_with(
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<RootCertStore>, rustls::Error> {
+    /// By `roots_key(extra)`.
+    type Stores = std::collections::HashMap<Vec<u8>, Arc<RootCertStore>>;
+    static STORES: OnceLock<Mutex<Stores>> = OnceLock::new();
+    let key = roots_key(extra);
+    let mut stores = STORES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = stores.get(&key) {
+        return Ok(Arc::clone(found));
+    }
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(system_roots().iter().cloned());
-    if let Some(path) = ca_file {
-        for cert in read_ca_file(base_dir, path).await? {
-            roots.add(cert).map_err(|e| {
-                format!(
-                    "ca_file {} holds a certificate that cannot be a root: {}",
-                    path.display(),
-                    describe_tls_error(&e)
-                )
-            })?;
-        }
+    for cert in extra {
+        roots.add(cert.clone())?;
     }
+    let roots = Arc::new(roots);
+    stores.insert(key, Arc::clone(&roots));
     Ok(roots)
 }
 
@@ -217,14 +255,14 @@ fn verify(
 /// Handshake signatures are still checked: the peer must hold the key.
 #[derive(Debug)]
 struct ChainRecorder {
-    algorithms: WebPkiSupportedAlgorithms,
+    any: AnyCertificate,
     chain: Mutex<Vec<CertificateDer<'static>>>,
 }
 
 impl ChainRecorder {
     fn new(algorithms: WebPkiSupportedAlgorithms) -> Self {
         ChainRecorder {
-            algorithms,
+            any: AnyCertificate(algorithms),
             chain: Mutex::new(Vec::new()),
         }
     }
@@ -257,7 +295,7 @@ impl ServerCertVerifier for ChainRecorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.any.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -266,11 +304,52 @@ impl ServerCertVerifier for ChainRecorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.any.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.any.supported_verify_schemes()
+    }
+}
+
+/// Accepts any certificate but still checks the handshake's signatures, so
+/// the peer must hold the key it presented: the TLS probe judges the chain
+/// itself afterwards, and an http probe with `insecure = true` does not.
+#[derive(Debug)]
+pub(crate) struct AnyCertificate(pub(crate) WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
     }
 }
 
