@@ -132,7 +132,7 @@ impl Explainer {
                 }
             }
             Expr::Select(select) if select.test => {
-                let noun = if select.operand_is_map_of_keys() {
+                let noun = if holds_keys(&select.operand) {
                     "key"
                 } else {
                     "field"
@@ -273,18 +273,13 @@ impl Explainer {
     }
 }
 
-trait OperandKind {
-    fn operand_is_map_of_keys(&self) -> bool;
-}
-
-impl OperandKind for cel::common::ast::SelectExpr {
-    /// `data`, `stringData`, labels and annotations are maps of keys.
-    fn operand_is_map_of_keys(&self) -> bool {
-        matches!(
-            &self.operand.expr,
-            Expr::Select(s) if matches!(s.field.as_str(), "data" | "stringData" | "labels" | "annotations" | "headers")
-        )
-    }
+/// Whether `expr` reads a map of keys rather than an object with fields:
+/// `data`, `stringData`, labels, annotations, headers.
+fn holds_keys(expr: &IdedExpr) -> bool {
+    matches!(
+        &expr.expr,
+        Expr::Select(s) if matches!(s.field.as_str(), "data" | "stringData" | "labels" | "annotations" | "headers")
+    )
 }
 
 /// `why` with the loop variable's `c.` dropped where it starts a path
