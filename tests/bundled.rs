@@ -9,25 +9,17 @@
 //! `[example.<env>]` (statuses in the worked example) and optionally
 //! `[critical_path]` (the first ids of an environment's critical path).
 
+#[path = "support/binary.rs"]
+mod binary;
+use binary::gonogo;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use gonogo::checklist::load::BUNDLED;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gonogo(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gonogo"));
-    cmd.current_dir(dir);
-    let home = dir.join(".test-home");
-    cmd.env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("HOME", &home)
-        .env("NO_COLOR", "1");
-    cmd
 }
 
 struct Expectations {

@@ -1,20 +1,11 @@
 //! The binary as a user runs it: `validate` on bad checklists, `check` on a
 //! snapshot environment.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/binary.rs"]
+mod binary;
+use binary::gonogo;
 
-fn gonogo(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gonogo"));
-    cmd.current_dir(dir);
-    // Keep the user's own config and state out of the tests.
-    let home = dir.join(".test-home");
-    cmd.env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("HOME", &home)
-        .env("NO_COLOR", "1");
-    cmd
-}
+use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/checklists")
