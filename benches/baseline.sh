@@ -1,32 +1,6 @@
 #!/usr/bin/env bash
 # Times `gonogo check` with the bundled kubernetes-baseline over the
 # kube-prometheus manifests (../shared/fixtures/kube-prometheus, 97 files,
-# 5.7 MB), and counts its checks by status and peak memory.
-# Usage: benches/baseline.sh [RUNS]   (release build; prints mean and best)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-runs=${1:-20}
-cargo build --release --quiet
-bin=$PWD/target/release/gonogo
-cd benches/kube-prometheus-baseline
-"$bin" check --format json >/tmp/gonogo-baseline.json || true
-python3 - "$bin" "$runs" <<'PY'
-import json, resource, subprocess, sys, time
-bin, runs = sys.argv[1], int(sys.argv[2])
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run([bin, "check", "--format", "json"], stdout=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-report = json.load(open("/tmp/gonogo-baseline.json"))
-items = [i for c in report["checklists"] for s in c["sections"] for i in s["items"]]
-counts = {}
-for i in items:
-    counts[i["status"]] = counts.get(i["status"], 0) + 1
-times.sort()
-print(f"{len(items)} checks {counts}")
-print(f"gonogo check: mean {sum(times)/len(times)*1000:.1f} ms, "
-      f"median {times[len(times)//2]*1000:.1f} ms, best {times[0]*1000:.1f} ms over {runs} runs; "
-      f"peak RSS {peak:.0f} MB")
-PY
+# 5.7 MB): benches/check.sh run in benches/kube-prometheus-baseline.
+# Usage: benches/baseline.sh [RUNS]
+exec "$(dirname "$0")/check.sh" "${1:-20}" benches/kube-prometheus-baseline
