@@ -270,13 +270,9 @@ fn export_writes_one_document_for_several_environments() {
     let state = tempfile::tempdir().expect("tempdir");
     let out_dir = tempfile::tempdir().expect("tempdir");
     let target = out_dir.path().join("signoff.md");
-    assert!(
-        decide(
-            state.path(),
-            &["tick", "dr-drill", "--note", "https://wiki/dr"]
-        )
-        .status
-        .success()
+    recorded(
+        state.path(),
+        &["tick", "dr-drill", "--note", "https://wiki/dr"],
     );
     let out = gonogo(&review_dir())
         .arg("--state-dir")
@@ -331,6 +327,17 @@ fn decide(state: &Path, args: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
+/// Records one decision that must be accepted; a refusal fails the test
+/// with gonogo's own message.
+fn recorded(state: &Path, args: &[&str]) {
+    let out = decide(state, args);
+    assert!(
+        out.status.success(),
+        "{args:?} was refused: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn log_bytes(state: &Path) -> Vec<u8> {
     std::fs::read(state.join("shop/staging.jsonl")).unwrap_or_default()
 }
@@ -338,7 +345,7 @@ fn log_bytes(state: &Path) -> Vec<u8> {
 #[test]
 fn a_tick_in_the_log_counts_in_the_gate() {
     let state = tempfile::tempdir().expect("tempdir");
-    let out = decide(
+    recorded(
         state.path(),
         &[
             "tick",
@@ -347,12 +354,7 @@ fn a_tick_in_the_log_counts_in_the_gate() {
             "https://wiki.example.com/dr-2026",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = decide(
+    recorded(
         state.path(),
         &[
             "waive",
@@ -360,11 +362,6 @@ fn a_tick_in_the_log_counts_in_the_gate() {
             "--reason",
             "audience ships next week",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 
     let out = decide(state.path(), &["check", "--format", "json"]);
@@ -379,8 +376,7 @@ fn a_tick_in_the_log_counts_in_the_gate() {
 #[test]
 fn refused_changes_leave_the_log_untouched() {
     let state = tempfile::tempdir().expect("tempdir");
-    let out = decide(state.path(), &["note", "limits", "tracked in SHOP-42"]);
-    assert!(out.status.success());
+    recorded(state.path(), &["note", "limits", "tracked in SHOP-42"]);
     let before = log_bytes(state.path());
     let refusals: [(&[&str], &str); 6] = [
         (&["tick", "dr-drill"], "needs evidence"),
@@ -412,14 +408,9 @@ fn refused_changes_leave_the_log_untouched() {
         assert_eq!(log_bytes(state.path()), before, "{args:?} changed the log");
     }
     // A no-go can always be signed, and records what was signed.
-    let out = decide(
+    recorded(
         state.path(),
         &["signoff", "no-go", "--note", "DR drill first"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let out = decide(state.path(), &["log", "--format", "json"]);
     let events: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -459,12 +450,7 @@ fn read_only_environments_refuse_every_write() {
 #[test]
 fn items_are_found_by_id_or_checklist_slash_id() {
     let state = tempfile::tempdir().expect("tempdir");
-    let out = decide(state.path(), &["note", "shop/runbook", "reviewed with ops"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    recorded(state.path(), &["note", "shop/runbook", "reviewed with ops"]);
     let out = decide(state.path(), &["note", "nope", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no item `nope`"));
@@ -501,11 +487,7 @@ fn an_ambiguous_item_lists_the_candidates() {
 fn log_verify_names_the_edited_line() {
     let state = tempfile::tempdir().expect("tempdir");
     for text in ["one", "two", "three"] {
-        assert!(
-            decide(state.path(), &["note", "runbook", text])
-                .status
-                .success()
-        );
+        recorded(state.path(), &["note", "runbook", text]);
     }
     let out = decide(state.path(), &["log", "--verify"]);
     assert_eq!(out.status.code(), Some(0));
@@ -531,11 +513,7 @@ fn log_verify_names_the_edited_line() {
 #[test]
 fn log_verify_takes_the_file_a_document_names() {
     let state = tempfile::tempdir().expect("tempdir");
-    assert!(
-        decide(state.path(), &["note", "runbook", "one"])
-            .status
-            .success()
-    );
+    recorded(state.path(), &["note", "runbook", "one"]);
     let path = state.path().join("shop/staging.jsonl");
     let elsewhere = tempfile::tempdir().expect("tempdir");
     let verify = |dir: &std::path::Path| {
@@ -579,12 +557,7 @@ fn concurrent_processes_lose_nothing() {
             std::thread::spawn(move || {
                 for i in 0..25 {
                     let text = format!("writer {w} note {i}");
-                    let out = decide(&state, &["note", "runbook", &text]);
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    recorded(&state, &["note", "runbook", &text]);
                 }
             })
         })
@@ -610,18 +583,13 @@ fn concurrent_processes_lose_nothing() {
 #[test]
 fn the_log_shows_a_note_as_written() {
     let state = tempfile::tempdir().expect("tempdir");
-    let out = decide(
+    recorded(
         state.path(),
         &[
             "note",
             "runbook",
             "Reviewed with Dana.\nRollback tested\u{1b}[31m in staging.",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let out = decide(state.path(), &["log"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
