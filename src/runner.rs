@@ -1,16 +1,30 @@
 //! Background scheduling of probes: each probe in its own tokio task, under a
-//! global concurrency limit, re-run every `every`, results sent over a
-//! channel. Dropping the `Runner` cancels every task (an environment switch).
+//! global concurrency limit, results sent over a channel. A probe re-runs
+//! every `every`, except a kube probe over a source that follows the
+//! cluster: it re-runs when its objects change (debounced), not on a timer.
+//! Dropping the `Runner` cancels every task (an environment switch).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use crate::checklist::model::Probe;
+use crate::checklist::model::{Probe, ProbeSpec};
+use crate::cluster::{Changes, ObjectQuery};
 use crate::probe::{self, Outcome, ProbeContext};
+
+/// After a change, wait this long for the changes that come with it (a
+/// rollout touches many objects at once) before running again.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// A probe that follows changes runs at most once per this long: a rollout
+/// of 500 pods costs a handful of runs, not 500.
+const MIN_GAP: Duration = Duration::from_secs(1);
 
 /// Which item of which checklist a result belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,7 +129,22 @@ async fn schedule(
     events: mpsc::UnboundedSender<RunnerEvent>,
     wake: Arc<Notify>,
 ) {
+    let query = match &job.probe.spec {
+        ProbeSpec::Kube(kube) => Some(ObjectQuery::of(kube)),
+        _ => None,
+    };
+    let mut changes: Option<Changes> = None;
     loop {
+        // Follow the probe's objects before reading them, so that a change
+        // made while it runs is not missed. Asked again each round while
+        // the source cannot follow them (a type not served yet).
+        if let (Some(query), None) = (&query, &changes) {
+            changes = job.ctx.cluster.changes(query).await;
+        }
+        if let Some(changes) = &mut changes {
+            changes.borrow_and_update();
+        }
+        let started = Instant::now();
         let outcome = {
             let Ok(_permit) = limit.acquire().await else {
                 return;
@@ -132,9 +161,30 @@ async fn schedule(
         {
             return;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(job.probe.every) => {}
-            _ = wake.notified() => {}
+        match &mut changes {
+            Some(ticks) => {
+                tokio::select! {
+                    changed = ticks.changed() => {
+                        if changed.is_err() {
+                            // The source stopped following: back to the timer.
+                            changes = None;
+                            continue;
+                        }
+                        let at = (Instant::now() + SETTLE).max(started + MIN_GAP);
+                        tokio::select! {
+                            () = tokio::time::sleep_until(at) => {}
+                            () = wake.notified() => {}
+                        }
+                    }
+                    () = wake.notified() => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    () = tokio::time::sleep(job.probe.every) => {}
+                    () = wake.notified() => {}
+                }
+            }
         }
     }
 }
@@ -211,17 +261,17 @@ mod tests {
         fn list<'a>(
             &'a self,
             _q: &'a ObjectQuery,
-        ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+        ) -> BoxFuture<'a, Result<Vec<crate::cluster::Object>, SourceError>> {
             Box::pin(async move {
                 self.calls.fetch_add(1, Ordering::SeqCst);
                 let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
                 self.peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(self.delay).await;
                 self.running.fetch_sub(1, Ordering::SeqCst);
-                Ok(vec![serde_json::json!({
+                Ok(vec![Arc::new(serde_json::json!({
                     "apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": "x", "namespace": "default"}
-                })])
+                }))])
             })
         }
     }

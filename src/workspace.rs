@@ -214,7 +214,20 @@ impl Workspace {
             }
             ClusterSource::Context(context) => {
                 match crate::cluster::live::Live::from_context(Some(context)).await {
-                    Ok(live) => Ok(Arc::new(live)),
+                    Ok(live) => {
+                        let queries: Vec<crate::cluster::ObjectQuery> = probes
+                            .iter()
+                            .flat_map(|(_, items)| items.values())
+                            .filter_map(|p| match &p.spec {
+                                crate::checklist::model::ProbeSpec::Kube(k) => {
+                                    Some(crate::cluster::ObjectQuery::of(k))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        live.will_serve(&queries);
+                        Ok(Arc::new(live))
+                    }
                     Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
                 }
             }

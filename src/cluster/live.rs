@@ -1,24 +1,23 @@
-//! The live cluster: objects listed from a Kubernetes API server through
-//! kube-rs's dynamic API, with each resource type resolved once by discovery
-//! so CRDs work like built-in types.
+//! The live cluster: objects from a Kubernetes API server through kube-rs,
+//! with each resource type resolved once by discovery so CRDs work like
+//! built-in types.
 //!
-//! A query runs in three steps: `resolve` (type to URL and scope, cached),
-//! `fetch` (one list or get against the server), then the same `ObjectFilter`
-//! a snapshot uses. A shared watch cache can later replace `fetch` alone.
+//! A query runs in two steps: `resolve` (type to URL and scope, cached),
+//! then a read of the followed scope's store (`watch.rs`): one list and one
+//! watch per (type, namespace scope), shared by every probe on that type.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use kube::api::{Api, ListParams};
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
-use kube::core::{ApiResource, DynamicObject, GroupVersionKind, TypeMeta};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind, Resource};
 use kube::discovery::Scope;
 use serde_json::Value;
 
-use super::selector::ObjectFilter;
-use super::{ObjectQuery, ObjectSource, SourceError, strip_object};
+use super::watch::{Follow, Store};
+use super::{Changes, LAST_APPLIED, Object, ObjectQuery, ObjectSource, SourceError};
 
 /// Set while the dashboard owns the terminal: credential plugins
 /// (`exec` in the kubeconfig, as EKS and GKE use) then get no terminal, so
@@ -40,9 +39,8 @@ fn exec_plugins_off_terminal(kubeconfig: &mut Kubeconfig) {
 }
 use crate::checklist::model::ResourceType;
 
-/// Objects per list page: big enough that most types need one request,
-/// small enough that a huge namespace does not arrive as one giant body.
-const PAGE: u32 = 500;
+/// A followed scope: a type, in one namespace or (`None`) all.
+type Followed = (ResourceType, Option<String>);
 
 /// A Kubernetes API server reached through a kubeconfig context or the
 /// in-cluster service account.
@@ -55,6 +53,11 @@ pub struct Live {
     /// Discovery answers per resource type. Only served types are kept: a
     /// CRD installed later is found on the next run.
     served: Mutex<HashMap<ResourceType, Served>>,
+    /// Types some probe reads across all namespaces: one watch over every
+    /// namespace then serves the probes that look in one.
+    everywhere: Mutex<HashSet<ResourceType>>,
+    /// The followed scopes: (type, namespace or `None` for all).
+    stores: Mutex<HashMap<Followed, Arc<Store>>>,
 }
 
 impl Live {
@@ -138,7 +141,20 @@ impl Live {
             label,
             endpoint: endpoint.trim_end_matches('/').to_string(),
             served: Mutex::new(HashMap::new()),
+            everywhere: Mutex::new(HashSet::new()),
+            stores: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Tells the source which queries its probes will make, so that a type
+    /// read both in one namespace and in all is followed once, across all.
+    pub fn will_serve<'a>(&self, queries: impl IntoIterator<Item = &'a ObjectQuery>) {
+        let mut everywhere = lock(&self.everywhere);
+        for query in queries {
+            if query.namespace.is_none() {
+                everywhere.insert(query.resource.clone());
+            }
+        }
     }
 
     /// The underlying client, for watches that share this connection.
@@ -146,11 +162,39 @@ impl Live {
         &self.client
     }
 
-    async fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
-        let filter = ObjectFilter::new(query);
+    async fn select(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
         let served = self.resolve(&query.resource).await?;
-        let objects = self.fetch(query, &filter, &served).await?;
-        Ok(objects.into_iter().filter(|o| filter.matches(o)).collect())
+        self.store(query, &served).read(query).await
+    }
+
+    /// The store that follows `query`'s scope, started on first use.
+    fn store(&self, query: &ObjectQuery, served: &Served) -> Arc<Store> {
+        let namespace = match served.scope {
+            // As kubectl does, a namespace given for a cluster-scoped type
+            // is ignored.
+            Scope::Cluster => None,
+            Scope::Namespaced if lock(&self.everywhere).contains(&query.resource) => None,
+            Scope::Namespaced => query.namespace.clone(),
+        };
+        let key = (query.resource.clone(), namespace);
+        let mut stores = lock(&self.stores);
+        if let Some(store) = stores.get(&key) {
+            return Arc::clone(store);
+        }
+        let resource = &served.resource;
+        let endpoint = self.endpoint.clone();
+        let label = self.label.clone();
+        let store = Store::start(Follow {
+            client: self.client.clone(),
+            url: DynamicObject::url_path(resource, key.1.as_deref()),
+            api_version: resource.api_version.clone(),
+            kind: resource.kind.clone(),
+            only_written_in: served.older_version.then(|| resource.api_version.clone()),
+            explain: Arc::new(move |e, doing| explain(e, doing, &endpoint, &label)),
+            what: query.resource.to_string(),
+        });
+        stores.insert(key, Arc::clone(&store));
+        store
     }
 
     /// Finds the URL path and scope of a resource type, and whether it is
@@ -189,120 +233,61 @@ impl Live {
             scope: caps.scope,
             older_version,
         };
-        if let Ok(mut served) = self.served.lock() {
-            served.insert(resource.clone(), found.clone());
-        }
+        lock(&self.served).insert(resource.clone(), found.clone());
         Ok(found)
     }
 
     fn cached(&self, resource: &ResourceType) -> Option<Served> {
-        // A poisoned lock only means another probe panicked mid-insert; the
-        // map itself is still whole.
-        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
-        served.get(resource).cloned()
+        lock(&self.served).get(resource).cloned()
     }
 
-    /// One request (or a run of pages) against the server. The label
-    /// selector and the field selector terms every server accepts are sent;
-    /// the rest of the field selector is applied by the caller.
-    async fn fetch(
-        &self,
-        query: &ObjectQuery,
-        filter: &ObjectFilter,
-        served: &Served,
-    ) -> Result<Vec<Value>, SourceError> {
-        let resource = &served.resource;
-        let scope = &served.scope;
-        let keep = |object: &DynamicObject| {
-            !served.older_version || written_in(object, &resource.api_version)
-        };
-        let namespace = match scope {
-            Scope::Namespaced => query.namespace.as_deref(),
-            // As kubectl does, a namespace given for a cluster-scoped type
-            // is ignored.
-            Scope::Cluster => None,
-        };
-        let api: Api<DynamicObject> = match namespace {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, resource),
-            None => Api::all_with(self.client.clone(), resource),
-        };
-        let what = format!("list {}", query.resource);
-        let by_name = matches!(scope, Scope::Cluster) || namespace.is_some();
-        if let (Some(name), true) = (&query.name, by_name) {
-            return match api.get_opt(name).await {
-                Ok(found) => found
-                    .into_iter()
-                    .filter(keep)
-                    .map(|o| to_json(o, resource))
-                    .collect(),
-                Err(e) => Err(self.unavailable(&e, &what)),
-            };
-        }
-        let mut fields: Vec<String> = filter.fields().server_side().into_iter().collect();
-        if let Some(name) = &query.name {
-            fields.push(format!("metadata.name={}", escape_field(name)));
-        }
-        let mut params = ListParams::default().limit(PAGE);
-        if !filter.labels().is_empty() {
-            params = params.labels(&filter.labels().to_string());
-        }
-        if !fields.is_empty() {
-            params = params.fields(&fields.join(","));
-        }
-        let mut objects = Vec::new();
-        loop {
-            let page = api
-                .list(&params)
-                .await
-                .map_err(|e| self.unavailable(&e, &what))?;
-            for object in page.items.into_iter().filter(keep) {
-                objects.push(to_json(object, resource)?);
-            }
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(token) => params = params.continue_token(&token),
-                None => return Ok(objects),
-            }
-        }
-    }
-
-    /// Says why the server could not answer `doing` (`list apps/v1/Deployment`).
     fn unavailable(&self, e: &kube::Error, doing: &str) -> SourceError {
-        let endpoint = &self.endpoint;
-        let message = match e {
-            kube::Error::Api(status) => {
-                let said = if status.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", status.message)
-                };
-                match status.code {
-                    401 => format!(
-                        "unauthorized: the API server at {endpoint} rejected the credentials of {}{said}",
-                        self.label
-                    ),
-                    403 => format!("forbidden: cannot {doing} with {}{said}", self.label),
-                    code => format!(
-                        "the API server at {endpoint} answered {code} {} to {doing}{said}",
-                        status.reason
-                    ),
-                }
-            }
-            kube::Error::HyperError(_) | kube::Error::Service(_) => {
-                // Skip kube's own "ServiceError:" wrapper; the causes say it.
-                let why = std::error::Error::source(e).map_or_else(|| chain(e), chain);
-                format!("cannot reach the API server at {endpoint}: {why}")
-            }
-            kube::Error::Auth(_) => {
-                format!(
-                    "cannot authenticate to {endpoint} with {}: {}",
-                    self.label,
-                    chain(e)
-                )
-            }
-            _ => format!("cannot {doing} at {endpoint}: {}", chain(e)),
-        };
-        SourceError::Unavailable(crate::text::sanitize(&message, false))
+        explain(e, doing, &self.endpoint, &self.label)
     }
+}
+
+/// A poisoned lock only means another probe panicked mid-insert; the map
+/// itself is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Says why the server at `endpoint`, reached as `label`, could not answer
+/// `doing` (`list apps/v1/Deployment`).
+fn explain(e: &kube::Error, doing: &str, endpoint: &str, label: &str) -> SourceError {
+    let message = match e {
+        kube::Error::Api(status) => {
+            let said = if status.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", status.message)
+            };
+            match status.code {
+                401 => format!(
+                    "unauthorized: the API server at {endpoint} rejected the credentials of {}{said}",
+                    label
+                ),
+                403 => format!("forbidden: cannot {doing} with {label}{said}"),
+                code => format!(
+                    "the API server at {endpoint} answered {code} {} to {doing}{said}",
+                    status.reason
+                ),
+            }
+        }
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            // Skip kube's own "ServiceError:" wrapper; the causes say it.
+            let why = std::error::Error::source(e).map_or_else(|| chain(e), chain);
+            format!("cannot reach the API server at {endpoint}: {why}")
+        }
+        kube::Error::Auth(_) => {
+            format!(
+                "cannot authenticate to {endpoint} with {label}: {}",
+                chain(e)
+            )
+        }
+        _ => format!("cannot {doing} at {endpoint}: {}", chain(e)),
+    };
+    SourceError::Unavailable(crate::text::sanitize(&message, false))
 }
 
 impl ObjectSource for Live {
@@ -313,8 +298,15 @@ impl ObjectSource for Live {
     fn list<'a>(
         &'a self,
         query: &'a ObjectQuery,
-    ) -> BoxFuture<'a, Result<Vec<Value>, SourceError>> {
+    ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
         Box::pin(self.select(query))
+    }
+
+    fn changes<'a>(&'a self, query: &'a ObjectQuery) -> BoxFuture<'a, Option<Changes>> {
+        Box::pin(async move {
+            let served = self.resolve(&query.resource).await.ok()?;
+            Some(self.store(query, &served).subscribe())
+        })
     }
 }
 
@@ -332,18 +324,15 @@ struct Served {
 }
 
 /// Whether `object` was written in `api_version` by any of its managers.
-fn written_in(object: &DynamicObject, api_version: &str) -> bool {
-    let by_manager = object
-        .metadata
-        .managed_fields
-        .iter()
+pub(super) fn written_in(object: &Value, api_version: &str) -> bool {
+    let meta = &object["metadata"];
+    let by_manager = meta["managedFields"]
+        .as_array()
+        .into_iter()
         .flatten()
-        .any(|entry| entry.api_version.as_deref() == Some(api_version));
-    let by_apply = object
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("kubectl.kubernetes.io/last-applied-configuration"))
+        .any(|entry| entry["apiVersion"] == api_version);
+    let by_apply = meta["annotations"][LAST_APPLIED]
+        .as_str()
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .is_some_and(|applied| applied["apiVersion"] == api_version);
     by_manager || by_apply
@@ -353,36 +342,6 @@ fn not_served(resource: &ResourceType) -> SourceError {
     SourceError::NotServed(format!(
         "the cluster does not serve {resource} (is the CRD installed?)"
     ))
-}
-
-/// The object as probes see it: `apiVersion` and `kind` always set (list
-/// items often lack them), `managedFields` gone.
-fn to_json(mut object: DynamicObject, resource: &ApiResource) -> Result<Value, SourceError> {
-    object.types = Some(TypeMeta {
-        api_version: resource.api_version.clone(),
-        kind: resource.kind.clone(),
-    });
-    let mut value = serde_json::to_value(&object).map_err(|e| {
-        SourceError::Unavailable(format!(
-            "cannot read {} {}: {e}",
-            resource.kind,
-            object.metadata.name.as_deref().unwrap_or("(unnamed)")
-        ))
-    })?;
-    strip_object(&mut value);
-    Ok(value)
-}
-
-/// Escapes a value for a field selector term.
-fn escape_field(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '\\' | ',' | '=') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// An error and its causes, `a: b: c`, skipping causes that repeat the text

@@ -5,10 +5,21 @@
 pub mod live;
 pub mod selector;
 pub mod snapshot;
+mod watch;
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
 use crate::checklist::model::ResourceType;
+
+/// One Kubernetes object as probes read it. A snapshot or a live watch holds
+/// each object once; every probe that selects it shares that copy.
+pub type Object = Arc<serde_json::Value>;
+
+/// Ticks whenever the objects a query may select could have changed (an
+/// event on its watch, the watch breaking or recovering).
+pub type Changes = tokio::sync::watch::Receiver<u64>;
 
 /// What to select: one resource type, optionally narrowed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,6 +33,19 @@ pub struct ObjectQuery {
     pub label_selector: selector::LabelSelector,
     /// A field selector (`metadata.name=x,status.phase!=Running`), parsed.
     pub field_selector: selector::FieldSelector,
+}
+
+impl ObjectQuery {
+    /// What a kube probe selects.
+    pub fn of(probe: &crate::checklist::model::KubeProbe) -> ObjectQuery {
+        ObjectQuery {
+            resource: probe.resource.clone(),
+            namespace: probe.namespace.clone(),
+            name: probe.name.clone(),
+            label_selector: probe.selector.clone(),
+            field_selector: probe.field_selector.clone(),
+        }
+    }
 }
 
 /// Why objects could not be listed.
@@ -53,7 +77,16 @@ pub trait ObjectSource: Send + Sync {
     fn list<'a>(
         &'a self,
         query: &'a ObjectQuery,
-    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>>;
+    ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>>;
+
+    /// For a source that follows the cluster: starts following what `query`
+    /// selects (if it is not followed already) and returns what ticks when
+    /// that changes. `None`: the source does not change by itself (a
+    /// snapshot), or cannot follow this type now (not served, unreachable),
+    /// and its probes run on their own timer.
+    fn changes<'a>(&'a self, _query: &'a ObjectQuery) -> BoxFuture<'a, Option<Changes>> {
+        Box::pin(async { None })
+    }
 }
 
 /// A source with no objects, for environments that configure no cluster:
@@ -68,7 +101,7 @@ impl ObjectSource for NoCluster {
     fn list<'a>(
         &'a self,
         _query: &'a ObjectQuery,
-    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+    ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
         Box::pin(async {
             Err(SourceError::Unavailable(
                 "this environment has no kube_context or snapshot configured".into(),
@@ -77,11 +110,21 @@ impl ObjectSource for NoCluster {
     }
 }
 
-/// Removes what must never be shown or stored from an ingested object:
-/// `metadata.managedFields` always.
+/// The annotation `kubectl apply` leaves: a second copy of the whole object
+/// as it was last applied.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Removes what no probe reads and must not be held twice from an ingested
+/// object: `metadata.managedFields` and the last-applied annotation (both
+/// restate the object; together often half its size).
 pub fn strip_object(object: &mut serde_json::Value) {
     if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("managedFields");
+        // An emptied map stays: `has(object.metadata.annotations)` should
+        // not change its answer.
+        if let Some(serde_json::Value::Object(notes)) = meta.get_mut("annotations") {
+            notes.remove(LAST_APPLIED);
+        }
     }
 }
 
@@ -97,7 +140,7 @@ impl ObjectSource for Unreachable {
     fn list<'a>(
         &'a self,
         _query: &'a ObjectQuery,
-    ) -> BoxFuture<'a, Result<Vec<serde_json::Value>, SourceError>> {
+    ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
         Box::pin(async move { Err(SourceError::Unavailable(self.0.clone())) })
     }
 }

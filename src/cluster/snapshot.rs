@@ -20,10 +20,10 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::selector::ObjectFilter;
-use super::{ObjectQuery, ObjectSource, SourceError, strip_object};
+use super::{Object, ObjectQuery, ObjectSource, SourceError, strip_object};
 
 /// Objects keyed by `(apiVersion, kind)`, each list in file order.
-type Index = HashMap<(String, String), Vec<Value>>;
+type Index = HashMap<(String, String), Vec<Object>>;
 
 /// Kubernetes objects loaded from files.
 #[derive(Debug, Clone, Default)]
@@ -188,14 +188,14 @@ impl Snapshot {
         self.objects
             .entry((api_version, kind))
             .or_default()
-            .push(object);
+            .push(Object::new(object));
     }
 
     fn skip(&mut self, path: &Path, why: &str) {
         self.skipped.push(format!("{}: {why}", path.display()));
     }
 
-    fn select(&self, query: &ObjectQuery) -> Result<Vec<Value>, SourceError> {
+    fn select(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
         let filter = ObjectFilter::new(query);
         let key = (query.resource.api_version(), query.resource.kind.clone());
         let Some(objects) = self.objects.get(&key) else {
@@ -217,7 +217,7 @@ impl ObjectSource for Snapshot {
     fn list<'a>(
         &'a self,
         query: &'a ObjectQuery,
-    ) -> BoxFuture<'a, Result<Vec<Value>, SourceError>> {
+    ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
         Box::pin(async move { self.select(query) })
     }
 }

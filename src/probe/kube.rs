@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::cel::{self, EvalError};
 use super::{Outcome, Verdict};
 use crate::checklist::model::{KubeProbe, Quantifier};
-use crate::cluster::{ObjectQuery, ObjectSource, SourceError};
+use crate::cluster::{Object, ObjectQuery, ObjectSource, SourceError};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
@@ -15,13 +15,7 @@ const MAX_LISTED: usize = 100;
 const MAX_NAMED: usize = 5;
 
 pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
-    let query = ObjectQuery {
-        resource: probe.resource.clone(),
-        namespace: probe.namespace.clone(),
-        name: probe.name.clone(),
-        label_selector: probe.selector.clone(),
-        field_selector: probe.field_selector.clone(),
-    };
+    let query = ObjectQuery::of(probe);
     let base = json!({
         "resource": probe.resource.to_string(),
         "source": cluster.describe(),
@@ -92,7 +86,7 @@ impl Checked {
     }
 }
 
-fn judge(probe: &KubeProbe, objects: &[Value], mut detail: Value) -> Outcome {
+fn judge(probe: &KubeProbe, objects: &[Object], mut detail: Value) -> Outcome {
     let what = Selection(probe);
     let count = objects.len() as u64;
     detail["selected"] = json!(count);
@@ -141,7 +135,7 @@ fn judge(probe: &KubeProbe, objects: &[Value], mut detail: Value) -> Outcome {
 
 /// Evaluates `expect` on every object. An expression that cannot be
 /// evaluated on one of them (a missing field, a type error) is an error.
-fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, String> {
+fn check_each(probe: &KubeProbe, objects: &[Object]) -> Result<Vec<Checked>, String> {
     let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
     // `objects` is converted for CEL on every evaluation: bind it only when
     // the expression can read it.
@@ -149,7 +143,7 @@ fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, Stri
         .expect
         .as_ref()
         .filter(|e| e.source.contains("objects"))
-        .map(|_| Value::Array(objects.to_vec()));
+        .map(|_| Value::Array(objects.iter().map(|o| Value::clone(o)).collect()));
     let mut checked = Vec::with_capacity(objects.len());
     for object in objects {
         let meta = object.get("metadata");
@@ -166,7 +160,7 @@ fn check_each(probe: &KubeProbe, objects: &[Value]) -> Result<Vec<Checked>, Stri
             keys: secret.then(|| secret_keys(object)),
         };
         if let Some(expect) = &probe.expect {
-            let mut vars = vec![("object", object)];
+            let mut vars = vec![("object", &**object)];
             if let Some(all) = &all {
                 vars.push(("objects", all));
             }

@@ -1,0 +1,444 @@
+//! Following a live cluster: one paginated list and then one watch per
+//! (resource type, namespace scope), feeding a store that every probe on
+//! that type reads. API requests grow with the number of types followed,
+//! not with the number of checks or with time.
+//!
+//! The store holds each object once, as shared JSON without its
+//! `managedFields` or last-applied copy. Each change ticks a counter that
+//! the runner waits on, so probes re-run when their objects change instead
+//! of on a timer.
+//!
+//! Faults: a watch that ends (its timeout, a restart) is started again from
+//! the last resourceVersion; a 410 Gone (the version is compacted away)
+//! lists again; any other failure marks the store broken, so its probes
+//! report the reason and the age of the last good data, and the loop retries
+//! with backoff until it recovers by itself.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kube::api::{ListParams, WatchEvent, WatchParams};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::selector::ObjectFilter;
+use super::{Changes, Object, ObjectQuery, SourceError, strip_object};
+
+/// Objects per list page: big enough that most types need one request,
+/// small enough that a huge namespace does not arrive as one giant body.
+const PAGE: u32 = 500;
+
+/// How long the server keeps one watch open before the loop starts the next
+/// (what client-go and kube-runtime ask for).
+const WATCH_SECS: u32 = 290;
+
+/// A watch that says nothing (not even a bookmark) this long past its own
+/// timeout is taken for dead.
+const WATCH_IDLE: Duration = Duration::from_secs(WATCH_SECS as u64 + 30);
+
+/// Backoff between failed attempts: from the first to the last, doubling.
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_LAST: Duration = Duration::from_secs(30);
+
+/// An object's place in a store: namespace (empty for cluster-scoped) and
+/// name.
+type Key = (Box<str>, Box<str>);
+
+/// Says why the server could not answer `doing` (`watch v1/Pod`).
+pub(super) type Explain = Arc<dyn Fn(&kube::Error, &str) -> SourceError + Send + Sync>;
+
+/// What one followed scope needs to talk to the server.
+pub(super) struct Follow {
+    pub client: kube::Client,
+    /// The collection's URL path: `/api/v1/namespaces/shop/pods`.
+    pub url: String,
+    /// `apiVersion` and `kind` for the objects (list items often lack them).
+    pub api_version: String,
+    pub kind: String,
+    /// For a version that is not its group's preferred one: keep only the
+    /// objects written in it (see `live::written_in`).
+    pub only_written_in: Option<String>,
+    /// `list v1/Pod`, `watch v1/Pod`: says why the server could not answer.
+    pub explain: Explain,
+    /// `v1/Pod`, for the messages above.
+    pub what: String,
+}
+
+/// The objects of one followed scope, and whether they can be trusted.
+pub(super) struct Store {
+    state: RwLock<State>,
+    tick: watch::Sender<u64>,
+    task: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+struct State {
+    /// By namespace, then name: the order a server lists them in.
+    objects: BTreeMap<Key, Object>,
+    health: Health,
+}
+
+#[derive(Debug, Clone)]
+enum Health {
+    /// The first list has not completed.
+    Starting,
+    /// Listed and watching (or about to watch again).
+    Synced,
+    /// The last attempt failed. `since`: when the data was last known good
+    /// (`None`: never).
+    Broken {
+        reason: SourceError,
+        since: Option<Instant>,
+    },
+}
+
+impl Store {
+    /// Starts following `follow` on the current tokio runtime. The loop
+    /// stops when the store is dropped.
+    pub fn start(follow: Follow) -> Arc<Store> {
+        let (tick, _) = watch::channel(0);
+        let store = Arc::new(Store {
+            state: RwLock::new(State {
+                objects: BTreeMap::new(),
+                health: Health::Starting,
+            }),
+            tick,
+            task: Mutex::new(None),
+        });
+        let task = tokio::spawn(run(Arc::downgrade(&store), follow));
+        *store.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task.abort_handle());
+        store
+    }
+
+    /// What ticks on every change from now on.
+    pub fn subscribe(&self) -> Changes {
+        self.tick.subscribe()
+    }
+
+    /// The objects that pass `filter`, once the first list is in; the reason
+    /// (and the age of the last good data) while the server cannot answer.
+    pub async fn read(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
+        let filter = ObjectFilter::new(query);
+        let mut ticks = self.subscribe();
+        loop {
+            {
+                let state = self.read_state();
+                match &state.health {
+                    Health::Starting => {}
+                    Health::Synced => return Ok(select(&state.objects, query, &filter)),
+                    Health::Broken { reason, since } => {
+                        return Err(aged(reason, *since));
+                    }
+                }
+            }
+            if ticks.changed().await.is_err() {
+                return Err(SourceError::Unavailable("the watch was stopped".into()));
+            }
+        }
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        // A poisoned lock only means a reader panicked; the map is whole.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn bump(&self) {
+        self.tick.send_modify(|n| *n += 1);
+    }
+
+    /// A complete list replaces everything.
+    fn replace(&self, objects: BTreeMap<Key, Object>) {
+        {
+            let mut state = self.write_state();
+            state.objects = objects;
+            state.health = Health::Synced;
+        }
+        self.bump();
+    }
+
+    fn put(&self, key: Key, object: Option<Object>) {
+        {
+            let mut state = self.write_state();
+            match object {
+                Some(object) => state.objects.insert(key, object),
+                None => state.objects.remove(&key),
+            };
+        }
+        self.bump();
+    }
+
+    /// A watch is open again after a failure.
+    fn recovered(&self) {
+        let changed = {
+            let mut state = self.write_state();
+            let broken = matches!(state.health, Health::Broken { .. });
+            if broken {
+                state.health = Health::Synced;
+            }
+            broken
+        };
+        if changed {
+            self.bump();
+        }
+    }
+
+    fn broken(&self, reason: SourceError) {
+        let changed = {
+            let mut state = self.write_state();
+            let (changed, since) = match &state.health {
+                Health::Starting => (true, None),
+                Health::Synced => (true, Some(Instant::now())),
+                Health::Broken { reason: was, since } => (*was != reason, *since),
+            };
+            state.health = Health::Broken { reason, since };
+            changed
+        };
+        if changed {
+            self.bump();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
+        }
+    }
+}
+
+/// The reason, with how old the data it replaces is.
+fn aged(reason: &SourceError, since: Option<Instant>) -> SourceError {
+    let age = match since {
+        Some(at) => format!(
+            " (last good data {} old)",
+            crate::probe::humanize(at.elapsed())
+        ),
+        None => String::new(),
+    };
+    match reason {
+        SourceError::NotServed(why) => SourceError::NotServed(format!("{why}{age}")),
+        SourceError::Unavailable(why) => SourceError::Unavailable(format!("{why}{age}")),
+    }
+}
+
+fn select(
+    objects: &BTreeMap<Key, Object>,
+    query: &ObjectQuery,
+    filter: &ObjectFilter,
+) -> Vec<Object> {
+    // One object by namespace and name: no need to look at the rest. A
+    // cluster-scoped object has no namespace and is found wherever asked.
+    if let (Some(ns), Some(name)) = (&query.namespace, &query.name) {
+        let key = |ns: &str| -> Key { (ns.into(), name.as_str().into()) };
+        return objects
+            .get(&key(ns))
+            .or_else(|| objects.get(&key("")))
+            .filter(|o| filter.matches(o))
+            .into_iter()
+            .cloned()
+            .collect();
+    }
+    let scoped = |key: &Key| {
+        query
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| key.0.is_empty() || &*key.0 == ns)
+    };
+    objects
+        .iter()
+        .filter(|(key, object)| scoped(key) && filter.matches(object))
+        .map(|(_, object)| Arc::clone(object))
+        .collect()
+}
+
+/// One page of a list, as the server sends it.
+#[derive(serde::Deserialize)]
+struct Page {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "resourceVersion", default)]
+    resource_version: String,
+    #[serde(rename = "continue", default)]
+    next: Option<String>,
+}
+
+/// Why a step of the loop stopped.
+enum Stop {
+    /// The resourceVersion is gone (410): list again at once.
+    Gone,
+    /// Any other failure: say so, wait, try again.
+    Failed(SourceError),
+}
+
+async fn run(store: Weak<Store>, follow: Follow) {
+    let mut backoff = BACKOFF_FIRST;
+    loop {
+        let version = match list(&follow).await {
+            Ok((objects, version)) => {
+                let Some(store) = store.upgrade() else { return };
+                store.replace(objects);
+                backoff = BACKOFF_FIRST;
+                version
+            }
+            Err(Stop::Gone) => continue,
+            Err(Stop::Failed(reason)) => {
+                let Some(live) = store.upgrade() else { return };
+                live.broken(reason);
+                drop(live);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_LAST);
+                continue;
+            }
+        };
+        // Watch from the list's version until it is gone.
+        let mut version = version;
+        loop {
+            match watch_once(&store, &follow, &mut version).await {
+                // The watch ended by itself: start the next one.
+                Ok(true) => backoff = BACKOFF_FIRST,
+                Ok(false) => return,
+                Err(Stop::Gone) => break,
+                Err(Stop::Failed(reason)) => {
+                    let Some(live) = store.upgrade() else { return };
+                    live.broken(reason);
+                    drop(live);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_LAST);
+                }
+            }
+        }
+    }
+}
+
+/// Every object in the scope, page by page, and the version to watch from.
+async fn list(follow: &Follow) -> Result<(BTreeMap<Key, Object>, String), Stop> {
+    let request = kube::core::Request::new(&follow.url);
+    let mut params = ListParams::default().limit(PAGE);
+    let mut objects = BTreeMap::new();
+    loop {
+        let http = request
+            .list(&params)
+            .map_err(|e| Stop::Failed(SourceError::Unavailable(e.to_string())))?;
+        let page: Page = follow
+            .client
+            .request(http)
+            .await
+            .map_err(|e| stop(follow, &e, "list"))?;
+        for item in page.items {
+            if let Some((key, object)) = ingest(follow, item) {
+                objects.insert(key, object);
+            }
+        }
+        match page.metadata.next.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok((objects, page.metadata.resource_version)),
+        }
+    }
+}
+
+/// One watch from `version`, applying its events until it ends. `Ok(true)`:
+/// it ended by itself; `Ok(false)`: nobody reads the store any more.
+async fn watch_once(
+    store: &Weak<Store>,
+    follow: &Follow,
+    version: &mut String,
+) -> Result<bool, Stop> {
+    // Bookmarks are on by default: they keep `version` fresh on a quiet type.
+    let params = WatchParams::default().timeout(WATCH_SECS);
+    let http = kube::core::Request::new(&follow.url)
+        .watch(&params, version)
+        .map_err(|e| Stop::Failed(SourceError::Unavailable(e.to_string())))?;
+    let events = follow
+        .client
+        .request_events::<Value>(http)
+        .await
+        .map_err(|e| stop(follow, &e, "watch"))?;
+    let mut events = std::pin::pin!(events);
+    match store.upgrade() {
+        Some(store) => store.recovered(),
+        None => return Ok(false),
+    }
+    loop {
+        let next = match tokio::time::timeout(WATCH_IDLE, events.next()).await {
+            Ok(next) => next,
+            // Silent far past its timeout: take it for dead, watch again.
+            Err(_) => return Ok(true),
+        };
+        let Some(event) = next else { return Ok(true) };
+        let Some(store) = store.upgrade() else {
+            return Ok(false);
+        };
+        match event.map_err(|e| stop(follow, &e, "watch"))? {
+            WatchEvent::Added(object) | WatchEvent::Modified(object) => {
+                remember_version(version, &object);
+                if let Some(key) = key_of(&object) {
+                    let object = ingest(follow, object).map(|(_, o)| o);
+                    store.put(key, object);
+                }
+            }
+            WatchEvent::Deleted(object) => {
+                remember_version(version, &object);
+                if let Some(key) = key_of(&object) {
+                    store.put(key, None);
+                }
+            }
+            WatchEvent::Bookmark(mark) => *version = mark.metadata.resource_version,
+            WatchEvent::Error(status) if status.code == 410 => return Err(Stop::Gone),
+            WatchEvent::Error(status) => {
+                return Err(stop(follow, &kube::Error::Api(status), "watch"));
+            }
+        }
+    }
+}
+
+fn stop(follow: &Follow, e: &kube::Error, verb: &str) -> Stop {
+    match e {
+        kube::Error::Api(status) if status.code == 410 => Stop::Gone,
+        _ => Stop::Failed((follow.explain)(e, &format!("{verb} {}", follow.what))),
+    }
+}
+
+fn remember_version(version: &mut String, object: &Value) {
+    if let Some(v) = object["metadata"]["resourceVersion"].as_str() {
+        *version = v.to_string();
+    }
+}
+
+fn key_of(object: &Value) -> Option<Key> {
+    let meta = object.get("metadata")?;
+    let name = meta.get("name")?.as_str()?;
+    let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("");
+    Some((namespace.into(), name.into()))
+}
+
+/// The object as probes see it (`apiVersion` and `kind` set, what no probe
+/// reads dropped), or `None` when this scope does not keep it.
+fn ingest(follow: &Follow, mut object: Value) -> Option<(Key, Object)> {
+    if let Some(version) = &follow.only_written_in
+        && !super::live::written_in(&object, version)
+    {
+        return None;
+    }
+    let key = key_of(&object)?;
+    if let Some(map) = object.as_object_mut() {
+        map.insert(
+            "apiVersion".into(),
+            Value::String(follow.api_version.clone()),
+        );
+        map.insert("kind".into(), Value::String(follow.kind.clone()));
+    }
+    strip_object(&mut object);
+    Some((key, Arc::new(object)))
+}
