@@ -223,6 +223,9 @@ impl ProbeSpec {
 pub struct Expect {
     pub source: String,
     pub program: Arc<cel::Program>,
+    /// What of each variable the expression reads, so evaluation converts
+    /// only that part of a large object (see `probe::cel::Needed`).
+    pub reads: Arc<crate::probe::cel::Reads>,
 }
 
 impl fmt::Debug for Expect {

@@ -88,10 +88,128 @@ pub fn compile(source: &str) -> Result<Expect, SyntaxError> {
             },
         })?;
     check_regexes(program.expression(), &program)?;
+    let reads = Arc::new(Reads::of(program.expression()));
     Ok(Expect {
         source: source.to_string(),
         program: Arc::new(program),
+        reads,
     })
+}
+
+/// What of a variable an expression can read: all of it, or only some
+/// fields (each needed whole or in part). Converting a Pod to CEL costs far
+/// more than evaluating `object.spec.replicas >= 2` on it, so only the
+/// fields an expression names are converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needed {
+    All,
+    Fields(HashMap<String, Needed>),
+}
+
+impl Needed {
+    fn add(&mut self, path: &[String]) {
+        let Needed::Fields(fields) = self else { return };
+        match path.split_first() {
+            None => *self = Needed::All,
+            Some((first, rest)) => fields
+                .entry(first.clone())
+                .or_insert_with(|| Needed::Fields(HashMap::new()))
+                .add(rest),
+        }
+    }
+}
+
+/// For each variable an expression names, what of it the expression reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads(HashMap<String, Needed>);
+
+impl Reads {
+    /// Walks the expression: a chain of field selections from a variable
+    /// (`object.spec.template`, also inside `has()`) needs that field; a
+    /// variable used any other way (iterated, indexed with a computed key,
+    /// passed to a function) is needed whole.
+    pub fn of(expr: &IdedExpr) -> Reads {
+        let mut reads = Reads::default();
+        reads.walk(expr);
+        reads
+    }
+
+    /// What of `name` is read; all of it for a name the walk never saw.
+    pub fn of_var(&self, name: &str) -> &Needed {
+        static ALL: Needed = Needed::All;
+        self.0.get(name).unwrap_or(&ALL)
+    }
+
+    fn need(&mut self, name: &str, path: &[String]) {
+        self.0
+            .entry(name.to_string())
+            .or_insert_with(|| Needed::Fields(HashMap::new()))
+            .add(path);
+    }
+
+    fn walk(&mut self, expr: &IdedExpr) {
+        match &expr.expr {
+            Expr::Select(_) => {
+                let mut path = Vec::new();
+                let mut at = expr;
+                while let Expr::Select(select) = &at.expr {
+                    path.push(select.field.clone());
+                    at = &select.operand;
+                }
+                path.reverse();
+                match &at.expr {
+                    Expr::Ident(name) => self.need(name, &path),
+                    _ => self.walk(at),
+                }
+            }
+            Expr::Ident(name) => self.need(name, &[]),
+            Expr::Comprehension(c) => {
+                // A loop variable that shadows a variable: keep it whole.
+                self.need(&c.iter_var, &[]);
+                self.need(&c.accu_var, &[]);
+                for part in [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ] {
+                    self.walk(part);
+                }
+            }
+            Expr::Call(call) => {
+                if let Some(target) = &call.target {
+                    self.walk(target);
+                }
+                call.args.iter().for_each(|a| self.walk(a));
+            }
+            Expr::List(list) => list.elements.iter().for_each(|e| self.walk(e)),
+            Expr::Map(_) | Expr::Struct(_) => {
+                entry_values(expr).into_iter().for_each(|e| self.walk(e))
+            }
+            Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+}
+
+/// `to_cel` of only what `needed` names.
+fn to_cel_needed(v: &serde_json::Value, needed: &Needed) -> Value {
+    match (needed, v) {
+        (Needed::Fields(fields), serde_json::Value::Object(map)) => {
+            let map: HashMap<Key, Value> = fields
+                .iter()
+                .filter_map(|(name, inner)| {
+                    let value = map.get(name)?;
+                    Some((
+                        Key::String(Arc::new(name.clone())),
+                        to_cel_needed(value, inner),
+                    ))
+                })
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+        _ => to_cel(v),
+    }
 }
 
 /// The parser's message in plain words, and where the caret belongs: an
@@ -355,7 +473,7 @@ pub fn check(
 pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<bool, EvalError> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in vars {
-        context.add_variable_from_value(*name, to_cel(value));
+        context.add_variable_from_value(*name, to_cel_needed(value, expect.reads.of_var(name)));
     }
     match expect.program.execute(&context) {
         Ok(Value::Bool(b)) => Ok(b),
@@ -931,6 +1049,42 @@ mod tests {
     fn expectations_can_cross_tasks() {
         fn shared<T: Send + Sync + 'static>(_: &T) {}
         shared(&compile("true").expect("a literal compiles"));
+    }
+
+    #[test]
+    fn only_the_fields_an_expression_names_are_converted() {
+        let e = compile(
+            "object.spec.replicas >= 2 && has(object.metadata.labels) \
+             && object.spec.template.spec.containers.all(c, c.image != '')",
+        )
+        .expect("compiles");
+        let Needed::Fields(top) = e.reads.of_var("object") else {
+            panic!("object is read in part: {:?}", e.reads)
+        };
+        let mut keys: Vec<&String> = top.keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["metadata", "spec"]);
+        let Needed::Fields(spec) = &top["spec"] else {
+            panic!("spec is read in part")
+        };
+        assert_eq!(spec["replicas"], Needed::All);
+        let pod = serde_json::json!({
+            "metadata": {"name": "web", "labels": {"app": "web"}, "annotations": {"big": "x"}},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "web:1"}]}}},
+            "status": {"conditions": [{"type": "Ready"}]}
+        });
+        assert_eq!(evaluate(&e, &[("object", &pod)]), Ok(true));
+        // Used whole (iterated, or named alone), a variable is converted whole.
+        let whole = compile("objects.exists(o, o.metadata.name == 'web')").expect("compiles");
+        assert_eq!(whole.reads.of_var("objects"), &Needed::All);
+        let bare = compile("size(object) > 2").expect("compiles");
+        assert_eq!(bare.reads.of_var("object"), &Needed::All);
+        // A missing field is still missing, as on the whole object.
+        let missing = compile("object.spec.paused").expect("compiles");
+        assert!(matches!(
+            evaluate(&missing, &[("object", &pod)]),
+            Err(EvalError::MissingField(_))
+        ));
     }
 
     #[test]
