@@ -142,6 +142,12 @@ async fn schedule(
             changes = job.ctx.cluster.changes(query).await;
         }
         if let Some(changes) = &mut changes {
+            // Zero: the source is still reading the objects for the first
+            // time. Wait for that (as the read would) so that the tick it
+            // makes is not taken for a change after this run's read.
+            if *changes.borrow() == 0 {
+                let _ = tokio::time::timeout(job.probe.timeout, changes.changed()).await;
+            }
             changes.borrow_and_update();
         }
         let started = Instant::now();

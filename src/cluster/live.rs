@@ -53,6 +53,7 @@ pub struct Live {
     /// Discovery answers per resource type. Only served types are kept: a
     /// CRD installed later is found on the next run.
     served: Mutex<HashMap<ResourceType, Served>>,
+    discovering: tokio::sync::Mutex<()>,
     /// Types some probe reads across all namespaces: one watch over every
     /// namespace then serves the probes that look in one.
     everywhere: Mutex<HashSet<ResourceType>>,
@@ -141,6 +142,7 @@ impl Live {
             label,
             endpoint: endpoint.trim_end_matches('/').to_string(),
             served: Mutex::new(HashMap::new()),
+            discovering: tokio::sync::Mutex::new(()),
             everywhere: Mutex::new(HashSet::new()),
             stores: Mutex::new(HashMap::new()),
         })
@@ -200,6 +202,12 @@ impl Live {
     /// Finds the URL path and scope of a resource type, and whether it is
     /// its group's preferred version, asking the server only the first time.
     async fn resolve(&self, resource: &ResourceType) -> Result<Served, SourceError> {
+        if let Some(found) = self.cached(resource) {
+            return Ok(found);
+        }
+        // One discovery at a time: forty probes on one new type ask the
+        // server once, and the rest find the answer cached.
+        let _one = self.discovering.lock().await;
         if let Some(found) = self.cached(resource) {
             return Ok(found);
         }

@@ -18,7 +18,8 @@ use crate::checklist::model::ResourceType;
 pub type Object = Arc<serde_json::Value>;
 
 /// Ticks whenever the objects a query may select could have changed (an
-/// event on its watch, the watch breaking or recovering).
+/// event on its watch, the watch breaking or recovering). It stays at zero
+/// until the first list is in or has failed.
 pub type Changes = tokio::sync::watch::Receiver<u64>;
 
 /// What to select: one resource type, optionally narrowed.
