@@ -37,22 +37,39 @@ pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
 }
 
 /// How one selected object fared against `expect`.
-struct Checked {
-    namespace: Option<String>,
-    name: String,
+struct Checked<'a> {
+    object: &'a Value,
     /// Whether this object is in line with the probe (for `none`: it does
     /// NOT satisfy `expect`).
     ok: bool,
+    /// Why not, for the first `MAX_LISTED` objects out of line (explaining
+    /// costs a second evaluation; nobody reads fifty thousand reasons).
     reason: Option<String>,
     /// A Secret's data keys (never values).
     keys: Option<Vec<String>>,
 }
 
-impl Checked {
+impl Checked<'_> {
+    fn text(&self, key: &str) -> Option<String> {
+        self.object
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(|s| sanitize(s, false))
+    }
+
+    fn namespace(&self) -> Option<String> {
+        self.text("namespace")
+    }
+
+    fn name(&self) -> String {
+        self.text("name").unwrap_or_else(|| "(unnamed)".into())
+    }
+
     fn id(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{ns}/{}", self.name),
-            None => self.name.clone(),
+        match self.namespace() {
+            Some(ns) => format!("{ns}/{}", self.name()),
+            None => self.name(),
         }
     }
 
@@ -72,8 +89,8 @@ impl Checked {
 
     fn evidence(&self) -> Value {
         let mut entry = json!({
-            "namespace": self.namespace,
-            "name": self.name,
+            "namespace": self.namespace(),
+            "name": self.name(),
             "ok": self.ok,
         });
         if let Some(reason) = &self.reason {
@@ -135,7 +152,7 @@ fn judge(probe: &KubeProbe, objects: &[Object], mut detail: Value) -> Outcome {
 
 /// Evaluates `expect` on every object. An expression that cannot be
 /// evaluated on one of them (a missing field, a type error) is an error.
-fn check_each(probe: &KubeProbe, objects: &[Object]) -> Result<Vec<Checked>, String> {
+fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checked<'a>>, String> {
     let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
     // `objects` is converted for CEL on every evaluation: bind it only when
     // the expression can read it.
@@ -145,16 +162,10 @@ fn check_each(probe: &KubeProbe, objects: &[Object]) -> Result<Vec<Checked>, Str
         .filter(|e| e.source.contains("objects"))
         .map(|_| Value::Array(objects.iter().map(|o| Value::clone(o)).collect()));
     let mut checked = Vec::with_capacity(objects.len());
+    let mut explained = 0;
     for object in objects {
-        let meta = object.get("metadata");
-        let text = |key: &str| {
-            meta.and_then(|m| m.get(key))
-                .and_then(Value::as_str)
-                .map(|s| sanitize(s, false))
-        };
         let mut entry = Checked {
-            namespace: text("namespace"),
-            name: text("name").unwrap_or_else(|| "(unnamed)".into()),
+            object,
             ok: true,
             reason: None,
             keys: secret.then(|| secret_keys(object)),
@@ -190,7 +201,8 @@ fn check_each(probe: &KubeProbe, objects: &[Object]) -> Result<Vec<Checked>, Str
                 }
             };
             entry.ok = holds != (probe.quantifier == Quantifier::None);
-            if entry.reason.is_none() && !entry.ok {
+            if !entry.ok && explained < MAX_LISTED {
+                explained += 1;
                 // Why it is false, from the values; a Secret's are withheld.
                 let why = (!holds)
                     .then(|| super::explain::why_false(expect, &vars, secret))
@@ -298,9 +310,14 @@ fn name_some(bad: &[&Checked]) -> String {
             .collect();
         return named.join("; ") + &more(bad.len());
     }
+    // Past the first `MAX_LISTED`, objects out of line are counted, not
+    // explained.
+    let unexplained = bad.iter().filter(|c| c.reason.is_none()).count();
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for c in bad {
-        let reason = c.reason.clone().unwrap_or_else(|| "expect false".into());
+        let Some(reason) = c.reason.clone() else {
+            continue;
+        };
         match groups.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, ids)) => ids.push(c.id()),
             None => groups.push((reason, vec![c.id()])),
@@ -333,6 +350,9 @@ fn name_some(bad: &[&Checked]) -> String {
     let mut text = shown.join("; ");
     if hidden > 0 {
         text.push_str(&format!("; and {hidden} other reasons"));
+    }
+    if unexplained > 0 {
+        text.push_str(&format!("; and {unexplained} more"));
     }
     text
 }
@@ -533,6 +553,35 @@ spec:
         p.min = 0;
         let out = check(&p).await;
         assert_eq!(out.verdict, Verdict::Pass);
+    }
+
+    #[tokio::test]
+    async fn past_a_hundred_failing_objects_the_rest_are_counted_not_explained() {
+        let yaml: String = (0..250)
+            .map(|i| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i:03}, namespace: big}}\n\
+                     data: {{mode: {}}}\n---\n",
+                    if i % 2 == 0 { "debug" } else { "dev" }
+                )
+            })
+            .collect();
+        let snapshot = Snapshot::from_yaml("big.yaml", &yaml).expect("valid YAML");
+        let p = expecting(probe("v1/ConfigMap"), "object.data.mode == 'on'");
+        let out = run(&p, &snapshot).await;
+        assert_eq!(out.verdict, Verdict::Fail);
+        // Two reasons among the first hundred, fifty of each; 150 counted.
+        assert_eq!(
+            out.evidence.summary,
+            "250 of 250 v1/ConfigMap fail: object.data.mode is \"debug\", wants == 'on' \
+             (big/cm-000, big/cm-002, big/cm-004, big/cm-006, big/cm-008 and 45 more); \
+             object.data.mode is \"dev\", wants == 'on' \
+             (big/cm-001, big/cm-003, big/cm-005, big/cm-007, big/cm-009 and 45 more); and 150 more"
+        );
+        let listed = out.evidence.detail["objects"].as_array().expect("a list");
+        assert_eq!(listed.len(), 100);
+        assert!(listed.iter().all(|o| o["reason"].is_string()));
+        assert_eq!(out.evidence.detail["omitted"], json!(150));
     }
 
     #[tokio::test]
