@@ -226,6 +226,17 @@ pub struct Expect {
     /// What of each variable the expression reads, so evaluation converts
     /// only that part of a large object (see `probe::cel::Needed`).
     pub reads: Arc<crate::probe::cel::Reads>,
+    /// Unique to this compilation (clones share it): the key under which an
+    /// object remembers what this expression said of it.
+    pub id: u32,
+}
+
+impl Expect {
+    /// A fresh `id` for a newly compiled expression.
+    pub fn next_id() -> u32 {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl fmt::Debug for Expect {

@@ -15,7 +15,65 @@ use crate::checklist::model::ResourceType;
 
 /// One Kubernetes object as probes read it. A snapshot or a live watch holds
 /// each object once; every probe that selects it shares that copy.
-pub type Object = Arc<serde_json::Value>;
+pub type Object = Arc<Obj>;
+
+/// An object's JSON, and what each expectation said of it: a live object is
+/// replaced by a new `Obj` when it changes, so a probe that runs again
+/// because one Pod of fifty thousand changed evaluates that one Pod.
+pub struct Obj {
+    value: serde_json::Value,
+    /// (expectation id, whether it held), for the expectations judged on
+    /// this version of the object.
+    said: std::sync::Mutex<Vec<(u32, bool)>>,
+}
+
+impl Obj {
+    pub fn new(value: serde_json::Value) -> Object {
+        Arc::new(Obj {
+            value,
+            said: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+
+    /// What the expectation `id` said of this object, if it was asked.
+    pub fn recall(&self, id: u32) -> Option<bool> {
+        let said = self.said.lock().unwrap_or_else(|e| e.into_inner());
+        said.iter().find(|(i, _)| *i == id).map(|(_, held)| *held)
+    }
+
+    pub fn remember(&self, id: u32, held: bool) {
+        let mut said = self.said.lock().unwrap_or_else(|e| e.into_inner());
+        if !said.iter().any(|(i, _)| *i == id) {
+            said.push((id, held));
+        }
+    }
+}
+
+impl std::ops::Deref for Obj {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        &self.value
+    }
+}
+
+/// Two objects are equal when their JSON is: what was said of them is a
+/// cache, not part of them.
+impl PartialEq for Obj {
+    fn eq(&self, other: &Obj) -> bool {
+        self.value == other.value
+    }
+}
+
+impl std::fmt::Debug for Obj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
 
 /// Ticks whenever the objects a query may select could have changed (an
 /// event on its watch, the watch breaking or recovering). It stays at zero

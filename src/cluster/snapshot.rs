@@ -20,7 +20,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::selector::ObjectFilter;
-use super::{Object, ObjectQuery, ObjectSource, SourceError, strip_object};
+use super::{Obj, Object, ObjectQuery, ObjectSource, SourceError, strip_object};
 
 /// Objects keyed by `(apiVersion, kind)`, each list in file order.
 type Index = HashMap<(String, String), Vec<Object>>;
@@ -188,7 +188,7 @@ impl Snapshot {
         self.objects
             .entry((api_version, kind))
             .or_default()
-            .push(Object::new(object));
+            .push(Obj::new(object));
     }
 
     fn skip(&mut self, path: &Path, why: &str) {

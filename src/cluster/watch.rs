@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::selector::ObjectFilter;
-use super::{Changes, Object, ObjectQuery, SourceError, strip_object};
+use super::{Changes, Obj, Object, ObjectQuery, SourceError, strip_object};
 
 /// Objects per list page: big enough that most types need one request,
 /// small enough that a huge namespace does not arrive as one giant body.
@@ -440,5 +440,5 @@ fn ingest(follow: &Follow, mut object: Value) -> Option<(Key, Object)> {
         map.insert("kind".into(), Value::String(follow.kind.clone()));
     }
     strip_object(&mut object);
-    Some((key, Arc::new(object)))
+    Some((key, Obj::new(object)))
 }

@@ -93,6 +93,7 @@ pub fn compile(source: &str) -> Result<Expect, SyntaxError> {
         source: source.to_string(),
         program: Arc::new(program),
         reads,
+        id: Expect::next_id(),
     })
 }
 

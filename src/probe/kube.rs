@@ -160,7 +160,10 @@ fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checke
         .expect
         .as_ref()
         .filter(|e| e.source.contains("objects"))
-        .map(|_| Value::Array(objects.iter().map(|o| Value::clone(o)).collect()));
+        .map(|_| Value::Array(objects.iter().map(|o| o.value().clone()).collect()));
+    // What an expectation says of one object depends on that object alone,
+    // unless it reads them all: then nothing is remembered.
+    let remembered = all.is_none();
     let mut checked = Vec::with_capacity(objects.len());
     let mut explained = 0;
     for object in objects {
@@ -171,12 +174,22 @@ fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checke
             keys: secret.then(|| secret_keys(object)),
         };
         if let Some(expect) = &probe.expect {
-            let mut vars = vec![("object", &**object)];
+            let mut vars = vec![("object", object.value())];
             if let Some(all) = &all {
                 vars.push(("objects", all));
             }
-            let holds = match cel::evaluate(expect, &vars) {
-                Ok(holds) => holds,
+            let known = remembered.then(|| object.recall(expect.id)).flatten();
+            let said = match known {
+                Some(held) => Ok(held),
+                None => cel::evaluate(expect, &vars),
+            };
+            let holds = match said {
+                Ok(holds) => {
+                    if remembered && known.is_none() {
+                        object.remember(expect.id, holds);
+                    }
+                    holds
+                }
                 // A field the object does not have: the expectation cannot
                 // be judged, which is the checklist's mistake (guard it
                 // with `has()`), so the probe is an error naming both.
