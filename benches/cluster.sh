@@ -85,11 +85,12 @@ print(f"  last list page at {last_page / 1000:.2f} s; run ended {max(total - las
 PY
 
     # 2. the same objects as a snapshot file.
-    kubectl get pods,deployments,services,configmaps -A -o json --chunk-size=500 >"$work/snapshot.json"
+    snapshot=$work/snapshot-$size.json
+    kubectl get pods,deployments,services,configmaps -A -o json --chunk-size=500 >"$snapshot"
     ( cd "$review" && /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-        "$bin" check --env snapshot --format json >"$work/snapshot-report.json" ) || true
+        "$bin" check --env snapshot --snapshot "$snapshot" --format json >"$work/snapshot-report.json" ) || true
     read -r wall user system rss < <(tail -1 "$work/time")
-    echo "check (snapshot, $(du -m "$work/snapshot.json" | cut -f1) MB file): ${wall} s wall, peak RSS $((rss / 1024)) MB"
+    echo "check (snapshot, $(du -m "$snapshot" | cut -f1) MB file): ${wall} s wall, peak RSS $((rss / 1024)) MB"
 
     # 3. one change to its outcome.
     "$latency" "$review" live "$url" 10 | sed 's/^/latency: /'
