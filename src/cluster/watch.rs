@@ -187,20 +187,19 @@ impl Store {
         }
     }
 
+    /// Each failed attempt ticks, so the probes say the reason again with
+    /// the data's new age (attempts back off, so this stays rare).
     fn broken(&self, reason: SourceError) {
-        let changed = {
+        {
             let mut state = self.write_state();
-            let (changed, since) = match &state.health {
-                Health::Starting => (true, None),
-                Health::Synced => (true, Some(Instant::now())),
-                Health::Broken { reason: was, since } => (*was != reason, *since),
+            let since = match &state.health {
+                Health::Starting => None,
+                Health::Synced => Some(Instant::now()),
+                Health::Broken { since, .. } => *since,
             };
             state.health = Health::Broken { reason, since };
-            changed
-        };
-        if changed {
-            self.bump();
         }
+        self.bump();
     }
 }
 

@@ -168,7 +168,18 @@ fn probe_section(
         return;
     };
     let mut rows = spec_rows(&probe.spec);
-    rows.push(("every".into(), humanize(probe.every)));
+    // A live cluster is followed by its watches: a kube probe re-runs when
+    // its objects change, and a snapshot does not change by itself.
+    let cluster = app.live.cluster.as_deref().unwrap_or("");
+    match &probe.spec {
+        ProbeSpec::Kube(_) if cluster.starts_with("snapshot") => {
+            rows.push(("runs".into(), "once per load (R reloads)".into()));
+        }
+        ProbeSpec::Kube(_) if app.live.has_cluster => {
+            rows.push(("runs".into(), "when its objects change (watched)".into()));
+        }
+        _ => rows.push(("every".into(), humanize(probe.every))),
+    }
     rows.push(("timeout".into(), humanize(probe.timeout)));
     key_values(out, &rows, w, ctx);
 }
