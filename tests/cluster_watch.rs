@@ -461,3 +461,64 @@ async fn a_forbidden_watch_names_the_verb_and_spares_other_types() {
     let web = next_outcome(&mut events, "web-replicas").await;
     assert_eq!(web.verdict, Verdict::Pass, "{}", web.evidence.summary);
 }
+
+/// `check --wait` on a live cluster follows the watch: it says the failing
+/// item, sees the rollout land without listing again, and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_wait_follows_the_watch_until_the_gate_holds() {
+    gonogo::install_crypto_provider();
+    let fake = FakeKube::start(resources(), vec![deployment("shop", "web", 1)], TOKEN).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = write_kubeconfig(dir.path(), &[("shop", &fake.url(), TOKEN)]);
+    std::fs::write(
+        dir.path().join("rollout.toml"),
+        "id = \"rollout\"\ntitle = \"Rollout\"\n\n[[sections]]\nid = \"s\"\ntitle = \"Web\"\n\n\
+         [[sections.items]]\nid = \"replicas\"\ntitle = \"web runs two replicas\"\nseverity = \"blocker\"\n\
+         [sections.items.probe]\nkind = \"kube\"\nresource = \"apps/v1/Deployment\"\nnamespace = \"shop\"\n\
+         name = \"web\"\nexpect = \"object.spec.replicas >= 2\"\nevery = \"1h\"\n",
+    )
+    .expect("write checklist");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"rollout.toml\"]\nstate_dir = \"state\"\n\n\
+         [[environments]]\nname = \"live\"\nkube_context = \"shop\"\n",
+    )
+    .expect("write config");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+        .args(["check", "--wait", "20s", "--env", "live"])
+        .current_dir(dir.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .env("NO_COLOR", "1")
+        // The user's own config and state stay out of it.
+        .env("HOME", dir.path().join("home"))
+        .env("XDG_CONFIG_HOME", dir.path().join("home/config"))
+        .env("XDG_DATA_HOME", dir.path().join("home/data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gonogo runs");
+    // The first look (every hour, were it on a timer) says it fails; then
+    // the rollout lands.
+    tokio::time::timeout(PATIENCE, async {
+        while fake.watches() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("gonogo watches the Deployments");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.apply(deployment("shop", "web", 3));
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("gonogo ends before its --wait")
+        .expect("gonogo ran");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("rollout/replicas: fail"), "{stderr}");
+    assert!(
+        stderr.contains("rollout/replicas: fail -> pass"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("live: the gate holds"), "{stderr}");
+    assert_eq!(lists_started(&fake), 1, "{:#?}", fake.requests());
+}
