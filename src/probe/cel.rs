@@ -1,5 +1,6 @@
 //! CEL: compiling `expect` expressions once at load time and evaluating them
-//! against the JSON a probe saw, with the Kubernetes-style `quantity()` helper.
+//! against the JSON a probe saw, read through views rather than converted
+//! (`json_view`), with the Kubernetes-style `quantity()` helper.
 //!
 //! Every expression compiles and runs against one shared environment: the CEL
 //! standard library, the `strings` and `lists` extensions, and `quantity()`.
@@ -16,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
+use cel::common::ast::{ComprehensionExpr, Expr, IdedExpr, LiteralValue, operators};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString};
 use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value};
@@ -120,9 +121,28 @@ impl Needed {
     }
 }
 
-/// For each variable an expression names, what of it the expression reads.
+/// How an expression reads its variables: for each variable it names, what
+/// of it; and whether it can read them through views of the JSON at all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reads(HashMap<String, Needed>);
+pub struct Reads {
+    fields: HashMap<String, Needed>,
+    binding: Binding,
+}
+
+/// How `evaluate` binds the JSON variables of an expression.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Binding {
+    /// Each variable is a view of its JSON (`json_view`): a field becomes a
+    /// CEL value when the expression reads it, and nothing is copied.
+    #[default]
+    View,
+    /// The fields the expression names are converted to CEL values first.
+    /// For an expression that may compare a list or map it builds itself
+    /// (`[80, 443] == object.ports`, `object.x in [{'a': 1}]`) with data:
+    /// CEL's own list and map are only ever equal to their own kind, so they
+    /// would call a view of the same values unequal.
+    Converted,
+}
 
 impl Reads {
     /// Walks the expression: a chain of field selections from a variable
@@ -132,17 +152,25 @@ impl Reads {
     pub fn of(expr: &IdedExpr) -> Reads {
         let mut reads = Reads::default();
         reads.walk(expr);
+        if Built::default().compared_with_data(expr) {
+            reads.binding = Binding::Converted;
+        }
         reads
     }
 
     /// What of `name` is read; all of it for a name the walk never saw.
     pub fn of_var(&self, name: &str) -> &Needed {
         static ALL: Needed = Needed::All;
-        self.0.get(name).unwrap_or(&ALL)
+        self.fields.get(name).unwrap_or(&ALL)
+    }
+
+    /// How `evaluate` binds the variables.
+    pub fn binding(&self) -> Binding {
+        self.binding
     }
 
     fn need(&mut self, name: &str, path: &[String]) {
-        self.0
+        self.fields
             .entry(name.to_string())
             .or_insert_with(|| Needed::Fields(HashMap::new()))
             .add(path);
@@ -210,6 +238,184 @@ fn to_cel_needed(v: &serde_json::Value, needed: &Needed) -> Value {
             Value::Map(Map { map: Arc::new(map) })
         }
         _ => to_cel(v),
+    }
+}
+
+/// Operators and functions whose result is never a list or map.
+const SCALAR_RESULTS: &[&str] = &[
+    operators::LOGICAL_AND,
+    operators::LOGICAL_OR,
+    operators::LOGICAL_NOT,
+    operators::NOT_STRICTLY_FALSE,
+    operators::EQUALS,
+    operators::NOT_EQUALS,
+    operators::LESS,
+    operators::LESS_EQUALS,
+    operators::GREATER,
+    operators::GREATER_EQUALS,
+    operators::IN,
+    operators::SUBSTRACT,
+    operators::MULTIPLY,
+    operators::DIVIDE,
+    operators::MODULO,
+    operators::NEGATE,
+    "size",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "type",
+    "timestamp",
+    "duration",
+    "matches",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "substring",
+    "trim",
+    "join",
+    "format",
+    "quantity",
+    "isQuantity",
+    "isLessThan",
+    "isGreaterThan",
+    "compareTo",
+    "asInteger",
+    "asApproximateFloat",
+];
+
+/// Where an expression may meet CEL's own lists and maps: which of its
+/// values may be a list or map it builds (or a value held in one), and
+/// whether such a value is ever the side of an equality that decides it.
+/// `scope` holds the comprehension variables, innermost last, each with
+/// whether what it is bound to may be built.
+#[derive(Default)]
+struct Built {
+    scope: Vec<(String, bool)>,
+}
+
+impl Built {
+    /// Whether some `==`, `!=`, `in` or `distinct()` in `expr` may run the
+    /// equality of a list or map the expression built, with data on the
+    /// other side. CEL runs the left side's equality, and a list's `in` runs
+    /// its elements'; a view of the JSON compares with anything itself.
+    fn compared_with_data(&mut self, expr: &IdedExpr) -> bool {
+        let here = match &expr.expr {
+            Expr::Call(call) => match (call.func_name.as_str(), call.args.as_slice()) {
+                (operators::EQUALS | operators::NOT_EQUALS, [left, right]) => {
+                    self.may_build(left) && !is_constant(right)
+                }
+                (operators::IN, [item, range]) => {
+                    self.elements_may_build(range) && !is_constant(item)
+                }
+                ("distinct", []) => call
+                    .target
+                    .as_deref()
+                    .is_some_and(|list| self.elements_may_build(list)),
+                _ => false,
+            },
+            _ => false,
+        };
+        here || self.inside_compared(expr)
+    }
+
+    fn inside_compared(&mut self, expr: &IdedExpr) -> bool {
+        match &expr.expr {
+            Expr::Comprehension(c) => {
+                self.compared_with_data(&c.iter_range)
+                    || self.compared_with_data(&c.accu_init)
+                    || self.within(c, |built| {
+                        [&c.loop_cond, &c.loop_step, &c.result]
+                            .into_iter()
+                            .any(|part| built.compared_with_data(part))
+                    })
+            }
+            Expr::Call(call) => call
+                .target
+                .as_deref()
+                .into_iter()
+                .chain(&call.args)
+                .any(|part| self.compared_with_data(part)),
+            Expr::Select(select) => self.compared_with_data(&select.operand),
+            Expr::List(list) => list.elements.iter().any(|e| self.compared_with_data(e)),
+            Expr::Map(_) | Expr::Struct(_) => entry_values(expr)
+                .into_iter()
+                .any(|e| self.compared_with_data(e)),
+            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => false,
+        }
+    }
+
+    /// Whether `expr` may evaluate to a list or map CEL builds (a literal,
+    /// the result of `map()`, `+` or a function), or to a value held in one.
+    /// A variable, and anything read from it, is data.
+    fn may_build(&mut self, expr: &IdedExpr) -> bool {
+        match &expr.expr {
+            Expr::Literal(_) => false,
+            Expr::Ident(name) => self.bound_to_built(name),
+            Expr::Select(select) => !select.test && self.may_build(&select.operand),
+            Expr::Comprehension(c) => self.within(c, |built| built.may_build(&c.result)),
+            Expr::Call(call) => match (call.func_name.as_str(), call.args.as_slice()) {
+                (operators::INDEX | operators::OPT_INDEX | "dyn", [operand, ..]) => {
+                    self.may_build(operand)
+                }
+                (operators::CONDITIONAL, [_, yes, no]) => self.may_build(yes) || self.may_build(no),
+                (name, _) => !SCALAR_RESULTS.contains(&name),
+            },
+            Expr::List(_) | Expr::Map(_) | Expr::Struct(_) | Expr::Unspecified => true,
+        }
+    }
+
+    /// Whether what iterating `range`, or `in` on it, compares may be built:
+    /// not for a literal list of scalars, nor for a map's keys.
+    fn elements_may_build(&mut self, range: &IdedExpr) -> bool {
+        match &range.expr {
+            Expr::List(list) => list.elements.iter().any(|e| self.may_build(e)),
+            Expr::Map(_) => false,
+            _ => self.may_build(range),
+        }
+    }
+
+    fn bound_to_built(&self, name: &str) -> bool {
+        self.scope
+            .iter()
+            .rev()
+            .find(|(bound, _)| bound == name)
+            .is_some_and(|(_, built)| *built)
+    }
+
+    /// Runs `f` with the variables of `c` in scope. An accumulator that
+    /// starts as a literal (`all`, `exists`, `exists_one`) stays a scalar.
+    fn within<T>(&mut self, c: &ComprehensionExpr, f: impl FnOnce(&mut Self) -> T) -> T {
+        let element = self.elements_may_build(&c.iter_range);
+        let accumulator = !matches!(c.accu_init.expr, Expr::Literal(_));
+        let depth = self.scope.len();
+        self.scope.push((c.iter_var.clone(), element));
+        if let Some(second) = &c.iter_var2 {
+            self.scope.push((second.clone(), element));
+        }
+        self.scope.push((c.accu_var.clone(), accumulator));
+        let out = f(self);
+        self.scope.truncate(depth);
+        out
+    }
+}
+
+/// Whether `expr` is written out in full: a literal, or a list or map of
+/// them.
+fn is_constant(expr: &IdedExpr) -> bool {
+    match &expr.expr {
+        Expr::Literal(_) => true,
+        Expr::List(list) => list.elements.iter().all(is_constant),
+        Expr::Map(_) => entry_values(expr).into_iter().all(is_constant),
+        _ => false,
     }
 }
 
@@ -421,17 +627,34 @@ fn visit(expr: &IdedExpr, f: &mut dyn FnMut(&IdedExpr)) {
     }
 }
 
-/// Converts JSON to a CEL value. Integers become `int` (not `uint`, as serde
+/// A JSON number as CEL reads it. Integers are `int` (not `uint`, as serde
 /// would make them) so that `object.spec.replicas + 1` type-checks; only
 /// integers above `i64::MAX` stay `uint`.
+enum Number {
+    Int(i64),
+    UInt(u64),
+    Double(f64),
+}
+
+impl Number {
+    fn of(n: &serde_json::Number) -> Number {
+        match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Number::Int(i),
+            (None, Some(u)) => Number::UInt(u),
+            (None, None) => Number::Double(n.as_f64().unwrap_or(f64::NAN)),
+        }
+    }
+}
+
+/// Converts JSON to a CEL value, numbers as `Number` reads them.
 pub fn to_cel(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            (None, None) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::Number(n) => match Number::of(n) {
+            Number::Int(i) => Value::Int(i),
+            Number::UInt(u) => Value::UInt(u),
+            Number::Double(d) => Value::Float(d),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
         serde_json::Value::Array(items) => {
@@ -470,8 +693,43 @@ pub fn check(
     }
 }
 
-/// Evaluates `expect` with the named JSON values bound as variables.
+/// Evaluates `expect` with the named JSON values bound as variables, as
+/// views of the JSON unless the expression needs them converted (see
+/// `Binding`).
 pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<bool, EvalError> {
+    match expect.reads.binding() {
+        Binding::View => evaluate_viewed(expect, vars),
+        Binding::Converted => evaluate_converted(expect, vars),
+    }
+}
+
+/// Evaluates `expect` over views of the JSON. A result that is not a bool,
+/// and an error worded from a view (see `misquotes_a_view`), are evaluated
+/// again over converted values, so that they read exactly as they do
+/// there; both only happen when the expression is wrong.
+fn evaluate_viewed(
+    expect: &Expect,
+    vars: &[(&str, &serde_json::Value)],
+) -> Result<bool, EvalError> {
+    let mut context = Context::with_env(Arc::clone(&ENV));
+    for (name, value) in vars {
+        context.add_variable_as_val(*name, json_view::bind(value));
+    }
+    let result = Value::resolve_val(expect.program.expression(), &context)
+        .map(|value| value.downcast_ref::<CelBool>().map(|b| *b.inner()));
+    match result {
+        Ok(Some(holds)) => Ok(holds),
+        Ok(None) => evaluate_converted(expect, vars),
+        Err(e) if misquotes_a_view(&e) => evaluate_converted(expect, vars),
+        Err(e) => Err(eval_error(e, expect, vars)),
+    }
+}
+
+/// Evaluates `expect` with the fields it names converted to CEL values.
+fn evaluate_converted(
+    expect: &Expect,
+    vars: &[(&str, &serde_json::Value)],
+) -> Result<bool, EvalError> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in vars {
         context.add_variable_from_value(*name, to_cel_needed(value, expect.reads.of_var(name)));
@@ -479,16 +737,48 @@ pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<
     match expect.program.execute(&context) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(EvalError::NotBool(describe(&other))),
-        Err(ExecutionError::NoSuchKey(key)) => Err(EvalError::MissingField(missing_path(
-            expect.program.expression(),
-            &key,
-            vars,
-        ))),
-        Err(ExecutionError::UndeclaredReference(name)) => {
-            Err(EvalError::Other(format!("unknown name {name}")))
-        }
-        Err(e) => Err(EvalError::Other(e.to_string())),
+        Err(e) => Err(eval_error(e, expect, vars)),
     }
+}
+
+fn eval_error(
+    e: ExecutionError,
+    expect: &Expect,
+    vars: &[(&str, &serde_json::Value)],
+) -> EvalError {
+    match e {
+        ExecutionError::NoSuchKey(key) => {
+            EvalError::MissingField(missing_path(expect.program.expression(), &key, vars))
+        }
+        ExecutionError::UndeclaredReference(name) => {
+            EvalError::Other(format!("unknown name {name}"))
+        }
+        e => EvalError::Other(e.to_string()),
+    }
+}
+
+/// Whether `e` may be worded from a view of the JSON, which CEL cannot turn
+/// into a `Value` to quote it: it quotes `null` instead (`1 + object.spec`)
+/// or fails on the conversion itself (`'a' + object.spec.ports`).
+fn misquotes_a_view(e: &ExecutionError) -> bool {
+    let quoted: &[&Value] = match e {
+        ExecutionError::UnexpectedType { want, .. } => {
+            return want == "a type representable as `Value`";
+        }
+        ExecutionError::UnsupportedBinaryOperator(_, a, b)
+        | ExecutionError::ValuesNotComparable(a, b)
+        | ExecutionError::UnsupportedIndex(a, b)
+        | ExecutionError::Overflow(_, a, b) => &[a, b],
+        ExecutionError::UnsupportedKeyType(v)
+        | ExecutionError::IndexOutOfBounds(v)
+        | ExecutionError::DuplicateKey(v)
+        | ExecutionError::DivisionByZero(v)
+        | ExecutionError::RemainderByZero(v)
+        | ExecutionError::UnsupportedTargetType { target: v }
+        | ExecutionError::NotSupportedAsMethod { target: v, .. } => &[v],
+        _ => &[],
+    };
+    quoted.iter().any(|v| matches!(v, Value::Null))
 }
 
 /// `int 3`, `string "abc"`: what a non-bool result was, kept short.
@@ -684,6 +974,493 @@ fn render_field(name: &str) -> String {
         format!(".{name}")
     } else {
         format!("[{name:?}]")
+    }
+}
+
+/// CEL values that are views of borrowed JSON, so that evaluating
+/// `object.spec.replicas >= 2` on a Pod reads two fields of it instead of
+/// converting it. An object is a map and an array a list. A field becomes
+/// a CEL value when the expression reads it. The entries of a map are made
+/// when the expression iterates over it or compares it, the elements of a
+/// list when it reads any, one level at a time: CEL borrows them from the
+/// view then. A string is borrowed, not copied; numbers are read as
+/// `to_cel` reads them.
+/// Everything a view does matches what CEL's own list and map do with the
+/// converted values, errors included.
+mod json_view {
+    use std::sync::{Arc, OnceLock};
+
+    use cel::common::traits::{self, Adder, Container, Indexer, Iterable, Sizer, Zeroer};
+    use cel::common::types::{
+        CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt, Kind, LIST_TYPE,
+        MAP_TYPE, Type,
+    };
+    use cel::common::value::{CowVal, Val};
+    use cel::{ExecutionError, Value};
+
+    use super::{Number, to_cel};
+
+    type Json = serde_json::Value;
+
+    /// `json` as the value of a variable.
+    pub(super) fn bind<'v>(json: &'v Json) -> Box<dyn Val + 'v> {
+        Node::of(json).boxed()
+    }
+
+    /// One JSON value as CEL sees it: a leaf is CEL's own value (a string
+    /// borrowing the JSON's), an object or array a view.
+    #[derive(Debug)]
+    enum Node<'v> {
+        Null(CelNull),
+        Bool(CelBool),
+        Int(CelInt),
+        UInt(CelUInt),
+        Double(CelDouble),
+        String(CelString<'v>),
+        Map(JsonMap<'v>),
+        List(JsonList<'v>),
+    }
+
+    impl<'v> Node<'v> {
+        fn of(json: &'v Json) -> Node<'v> {
+            match json {
+                Json::Null => Node::Null(CelNull),
+                Json::Bool(b) => Node::Bool(CelBool::from(*b)),
+                Json::Number(n) => match Number::of(n) {
+                    Number::Int(i) => Node::Int(CelInt::from(i)),
+                    Number::UInt(u) => Node::UInt(CelUInt::from(u)),
+                    Number::Double(d) => Node::Double(CelDouble::from(d)),
+                },
+                Json::String(s) => Node::String(CelString::from(s.as_str())),
+                Json::Array(items) => Node::List(JsonList::new(items)),
+                Json::Object(fields) => Node::Map(JsonMap::new(fields)),
+            }
+        }
+
+        fn as_val(&self) -> &(dyn Val + 'v) {
+            match self {
+                Node::Null(v) => v,
+                Node::Bool(v) => v,
+                Node::Int(v) => v,
+                Node::UInt(v) => v,
+                Node::Double(v) => v,
+                Node::String(v) => v,
+                Node::Map(v) => v,
+                Node::List(v) => v,
+            }
+        }
+
+        fn boxed(self) -> Box<dyn Val + 'v> {
+            match self {
+                Node::Null(v) => Box::new(v),
+                Node::Bool(v) => Box::new(v),
+                Node::Int(v) => Box::new(v),
+                Node::UInt(v) => Box::new(v),
+                Node::Double(v) => Box::new(v),
+                Node::String(v) => Box::new(v),
+                Node::Map(v) => Box::new(v),
+                Node::List(v) => Box::new(v),
+            }
+        }
+    }
+
+    /// A JSON object as a CEL `map` with string keys.
+    #[derive(Debug)]
+    struct JsonMap<'v> {
+        fields: &'v serde_json::Map<String, Json>,
+        /// The entries as CEL values, sorted by key, made when the map is
+        /// first iterated or compared.
+        entries: OnceLock<Box<[(CelString<'v>, Node<'v>)]>>,
+    }
+
+    impl<'v> JsonMap<'v> {
+        fn new(fields: &'v serde_json::Map<String, Json>) -> Self {
+            JsonMap {
+                fields,
+                entries: OnceLock::new(),
+            }
+        }
+
+        fn entries(&self) -> &[(CelString<'v>, Node<'v>)] {
+            self.entries.get_or_init(|| {
+                let mut entries: Vec<_> = self
+                    .fields
+                    .iter()
+                    .map(|(key, value)| (CelString::from(key.as_str()), Node::of(value)))
+                    .collect();
+                // serde_json keeps keys sorted, unless a crate in the build
+                // turns its `preserve_order` feature on.
+                if !entries.is_sorted_by(|a, b| a.0.inner() <= b.0.inner()) {
+                    entries.sort_unstable_by(|a, b| a.0.inner().cmp(b.0.inner()));
+                }
+                entries.into_boxed_slice()
+            })
+        }
+
+        fn find(&self, key: &str) -> Option<&Node<'v>> {
+            let entries = self.entries();
+            let at = entries
+                .binary_search_by(|(name, _)| name.inner().cmp(key))
+                .ok()?;
+            Some(&entries[at].1)
+        }
+    }
+
+    impl Val for JsonMap<'_> {
+        fn get_type(&self) -> &Type {
+            &MAP_TYPE
+        }
+
+        fn cel_type() -> &'static Type {
+            &MAP_TYPE
+        }
+
+        fn as_container(&self) -> Option<&dyn Container> {
+            Some(self)
+        }
+
+        fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+
+        fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+
+        fn as_sizer(&self) -> Option<&dyn Sizer> {
+            Some(self)
+        }
+
+        fn as_zeroer(&self) -> Option<&dyn Zeroer> {
+            Some(self)
+        }
+
+        /// As CEL's map: the same size, and each of our keys in `other` with
+        /// an equal value. `other` may be CEL's map or a view.
+        fn equals(&self, other: &dyn Val) -> bool {
+            if other.get_type().kind() != Kind::Map {
+                return false;
+            }
+            let (Some(size), Some(other)) = (other.as_sizer(), other.as_indexer()) else {
+                return false;
+            };
+            *size.size().inner() == self.fields.len() as i64
+                && self.entries().iter().all(|(key, value)| {
+                    other
+                        .get(key)
+                        .is_ok_and(|theirs| value.as_val().equals(theirs.as_ref()))
+                })
+        }
+
+        /// A fresh view of the same JSON: what the original has made of its
+        /// entries is made again when the copy is looked into.
+        fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+        where
+            Self: 'w,
+        {
+            Box::new(JsonMap::new(self.fields))
+        }
+    }
+
+    impl Indexer for JsonMap<'_> {
+        fn get<'b, 'w>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+        where
+            Self: 'w,
+        {
+            let Some(name) = key.downcast_ref::<CelString>() else {
+                return Err(not_a_string_key(key));
+            };
+            let missing = || ExecutionError::NoSuchKey(Arc::new(name.inner().to_owned()));
+            // Reading one field is one lookup and one small value, not the
+            // whole map's entries; those are made only to iterate or compare.
+            if self.entries.get().is_none() {
+                let field = self.fields.get(name.inner()).ok_or_else(missing)?;
+                return Ok(CowVal::Owned(Node::of(field).boxed()));
+            }
+            let node = self.find(name.inner()).ok_or_else(missing)?;
+            Ok(CowVal::Borrowed(node.as_val()))
+        }
+
+        fn steal<'w>(self: Box<Self>, key: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+        where
+            Self: 'w,
+        {
+            self.get(key).map(CowVal::into_owned)
+        }
+    }
+
+    /// A lookup with a key that is not a string: as in CEL's map, another
+    /// kind of key is simply not there, and a value that cannot be a key at
+    /// all is the wrong type.
+    fn not_a_string_key(key: &dyn Val) -> ExecutionError {
+        let shown = if let Some(i) = key.downcast_ref::<CelInt>() {
+            i.inner().to_string()
+        } else if let Some(u) = key.downcast_ref::<CelUInt>() {
+            u.inner().to_string()
+        } else if let Some(d) = key.downcast_ref::<CelDouble>() {
+            d.inner().to_string()
+        } else if let Some(b) = key.downcast_ref::<CelBool>() {
+            b.inner().to_string()
+        } else {
+            return ExecutionError::UnexpectedType {
+                got: key.get_type().name().to_owned(),
+                want: "map key".to_owned(),
+            };
+        };
+        ExecutionError::NoSuchKey(Arc::new(shown))
+    }
+
+    impl Container for JsonMap<'_> {
+        fn contains(&self, key: &dyn Val) -> Result<bool, ExecutionError> {
+            match key.downcast_ref::<CelString>() {
+                Some(name) => Ok(self.fields.contains_key(name.inner())),
+                None => match not_a_string_key(key) {
+                    ExecutionError::NoSuchKey(_) => Ok(false),
+                    _ => Err(ExecutionError::UnsupportedKeyType(
+                        Value::try_from(key).unwrap_or(Value::Null),
+                    )),
+                },
+            }
+        }
+    }
+
+    impl Iterable for JsonMap<'_> {
+        fn iter<'b, 'w>(&'b self) -> Box<dyn traits::Iterator<'b, 'w> + 'b>
+        where
+            Self: 'w,
+        {
+            Box::new(Keys(self.entries().iter()))
+        }
+    }
+
+    struct Keys<'b, 'v>(std::slice::Iter<'b, (CelString<'v>, Node<'v>)>);
+
+    impl<'b, 'v: 'w, 'w> traits::Iterator<'b, 'w> for Keys<'b, 'v> {
+        fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+            self.0.next().map(|(key, _)| key as &(dyn Val + 'w))
+        }
+    }
+
+    impl Sizer for JsonMap<'_> {
+        fn size(&self) -> CelInt {
+            CelInt::from(self.fields.len() as i64)
+        }
+    }
+
+    impl Zeroer for JsonMap<'_> {
+        fn is_zero_value(&self) -> bool {
+            self.fields.is_empty()
+        }
+    }
+
+    /// A JSON array as a CEL `list`.
+    #[derive(Debug)]
+    struct JsonList<'v> {
+        items: &'v Vec<Json>,
+        /// The elements as CEL values, made on first use.
+        nodes: OnceLock<Box<[Node<'v>]>>,
+    }
+
+    impl<'v> JsonList<'v> {
+        fn new(items: &'v Vec<Json>) -> Self {
+            JsonList {
+                items,
+                nodes: OnceLock::new(),
+            }
+        }
+
+        fn nodes(&self) -> &[Node<'v>] {
+            self.nodes
+                .get_or_init(|| self.items.iter().map(Node::of).collect())
+        }
+
+        /// The list as CEL's own, for the messages that quote it.
+        fn quoted(&self) -> Value {
+            Value::List(Arc::new(self.items.iter().map(to_cel).collect()))
+        }
+
+        /// The position `index` names, as CEL's list reads it: an `int`, a
+        /// `uint` or a whole `double`.
+        fn position(&self, index: &dyn Val) -> Result<usize, ExecutionError> {
+            let kind = index.get_type().kind();
+            if let (Kind::Int, Some(i)) = (kind, index.downcast_ref::<CelInt>()) {
+                let i = *i.inner();
+                return usize::try_from(i).map_err(|_| ExecutionError::IndexOutOfBounds(i.into()));
+            }
+            if let (Kind::UInt, Some(u)) = (kind, index.downcast_ref::<CelUInt>()) {
+                let u = *u.inner();
+                return usize::try_from(u).map_err(|_| ExecutionError::IndexOutOfBounds(u.into()));
+            }
+            if let (Kind::Double, Some(d)) = (kind, index.downcast_ref::<CelDouble>()) {
+                let d = *d.inner();
+                // The bounds first: `as` saturates, so 2^63 would round-trip.
+                let whole = (d > i64::MIN as f64 && d < i64::MAX as f64 && (d as i64) as f64 == d)
+                    .then_some(d as i64)
+                    .ok_or_else(|| ExecutionError::UnsupportedIndex(d.into(), self.quoted()))?;
+                return usize::try_from(whole)
+                    .map_err(|_| ExecutionError::IndexOutOfBounds(whole.into()));
+            }
+            Err(ExecutionError::UnexpectedType {
+                got: index.get_type().name().to_owned(),
+                want: "int|uint|double".to_owned(),
+            })
+        }
+    }
+
+    impl Val for JsonList<'_> {
+        fn get_type(&self) -> &Type {
+            &LIST_TYPE
+        }
+
+        fn cel_type() -> &'static Type {
+            &LIST_TYPE
+        }
+
+        fn as_adder<'b, 'w>(&'b self) -> Option<&'b (dyn Adder + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+
+        fn as_container(&self) -> Option<&dyn Container> {
+            Some(self)
+        }
+
+        fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+
+        fn as_iterable<'b, 'w>(&'b self) -> Option<&'b (dyn Iterable + 'w)>
+        where
+            Self: 'w,
+        {
+            Some(self)
+        }
+
+        fn as_sizer(&self) -> Option<&dyn Sizer> {
+            Some(self)
+        }
+
+        fn as_zeroer(&self) -> Option<&dyn Zeroer> {
+            Some(self)
+        }
+
+        /// As CEL's list: the same size, and equal elements in order.
+        /// `other` may be CEL's list or a view.
+        fn equals(&self, other: &dyn Val) -> bool {
+            if other.get_type().kind() != Kind::List {
+                return false;
+            }
+            let (Some(size), Some(other)) = (other.as_sizer(), other.as_iterable()) else {
+                return false;
+            };
+            if *size.size().inner() != self.items.len() as i64 {
+                return false;
+            }
+            let mut theirs = other.iter();
+            self.nodes()
+                .iter()
+                .all(|ours| theirs.next().is_some_and(|t| ours.as_val().equals(t)))
+        }
+
+        /// A fresh view of the same JSON, as for a map.
+        fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+        where
+            Self: 'w,
+        {
+            Box::new(JsonList::new(self.items))
+        }
+    }
+
+    impl Indexer for JsonList<'_> {
+        fn get<'b, 'w>(&'b self, index: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+        where
+            Self: 'w,
+        {
+            let at = self.position(index)?;
+            match self.nodes().get(at) {
+                Some(node) => Ok(CowVal::Borrowed(node.as_val())),
+                None => Err(ExecutionError::IndexOutOfBounds(
+                    Value::try_from(index).unwrap_or(Value::Null),
+                )),
+            }
+        }
+
+        fn steal<'w>(self: Box<Self>, index: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
+        where
+            Self: 'w,
+        {
+            self.get(index).map(CowVal::into_owned)
+        }
+    }
+
+    /// `+`: a new CEL list of our elements (still views) and those of any
+    /// list on the right.
+    impl Adder for JsonList<'_> {
+        fn add<'b, 'w>(&'b self, rhs: &(dyn Val + 'w)) -> Result<CowVal<'b, 'w>, ExecutionError>
+        where
+            Self: 'w,
+        {
+            let Some(theirs) = rhs.as_iterable() else {
+                return Err(ExecutionError::UnsupportedBinaryOperator(
+                    "add",
+                    self.quoted(),
+                    Value::try_from(rhs).unwrap_or(Value::Null),
+                ));
+            };
+            let mut joined: Vec<Box<dyn Val + 'w>> = Vec::with_capacity(self.items.len());
+            joined.extend(self.items.iter().map(|item| Node::of(item).boxed()));
+            let mut theirs = theirs.iter();
+            while let Some(item) = theirs.next() {
+                joined.push(item.clone_as_boxed());
+            }
+            Ok(CowVal::owned(CelList::from(joined)))
+        }
+    }
+
+    impl Container for JsonList<'_> {
+        fn contains(&self, value: &dyn Val) -> Result<bool, ExecutionError> {
+            Ok(self.nodes().iter().any(|node| node.as_val().equals(value)))
+        }
+    }
+
+    impl Iterable for JsonList<'_> {
+        fn iter<'b, 'w>(&'b self) -> Box<dyn traits::Iterator<'b, 'w> + 'b>
+        where
+            Self: 'w,
+        {
+            Box::new(Elements(self.nodes().iter()))
+        }
+    }
+
+    struct Elements<'b, 'v>(std::slice::Iter<'b, Node<'v>>);
+
+    impl<'b, 'v: 'w, 'w> traits::Iterator<'b, 'w> for Elements<'b, 'v> {
+        fn next(&mut self) -> Option<&'b (dyn Val + 'w)> {
+            self.0.next().map(|node| node.as_val() as &(dyn Val + 'w))
+        }
+    }
+
+    impl Sizer for JsonList<'_> {
+        fn size(&self) -> CelInt {
+            CelInt::from(self.items.len() as i64)
+        }
+    }
+
+    impl Zeroer for JsonList<'_> {
+        fn is_zero_value(&self) -> bool {
+            self.items.is_empty()
+        }
     }
 }
 
@@ -1086,6 +1863,306 @@ mod tests {
             evaluate(&missing, &[("object", &pod)]),
             Err(EvalError::MissingField(_))
         ));
+    }
+
+    /// A Pod-like object with every JSON shape: maps, lists of scalars,
+    /// of lists and of maps, an empty list and map, a double, a `null` and
+    /// an integer above `i64::MAX`.
+    fn sample() -> serde_json::Value {
+        json!({
+            "metadata": {
+                "name": "web",
+                "labels": {"app": "web", "tier": "front"},
+                "annotations": {}
+            },
+            "spec": {
+                "replicas": 3,
+                "ratio": 0.5,
+                "big": u64::MAX,
+                "paused": false,
+                "nothing": null,
+                "ports": [80, 443],
+                "names": ["a", "b"],
+                "empty": [],
+                "matrix": [[1, 2], [3]],
+                "selector": {"app": "web"},
+                "containers": [
+                    {"name": "app", "image": "r/app:1", "resources": {"limits": {"memory": "512Mi"}}},
+                    {"name": "side", "image": "r/side:latest", "resources": {}}
+                ]
+            }
+        })
+    }
+
+    /// `source` over `object` as `evaluate` does it and over today's
+    /// conversion of the fields it names: the two must agree.
+    fn both_ways(source: &str, object: &serde_json::Value) -> Result<bool, EvalError> {
+        let expect = compile(source).expect("test expressions compile");
+        let vars = [("object", object)];
+        let converted = evaluate_converted(&expect, &vars);
+        assert_eq!(evaluate(&expect, &vars), converted, "{source}");
+        converted
+    }
+
+    fn all_hold(cases: &[&str]) {
+        let object = sample();
+        for case in cases {
+            assert_eq!(both_ways(case, &object), Ok(true), "{case}");
+        }
+    }
+
+    #[test]
+    fn views_equal_literal_lists_and_maps_either_way_round() {
+        all_hold(&[
+            "object.spec.ports == [80, 443]",
+            "[80, 443] == object.spec.ports",
+            "object.spec.ports != [443, 80]",
+            "[443, 80] != object.spec.ports",
+            "object.spec.ports == [80.0, 443u]",
+            "object.spec.selector == {'app': 'web'}",
+            "{'app': 'web'} == object.spec.selector",
+            "object.metadata.labels != {'app': 'web'}",
+            "{'app': 'web'} != object.metadata.labels",
+            "object.spec.matrix == [[1, 2], [3]]",
+            "[[1, 2], [3]] == object.spec.matrix",
+            "object.spec.empty == [] && [] == object.spec.empty",
+            "object.metadata.annotations == {} && {} == object.metadata.annotations",
+            "object.spec.containers[1] == {'name': 'side', 'image': 'r/side:latest', 'resources': {}}",
+            "[object.spec.selector] == [{'app': 'web'}]",
+            "[{'app': 'web'}] == [object.spec.selector]",
+            "{'s': object.spec.ports} == {'s': [80, 443]}",
+            "dyn(object.spec.ports) == [80, 443]",
+        ]);
+    }
+
+    #[test]
+    fn views_equal_each_other_and_what_cel_builds_from_them() {
+        all_hold(&[
+            "object.spec.ports == object.spec.ports",
+            "object.spec.selector != object.metadata.labels",
+            "object.spec.ports != object.spec.names",
+            "object.spec.ports != 80 && 80 != object.spec.ports",
+            "object.spec.selector != object.spec.ports",
+            "object.spec.ports.map(p, p) == object.spec.ports",
+            "object.spec.ports == object.spec.ports.map(p, p)",
+            "object.spec.containers.map(c, c.resources).exists(r, r == {})",
+            "object.spec.containers.map(c, c.resources).exists(r, {} == r)",
+        ]);
+    }
+
+    #[test]
+    fn views_concatenate_with_any_list() {
+        all_hold(&[
+            "object.spec.ports + [8080] == [80, 443, 8080]",
+            "[8080] + object.spec.ports == [8080, 80, 443]",
+            "object.spec.ports + object.spec.ports == [80, 443, 80, 443]",
+            "size(object.spec.names + object.spec.ports) == 4",
+            "(object.spec.containers + object.spec.containers).all(c, has(c.image))",
+            "object.spec.empty + [] == []",
+        ]);
+    }
+
+    #[test]
+    fn in_looks_into_views_and_literals() {
+        all_hold(&[
+            "80 in object.spec.ports",
+            "!(8080 in object.spec.ports)",
+            "80.0 in object.spec.ports && 443u in object.spec.ports",
+            "'app' in object.metadata.labels && !('x' in object.metadata.labels)",
+            "!(1 in object.metadata.labels)",
+            "[1, 2] in object.spec.matrix",
+            "{'app': 'web'} in [object.spec.selector]",
+            "object.spec.selector in [{'app': 'web'}]",
+            "object.spec.ports in [[80, 443]]",
+            "object.spec.selector in [object.metadata.labels, object.spec.selector]",
+            "object.spec.containers.all(c, c.name in ['app', 'side'])",
+            "object.metadata.name in {'web': 1}",
+        ]);
+    }
+
+    #[test]
+    fn comprehensions_run_over_list_elements_and_map_keys() {
+        all_hold(&[
+            "object.metadata.labels.all(k, k in ['app', 'tier'])",
+            "object.metadata.labels.exists(k, object.metadata.labels[k] == 'front')",
+            "object.metadata.labels.exists_one(k, k.startsWith('a'))",
+            "object.metadata.labels.map(k, k).size() == 2",
+            "object.metadata.labels.filter(k, k != 'app') == ['tier']",
+            "object.metadata.labels.map(k, object.metadata.labels[k]).sort() == ['front', 'web']",
+            "object.spec.containers.map(c, c.name) == ['app', 'side']",
+            "object.spec.ports.filter(p, p > 100) == [443]",
+            "object.spec.containers.exists_one(c, c.image.endsWith(':latest'))",
+            "object.spec.matrix.all(row, row.all(n, n > 0))",
+            "object.metadata.annotations.all(k, false)",
+            "!object.spec.empty.exists(x, true)",
+        ]);
+    }
+
+    #[test]
+    fn views_are_sized_and_indexed_as_cel_lists_and_maps() {
+        all_hold(&[
+            "size(object.spec.ports) == 2 && object.spec.ports.size() == 2",
+            "size(object.metadata.labels) == 2 && size(object.metadata.annotations) == 0",
+            "size(object.metadata.name) == 3",
+            "object.metadata.labels['tier'] == 'front'",
+            "object.spec.ports[1] == 443 && object.spec.ports[1u] == 443",
+            "object.spec.ports[1.0] == 443",
+            "object.spec.matrix[1][0] == 3",
+            "object.spec['containers'][0]['name'] == 'app'",
+            "has(object.spec.selector.app) && !has(object.spec.selector.tier)",
+            "has(object.spec.containers[0].resources.limits)",
+            "!has(object.spec.containers[1].resources.limits)",
+        ]);
+    }
+
+    #[test]
+    fn leaves_keep_their_cel_types() {
+        all_hold(&[
+            "object.spec.big == 18446744073709551615u && type(object.spec.big) == uint",
+            "type(object.spec.replicas) == int && object.spec.replicas + 1 == 4",
+            "type(object.spec.ratio) == double",
+            "object.spec.nothing == null && type(object.spec.nothing) == null_type",
+            "type(object.spec.ports) == list && type(object.spec.selector) == map",
+            "object.spec.big > object.spec.replicas",
+            "object.spec.replicas > 2 && object.spec.ratio < 1.0",
+            "object.metadata.name < 'x' && object.spec.paused < true",
+            "string(object.spec.replicas) == '3' && int(object.spec.ratio * 2.0) == 1",
+        ]);
+    }
+
+    #[test]
+    fn functions_and_extensions_take_views_and_their_leaves() {
+        all_hold(&[
+            "object.metadata.name.startsWith('w') && object.metadata.name.contains('e')",
+            "object.spec.containers[0].image.matches(':[0-9]+$')",
+            "object.metadata.name.upperAscii() == 'WEB'",
+            "object.spec.names.join('-') == 'a-b'",
+            "'%s'.format([object.spec.ports]) == '[80, 443]'",
+            "'%s'.format([object.spec.selector]) == '{app: web}'",
+            "object.spec.ports.reverse() == [443, 80]",
+            "object.spec.matrix.flatten() == [1, 2, 3]",
+            "object.spec.ports.slice(0, 1) == [80]",
+            "(object.spec.ports + [80]).distinct() == [80, 443]",
+            "object.spec.names.sort() == ['a', 'b']",
+            "object.spec.containers.sortBy(c, c.image)[0].name == 'app'",
+            "quantity(object.spec.containers[0].resources.limits.memory) == quantity('512Mi')",
+            "quantity(object.spec.replicas) == 3.0 && quantity(object.spec.ratio) == 0.5",
+        ]);
+    }
+
+    #[test]
+    fn a_missing_field_is_named_as_before() {
+        let object = sample();
+        let missing = |source: &str| both_ways(source, &object);
+        assert_eq!(
+            missing("object.spec.paused || object.spec.missing == 1"),
+            Err(EvalError::MissingField("object.spec.missing".into()))
+        );
+        assert_eq!(
+            missing("object.metadata.labels['app.kubernetes.io/name'] == 'web'"),
+            Err(EvalError::MissingField(
+                "object.metadata.labels[\"app.kubernetes.io/name\"]".into()
+            ))
+        );
+        assert_eq!(
+            missing("object.spec.containers.all(c, c.resources.limits.memory != '')"),
+            Err(EvalError::MissingField(
+                "object.spec.containers[1].resources.limits".into()
+            ))
+        );
+        assert!(matches!(
+            missing("object.metadata.labels[1] == 'web'"),
+            Err(EvalError::MissingField(_))
+        ));
+    }
+
+    #[test]
+    fn errors_and_non_bool_results_read_as_before() {
+        let object = sample();
+        for case in [
+            "object.spec.ports[2] == 80",
+            "object.spec.ports[-1] == 80",
+            "object.spec.ports[1.5] == 80",
+            "object.spec.ports['a'] == 80",
+            "object.spec.selector[[1]] == 80",
+            "[1] in object.metadata.labels",
+            "1 + object.spec.selector == 1",
+            "object.spec.selector + 1 == 1",
+            "'a' + object.spec.ports == 'a'",
+            "object.spec.ports + 1 == []",
+            "object.spec.replicas + 'a' == 1",
+            "object.spec.selector < 1",
+            "object.spec.selector",
+            "object.spec.ports.map(p, object.spec.selector)",
+            "object.spec.replicas",
+        ] {
+            let got = both_ways(case, &object);
+            assert!(
+                matches!(got, Err(EvalError::Other(_) | EvalError::NotBool(_))),
+                "{case}: {got:?}"
+            );
+        }
+        assert_eq!(
+            both_ways("object.spec.selector", &object),
+            Err(EvalError::NotBool("map {\"app\":\"web\"}".into()))
+        );
+    }
+
+    #[test]
+    fn only_built_lists_compared_with_data_need_conversion() {
+        for (source, binding) in [
+            ("object.spec.ports == [80, 443]", Binding::View),
+            ("[80, 443] == object.spec.ports", Binding::Converted),
+            ("object.x in ['a', 'b']", Binding::View),
+            ("object.x in [[1]]", Binding::Converted),
+            ("object.x in [object.y]", Binding::View),
+            (
+                "['a', 'b'].exists(k, k in object.m && object.m[k] == 'x')",
+                Binding::View,
+            ),
+            ("object.l.all(x, x == object.y)", Binding::View),
+            ("object.l.map(x, x) == object.m", Binding::Converted),
+            (
+                "object.l.map(x, [x]).exists(l, l == object.y)",
+                Binding::Converted,
+            ),
+            ("[object.a] == [{'k': 1}]", Binding::View),
+            (
+                "(object.a + [{'k': 1}]).distinct() == []",
+                Binding::Converted,
+            ),
+            ("object.a.distinct() == []", Binding::View),
+            (
+                "size(object.a) == object.n && object.s.lowerAscii() == object.t",
+                Binding::View,
+            ),
+        ] {
+            let expect = compile(source).expect("test expressions compile");
+            assert_eq!(expect.reads.binding(), binding, "{source}");
+        }
+    }
+
+    #[test]
+    fn views_borrow_the_json() {
+        let object = sample();
+        let view = json_view::bind(&object);
+        let name = CelString::from("metadata");
+        let metadata = view
+            .as_indexer()
+            .expect("an object is a map")
+            .get(&name)
+            .expect("the sample has metadata");
+        let name = CelString::from("name");
+        let read = metadata
+            .as_indexer()
+            .expect("metadata is a map")
+            .get(&name)
+            .expect("the sample has a name");
+        let read = read
+            .downcast_ref::<CelString>()
+            .expect("a name is a string");
+        let written = object["metadata"]["name"].as_str().expect("a string");
+        assert!(std::ptr::eq(read.inner(), written), "the name was copied");
     }
 
     #[test]
