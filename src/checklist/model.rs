@@ -223,8 +223,10 @@ impl ProbeSpec {
 pub struct Expect {
     pub source: String,
     pub program: Arc<cel::Program>,
-    /// What of each variable the expression reads, so evaluation converts
-    /// only that part of a large object (see `probe::cel::Needed`).
+    /// What of each variable the expression reads, and how it is bound:
+    /// as a view over the JSON, or (for the few expressions that compare
+    /// built lists or maps with data) converted, only the fields it names
+    /// (see `probe::cel::Reads`).
     pub reads: Arc<crate::probe::cel::Reads>,
     /// Unique to this compilation (clones share it): the key under which an
     /// object remembers what this expression said of it.

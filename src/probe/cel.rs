@@ -222,7 +222,7 @@ impl Reads {
 }
 
 /// `to_cel` of only what `needed` names.
-fn to_cel_needed(v: &serde_json::Value, needed: &Needed) -> Value {
+pub(crate) fn to_cel_needed(v: &serde_json::Value, needed: &Needed) -> Value {
     match (needed, v) {
         (Needed::Fields(fields), serde_json::Value::Object(map)) => {
             let map: HashMap<Key, Value> = fields

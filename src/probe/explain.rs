@@ -12,7 +12,7 @@ use std::sync::Arc;
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use cel::{Context, Value};
 
-use super::cel::{ENV, to_cel};
+use super::cel::{ENV, to_cel_needed};
 
 /// How many reasons an explanation gives at most; the rest are counted.
 const MAX_REASONS: usize = 3;
@@ -26,8 +26,9 @@ pub fn why_false(
     withhold: bool,
 ) -> Option<String> {
     let mut context = Context::with_env(Arc::clone(&ENV));
+    // Only the fields the expression names: the explanation reads no others.
     for (name, value) in vars {
-        context.add_variable_from_value(*name, to_cel(value));
+        context.add_variable_from_value(*name, to_cel_needed(value, expect.reads.of_var(name)));
     }
     let explainer = Explainer { withhold };
     let reasons = explainer.reasons(expect.program.expression(), &context);
