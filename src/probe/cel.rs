@@ -73,7 +73,25 @@ fn build_env() -> Env {
 
 /// Compiles `source`, checking the literal regexes of `matches()` calls too,
 /// since a bad one would otherwise only fail when the probe runs.
+///
+/// An expression is compiled once per process: loading validates every
+/// checklist for every environment and then resolves the chosen one, and
+/// most expressions read the same in each, so the same text is asked for
+/// several times. Compiling (the parser and its regexes) was half of a
+/// whole `gonogo check` over a 74-check review before this.
 pub fn compile(source: &str) -> Result<Expect, SyntaxError> {
+    static COMPILED: LazyLock<std::sync::Mutex<HashMap<String, Result<Expect, SyntaxError>>>> =
+        LazyLock::new(Default::default);
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(done) = compiled.get(source) {
+        return done.clone();
+    }
+    let done = compile_anew(source);
+    compiled.insert(source.to_string(), done.clone());
+    done
+}
+
+fn compile_anew(source: &str) -> Result<Expect, SyntaxError> {
     let program = ENV
         .compile(source)
         .map_err(|errors| match errors.errors.first() {
