@@ -128,6 +128,7 @@ async fn main() {
         page_size: args.page_size,
         bookmark_every: args.bookmark_every,
         history: args.history,
+        ..FakeOptions::default()
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let fake = match FakeKube::start_at(addr, synthetic_resources(), objects, TOKEN, options).await

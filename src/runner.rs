@@ -26,10 +26,6 @@ const SETTLE: Duration = Duration::from_millis(20);
 /// of 500 pods costs a handful of runs, not 500.
 const MIN_GAP: Duration = Duration::from_secs(1);
 
-/// How long a probe waits for its type's first list before it runs (and
-/// its own timeout starts): a failed list ends the wait at once.
-const FIRST_LIST: Duration = Duration::from_secs(120);
-
 /// Which item of which checklist a result belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ItemKey {
@@ -148,12 +144,15 @@ async fn schedule(
         if let Some(changes) = &mut changes {
             // Zero: the source is still reading the objects for the first
             // time. Wait for that (as the read would) so that the tick it
-            // makes is not taken for a change after this run's read.
-            // A first list of 50,000 Pods takes longer than a probe may:
-            // it is shared work, so it gets its own patience.
-            if *changes.borrow() == 0 {
-                let patience = FIRST_LIST.max(job.probe.timeout);
-                let _ = tokio::time::timeout(patience, changes.changed()).await;
+            // makes is not taken for a change after this run's read. That
+            // list is shared work and may take longer than one probe may
+            // (50,000 Pods): its pages tick without moving the count off
+            // zero, and the probe's timeout applies to each page.
+            while *changes.borrow_and_update() == 0 {
+                match tokio::time::timeout(job.probe.timeout, changes.changed()).await {
+                    Ok(Ok(())) => {}
+                    _ => break,
+                }
             }
             changes.borrow_and_update();
         }

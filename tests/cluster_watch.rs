@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::kube::config::Kubeconfig;
-use fake_kube::{FakeKube, ResourceDef, write_kubeconfig};
+use fake_kube::{FakeKube, FakeOptions, ResourceDef, write_kubeconfig};
 use gonogo::checklist::model::{KubeProbe, Probe, ProbeSpec, ResourceType};
 use gonogo::cluster::ObjectQuery;
 use gonogo::cluster::live::Live;
@@ -521,4 +521,57 @@ async fn check_wait_follows_the_watch_until_the_gate_holds() {
     );
     assert!(stderr.contains("live: the gate holds"), "{stderr}");
     assert_eq!(lists_started(&fake), 1, "{:#?}", fake.requests());
+}
+
+/// A first list that takes longer than a probe may (a loaded server, a
+/// huge type) is shared work: while its pages keep coming, the probes wait
+/// for it instead of timing out.
+#[tokio::test]
+async fn a_first_list_longer_than_the_probe_timeout_is_waited_for() {
+    gonogo::install_crypto_provider();
+    let options = FakeOptions {
+        page_delay: Duration::from_millis(150),
+        ..FakeOptions::default()
+    };
+    // 5 ConfigMaps at 2 a page: three pages, 450 ms in all.
+    let fake = FakeKube::start_with(resources(), objects(), TOKEN, options).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_kubeconfig(dir.path(), &[("test", &fake.url(), TOKEN)]);
+    let kubeconfig = Kubeconfig::read_from(&path).expect("the test's kubeconfig parses");
+    let live = Live::from_kubeconfig(kubeconfig, Some("test"))
+        .await
+        .expect("a client for the fake server");
+    let env = Env {
+        fake,
+        _dir: dir,
+        live: Arc::new(live),
+    };
+    let mut config = job(
+        &env,
+        "config",
+        kube(
+            "v1/ConfigMap",
+            Some("shop"),
+            None,
+            Some("object.data.mode == 'on'"),
+        ),
+    );
+    let mut probe = (*config.probe).clone();
+    probe.timeout = Duration::from_millis(250);
+    config.probe = Arc::new(probe);
+    tell(&env, std::slice::from_ref(&config));
+    let results = tokio::time::timeout(PATIENCE, runner::run_once(vec![config], 4))
+        .await
+        .expect("the probe finishes");
+    let outcome = &results[0].1;
+    assert_eq!(
+        outcome.verdict,
+        Verdict::Pass,
+        "{}",
+        outcome.evidence.summary
+    );
+    assert_eq!(
+        outcome.evidence.summary,
+        "all 5 v1/ConfigMap satisfy expect"
+    );
 }

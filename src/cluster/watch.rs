@@ -151,6 +151,14 @@ impl Store {
         self.tick.send_modify(|n| *n += 1);
     }
 
+    /// A page of the first list is in: ticks without moving the count off
+    /// zero, so a probe waiting for the list knows it is moving.
+    fn progress(&self) {
+        if matches!(self.read_state().health, Health::Starting) {
+            self.tick.send_modify(|_| {});
+        }
+    }
+
     /// A complete list replaces everything.
     fn replace(&self, objects: BTreeMap<Key, Object>) {
         {
@@ -284,7 +292,7 @@ enum Stop {
 async fn run(store: Weak<Store>, follow: Follow) {
     let mut backoff = BACKOFF_FIRST;
     loop {
-        let version = match list(&follow).await {
+        let version = match list(&store, &follow).await {
             Ok((objects, version)) => {
                 let Some(store) = store.upgrade() else { return };
                 store.replace(objects);
@@ -322,7 +330,10 @@ async fn run(store: Weak<Store>, follow: Follow) {
 }
 
 /// Every object in the scope, page by page, and the version to watch from.
-async fn list(follow: &Follow) -> Result<(BTreeMap<Key, Object>, String), Stop> {
+async fn list(
+    store: &Weak<Store>,
+    follow: &Follow,
+) -> Result<(BTreeMap<Key, Object>, String), Stop> {
     let request = kube::core::Request::new(&follow.url);
     let mut params = ListParams::default().limit(PAGE);
     let mut objects = BTreeMap::new();
@@ -341,7 +352,12 @@ async fn list(follow: &Follow) -> Result<(BTreeMap<Key, Object>, String), Stop> 
             }
         }
         match page.metadata.next.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
+            Some(token) => {
+                params = params.continue_token(&token);
+                if let Some(store) = store.upgrade() {
+                    store.progress();
+                }
+            }
             None => return Ok((objects, page.metadata.resource_version)),
         }
     }

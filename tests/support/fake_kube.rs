@@ -65,6 +65,8 @@ pub struct FakeOptions {
     pub bookmark_every: Duration,
     /// How many past events are kept for watches to resume from.
     pub history: usize,
+    /// How long each list page takes to answer, as a loaded server's would.
+    pub page_delay: Duration,
 }
 
 impl Default for FakeOptions {
@@ -74,6 +76,7 @@ impl Default for FakeOptions {
             // A real server sends one about every minute.
             bookmark_every: Duration::from_secs(60),
             history: 10_000,
+            page_delay: Duration::ZERO,
         }
     }
 }
@@ -1336,6 +1339,9 @@ async fn handle(
     });
     if let Some(code) = *lock(&state.failing) {
         return failing(code);
+    }
+    if !watch && method == Method::GET && query.contains_key("limit") {
+        tokio::time::sleep(state.options.page_delay).await;
     }
     let Some(user) = state.authenticate(&headers) else {
         return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
