@@ -251,17 +251,32 @@ fn select(
             .cloned()
             .collect();
     }
-    let scoped = |key: &Key| {
-        query
-            .namespace
-            .as_deref()
-            .is_none_or(|ns| key.0.is_empty() || &*key.0 == ns)
-    };
+    let keep = |(_, object): &(&Key, &Object)| filter.matches(object);
+    let shared = |(_, object): (&Key, &Object)| Arc::clone(object);
+    match &query.namespace {
+        // Keys sort by namespace first: one namespace of fifty is a range,
+        // not a walk over every object of the type. Objects without a
+        // namespace (cluster-scoped) are found wherever asked.
+        Some(ns) => {
+            let mut found: Vec<Object> = within(objects, "").filter(keep).map(shared).collect();
+            if !ns.is_empty() {
+                found.extend(within(objects, ns).filter(keep).map(shared));
+            }
+            found
+        }
+        None => objects.iter().filter(keep).map(shared).collect(),
+    }
+}
+
+/// The objects of one namespace (`""`: those without one), in key order.
+fn within<'a>(
+    objects: &'a BTreeMap<Key, Object>,
+    ns: &'a str,
+) -> impl Iterator<Item = (&'a Key, &'a Object)> + 'a {
+    let start: Key = (ns.into(), "".into());
     objects
-        .iter()
-        .filter(|(key, object)| scoped(key) && filter.matches(object))
-        .map(|(_, object)| Arc::clone(object))
-        .collect()
+        .range(start..)
+        .take_while(move |(key, _)| &*key.0 == ns)
 }
 
 /// One page of a list, as the server sends it.
