@@ -47,10 +47,16 @@ impl LabelSelector {
         })
     }
 
-    /// Whether `object` (a whole Kubernetes object) is selected.
+    /// Whether `object` (a whole Kubernetes object) is selected. Runs for
+    /// every object of a type on every check, so the empty selector costs
+    /// nothing.
     pub fn matches(&self, object: &Value) -> bool {
+        if self.requirements.is_empty() {
+            return true;
+        }
         let labels = object
-            .pointer("/metadata/labels")
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
             .and_then(Value::as_object);
         self.matches_labels(labels)
     }
@@ -598,7 +604,8 @@ impl ObjectFilter {
     pub fn matches(&self, object: &Value) -> bool {
         let meta = object.get("metadata");
         let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
-        if let (Some(want), Some(ns)) = (&self.namespace, text("namespace"))
+        if let Some(want) = &self.namespace
+            && let Some(ns) = text("namespace")
             && want != ns
         {
             return false;
