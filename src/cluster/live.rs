@@ -159,11 +159,6 @@ impl Live {
         }
     }
 
-    /// The underlying client, for watches that share this connection.
-    pub fn client(&self) -> &kube::Client {
-        &self.client
-    }
-
     async fn select(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
         let served = self.resolve(&query.resource).await?;
         self.store(query, &served).read(query).await

@@ -409,20 +409,6 @@ impl FieldSelector {
             (found.as_deref() == Some(t.value.as_str())) == t.equal
         })
     }
-
-    /// The terms every API server accepts for every resource type
-    /// (`metadata.name`, `metadata.namespace`), rendered for a list request.
-    /// Other terms are applied client-side by `matches`.
-    pub fn server_side(&self) -> Option<String> {
-        let terms: Vec<String> = self
-            .terms
-            .iter()
-            .filter(|t| t.path.len() == 2 && t.path[0] == "metadata")
-            .filter(|t| t.path[1] == "name" || t.path[1] == "namespace")
-            .map(FieldTerm::to_string)
-            .collect();
-        (!terms.is_empty()).then(|| terms.join(","))
-    }
 }
 
 impl fmt::Display for FieldTerm {
@@ -759,18 +745,6 @@ mod tests {
         assert!(err("a=b,,c=d").contains("empty term"));
         assert!(err(r"a=b\q").contains("invalid escape"));
         assert!(err("metadata.name").starts_with("field selector \"metadata.name\""));
-    }
-
-    #[test]
-    fn server_side_keeps_only_universal_fields() {
-        let sel =
-            parse_field_selector("metadata.name=a,spec.x=1,metadata.namespace!=b").expect("valid");
-        assert_eq!(
-            sel.server_side().as_deref(),
-            Some("metadata.name=a,metadata.namespace!=b")
-        );
-        let sel = parse_field_selector("status.phase=Running").expect("valid");
-        assert_eq!(sel.server_side(), None);
     }
 
     #[test]
