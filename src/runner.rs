@@ -154,7 +154,6 @@ async fn schedule(
                     _ => break,
                 }
             }
-            changes.borrow_and_update();
         }
         let started = Instant::now();
         let outcome = {

@@ -316,11 +316,9 @@ async fn run(store: Weak<Store>, follow: Follow) {
             }
             Err(Stop::Gone) => continue,
             Err(Stop::Failed(reason)) => {
-                let Some(live) = store.upgrade() else { return };
-                live.broken(reason);
-                drop(live);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_LAST);
+                if !back_off(&store, reason, &mut backoff).await {
+                    return;
+                }
                 continue;
             }
         };
@@ -333,15 +331,25 @@ async fn run(store: Weak<Store>, follow: Follow) {
                 Ok(false) => return,
                 Err(Stop::Gone) => break,
                 Err(Stop::Failed(reason)) => {
-                    let Some(live) = store.upgrade() else { return };
-                    live.broken(reason);
-                    drop(live);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(BACKOFF_LAST);
+                    if !back_off(&store, reason, &mut backoff).await {
+                        return;
+                    }
                 }
             }
         }
     }
+}
+
+/// Marks the store broken for `reason`, waits `backoff` and doubles it (up
+/// to `BACKOFF_LAST`). False when nobody reads the store any more.
+async fn back_off(store: &Weak<Store>, reason: SourceError, backoff: &mut Duration) -> bool {
+    match store.upgrade() {
+        Some(live) => live.broken(reason),
+        None => return false,
+    }
+    tokio::time::sleep(*backoff).await;
+    *backoff = (*backoff * 2).min(BACKOFF_LAST);
+    true
 }
 
 /// Every object in the scope, page by page, and the version to watch from.
@@ -362,7 +370,9 @@ async fn list(
             .await
             .map_err(|e| stop(follow, &e, "list"))?;
         for item in page.items {
-            if let Some((key, object)) = ingest(follow, item) {
+            if let Some(key) = key_of(&item)
+                && let Some(object) = ingest(follow, item)
+            {
                 objects.insert(key, object);
             }
         }
@@ -414,8 +424,7 @@ async fn watch_once(
             WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                 remember_version(version, &object);
                 if let Some(key) = key_of(&object) {
-                    let object = ingest(follow, object).map(|(_, o)| o);
-                    store.put(key, object);
+                    store.put(key, ingest(follow, object));
                 }
             }
             WatchEvent::Deleted(object) => {
@@ -455,13 +464,12 @@ fn key_of(object: &Value) -> Option<Key> {
 
 /// The object as probes see it (`apiVersion` and `kind` set, what no probe
 /// reads dropped), or `None` when this scope does not keep it.
-fn ingest(follow: &Follow, mut object: Value) -> Option<(Key, Object)> {
+fn ingest(follow: &Follow, mut object: Value) -> Option<Object> {
     if let Some(version) = &follow.only_written_in
         && !super::live::written_in(&object, version)
     {
         return None;
     }
-    let key = key_of(&object)?;
     if let Some(map) = object.as_object_mut() {
         map.insert(
             "apiVersion".into(),
@@ -470,5 +478,5 @@ fn ingest(follow: &Follow, mut object: Value) -> Option<(Key, Object)> {
         map.insert("kind".into(), Value::String(follow.kind.clone()));
     }
     strip_object(&mut object);
-    Some((key, Obj::new(object)))
+    Some(Obj::new(object))
 }
