@@ -87,8 +87,12 @@ struct Env {
 }
 
 async fn start() -> Env {
+    start_with(FakeOptions::default()).await
+}
+
+async fn start_with(options: FakeOptions) -> Env {
     gonogo::install_crypto_provider();
-    let fake = FakeKube::start(resources(), objects(), TOKEN).await;
+    let fake = FakeKube::start_with(resources(), objects(), TOKEN, options).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write_kubeconfig(dir.path(), &[("test", &fake.url(), TOKEN)]);
     let kubeconfig = Kubeconfig::read_from(&path).expect("the test's kubeconfig parses");
@@ -528,24 +532,12 @@ async fn check_wait_follows_the_watch_until_the_gate_holds() {
 /// for it instead of timing out.
 #[tokio::test]
 async fn a_first_list_longer_than_the_probe_timeout_is_waited_for() {
-    gonogo::install_crypto_provider();
-    let options = FakeOptions {
+    // 5 ConfigMaps at 2 a page: three pages, 450 ms in all.
+    let env = start_with(FakeOptions {
         page_delay: Duration::from_millis(150),
         ..FakeOptions::default()
-    };
-    // 5 ConfigMaps at 2 a page: three pages, 450 ms in all.
-    let fake = FakeKube::start_with(resources(), objects(), TOKEN, options).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = write_kubeconfig(dir.path(), &[("test", &fake.url(), TOKEN)]);
-    let kubeconfig = Kubeconfig::read_from(&path).expect("the test's kubeconfig parses");
-    let live = Live::from_kubeconfig(kubeconfig, Some("test"))
-        .await
-        .expect("a client for the fake server");
-    let env = Env {
-        fake,
-        _dir: dir,
-        live: Arc::new(live),
-    };
+    })
+    .await;
     let mut config = job(
         &env,
         "config",
