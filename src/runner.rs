@@ -134,6 +134,7 @@ async fn schedule(
         _ => None,
     };
     let mut changes: Option<Changes> = None;
+    let mut carry = probe::Carry::default();
     loop {
         // Follow the probe's objects before reading them, so that a change
         // made while it runs is not missed. Asked again each round while
@@ -163,7 +164,7 @@ async fn schedule(
             if events.send(RunnerEvent::Started(job.key.clone())).is_err() {
                 return;
             }
-            run_guarded(&job).await
+            run_guarded(&job, &mut carry).await
         };
         if events
             .send(RunnerEvent::Finished(job.key.clone(), outcome))
@@ -202,14 +203,21 @@ async fn schedule(
 
 /// Runs the probe in a task of its own so that a panic inside a probe ends as
 /// an `error` outcome instead of taking the scheduler down with it.
-async fn run_guarded(job: &Job) -> Outcome {
+/// What the run leaves for the next comes back in `carry`; a run that
+/// crashed or was cancelled leaves nothing.
+async fn run_guarded(job: &Job, carry: &mut probe::Carry) -> Outcome {
     let probe = job.probe.clone();
     let ctx = job.ctx.clone();
+    let mut mine = std::mem::take(carry);
     let mut task = AbortOnDrop(tokio::spawn(async move {
-        probe::run(&probe.spec, &ctx, probe.timeout).await
+        let outcome = probe::run_carrying(&probe.spec, &ctx, probe.timeout, &mut mine).await;
+        (outcome, mine)
     }));
     match (&mut task.0).await {
-        Ok(outcome) => outcome,
+        Ok((outcome, left)) => {
+            *carry = left;
+            outcome
+        }
         Err(e) if e.is_panic() => {
             Outcome::error("the probe crashed (a bug in gonogo; see the log)")
         }
@@ -219,7 +227,7 @@ async fn run_guarded(job: &Job) -> Outcome {
 
 /// Aborts the probe's task when the scheduler that awaits it is cancelled,
 /// so an environment switch stops work in flight too.
-struct AbortOnDrop(tokio::task::JoinHandle<Outcome>);
+struct AbortOnDrop(tokio::task::JoinHandle<(Outcome, probe::Carry)>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

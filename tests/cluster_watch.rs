@@ -567,3 +567,151 @@ async fn a_first_list_longer_than_the_probe_timeout_is_waited_for() {
         "all 5 v1/ConfigMap satisfy expect"
     );
 }
+
+/// A ConfigMap in `ns` with `mode` and, when given, a `tier` label.
+fn labelled_map(ns: &str, name: &str, mode: &str, tier: Option<&str>) -> Value {
+    let mut map = config_map(ns, name, mode);
+    if let Some(tier) = tier {
+        map["metadata"]["labels"] = json!({ "tier": tier });
+    }
+    map
+}
+
+/// After any run of changes, a probe that updates its tally from the
+/// changes since its last run says exactly what a probe reading every
+/// object afresh says: the same verdict, summary and listed objects. That
+/// holds across more changes than the store remembers, and across a list
+/// that replaces everything.
+#[tokio::test]
+async fn a_probe_that_keeps_a_tally_says_what_a_fresh_read_says() {
+    use gonogo::checklist::model::Quantifier;
+    use gonogo::cluster::selector::parse_label_selector;
+    use gonogo::probe::kube as kube_probe;
+
+    let env = start().await;
+    let mode_on = "object.data.mode == 'on'";
+    let mut none_off = kube(
+        "v1/ConfigMap",
+        Some("shop"),
+        None,
+        Some("object.data.mode == 'off'"),
+    );
+    none_off.quantifier = Quantifier::None;
+    let mut web_tier = kube("v1/ConfigMap", None, None, Some(mode_on));
+    web_tier.selector = parse_label_selector("tier=web").expect("a valid selector");
+    let mut any_on = kube("v1/ConfigMap", Some("team-1"), None, Some(mode_on));
+    any_on.quantifier = Quantifier::Any;
+    let mut counted = kube("v1/ConfigMap", None, None, None);
+    counted.min = 3;
+    let probes = [
+        kube("v1/ConfigMap", None, None, Some(mode_on)),
+        none_off,
+        web_tier,
+        any_on,
+        counted,
+        kube("v1/ConfigMap", Some("shop"), Some("cm-2"), Some(mode_on)),
+    ];
+    let queries: Vec<ObjectQuery> = probes.iter().map(ObjectQuery::of).collect();
+    env.live.will_serve(&queries);
+    let mut ticks = {
+        use gonogo::cluster::ObjectSource;
+        env.live
+            .changes(&queries[0])
+            .await
+            .expect("ConfigMaps are served")
+    };
+    let mut tallies: Vec<Option<kube_probe::Tally>> = probes.iter().map(|_| None).collect();
+
+    // Waits until the store has taken in `n` more changes, then holds each
+    // probe's tallied outcome against a fresh one.
+    let mut seen = 0u64;
+    let mut compare = async |n: u64, round: &str, tallies: &mut [Option<kube_probe::Tally>]| {
+        seen += n;
+        tokio::time::timeout(PATIENCE, ticks.wait_for(|t| *t >= seen))
+            .await
+            .expect("the watch delivers every change")
+            .expect("the store is followed");
+        seen = *ticks.borrow();
+        for (probe, tally) in probes.iter().zip(tallies.iter_mut()) {
+            let kept = kube_probe::run_tallied(probe, &*env.live, tally).await;
+            let fresh = kube_probe::run(probe, &*env.live).await;
+            assert_eq!(
+                (kept.verdict, &kept.evidence.summary, &kept.evidence.detail),
+                (
+                    fresh.verdict,
+                    &fresh.evidence.summary,
+                    &fresh.evidence.detail
+                ),
+                "{round}: {probe:?}"
+            );
+            assert!(tally.is_some(), "{round}: the tally is kept");
+        }
+    };
+
+    compare(1, "first read", &mut tallies).await;
+
+    // 150 maps out of line across three namespaces, half of them web tier:
+    // more than a probe lists, so the listing and the counts are both
+    // tested.
+    for i in 0..150 {
+        let tier = (i % 2 == 0).then_some("web");
+        let mode = if i % 3 == 0 { "on" } else { "off" };
+        env.fake.apply(labelled_map(
+            &format!("team-{}", i % 3),
+            &format!("m-{i:03}"),
+            mode,
+            tier,
+        ));
+    }
+    compare(150, "added", &mut tallies).await;
+
+    // Fixes, breakages, deletions, a label that moves a map out of a
+    // selection and one that moves it in.
+    for i in 0..60 {
+        let ns = format!("team-{}", i % 3);
+        let name = format!("m-{i:03}");
+        match i % 4 {
+            0 => {
+                env.fake.apply(labelled_map(&ns, &name, "on", Some("web")));
+            }
+            1 => {
+                env.fake.delete("v1", "ConfigMap", Some(&ns), &name);
+            }
+            2 => {
+                env.fake.apply(labelled_map(&ns, &name, "off", Some("db")));
+            }
+            _ => {
+                env.fake.apply(labelled_map(&ns, &name, "off", Some("web")));
+            }
+        }
+    }
+    env.fake.apply(config_map("shop", "cm-2", "off"));
+    env.fake.apply(config_map("shop", "cm-9", "off"));
+    compare(62, "changed", &mut tallies).await;
+
+    // More changes than the store remembers between two runs.
+    for i in 0..4200 {
+        let mode = if i % 7 == 0 { "on" } else { "off" };
+        env.fake.apply(labelled_map(
+            "team-2",
+            &format!("n-{:02}", i % 40),
+            mode,
+            Some("web"),
+        ));
+    }
+    compare(4200, "past the journal", &mut tallies).await;
+
+    // The history is compacted away: the store lists again and replaces
+    // everything.
+    let lists = lists_started(&env.fake);
+    env.fake.compact();
+    tokio::time::timeout(PATIENCE, async {
+        while lists_started(&env.fake) == lists {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a 410 makes the store list again");
+    env.fake.apply(config_map("shop", "cm-2", "on"));
+    compare(1, "after a new list", &mut tallies).await;
+}

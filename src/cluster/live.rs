@@ -17,7 +17,7 @@ use kube::discovery::Scope;
 use serde_json::Value;
 
 use super::watch::{Follow, Store};
-use super::{Changes, LAST_APPLIED, Object, ObjectQuery, ObjectSource, SourceError};
+use super::{Changes, Cursor, Delta, LAST_APPLIED, Object, ObjectQuery, ObjectSource, SourceError};
 
 /// Set while the dashboard owns the terminal: credential plugins
 /// (`exec` in the kubeconfig, as EKS and GKE use) then get no terminal, so
@@ -309,6 +309,17 @@ impl ObjectSource for Live {
         Box::pin(async move {
             let served = self.resolve(&query.resource).await.ok()?;
             Some(self.store(query, &served).subscribe())
+        })
+    }
+
+    fn read_since<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+        since: Option<Cursor>,
+    ) -> BoxFuture<'a, Result<Delta, SourceError>> {
+        Box::pin(async move {
+            let served = self.resolve(&query.resource).await?;
+            self.store(query, &served).read_since(query, since).await
         })
     }
 }

@@ -7,6 +7,8 @@ pub mod selector;
 pub mod snapshot;
 mod watch;
 
+pub use watch::HEAD;
+
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -80,6 +82,45 @@ impl std::fmt::Debug for Obj {
 /// until the first list is in or has failed.
 pub type Changes = tokio::sync::watch::Receiver<u64>;
 
+/// An object's place in a followed source: namespace (empty for
+/// cluster-scoped) and name. Sorted this way, a namespace is a range.
+pub type Key = (Box<str>, Box<str>);
+
+/// Where a probe's tally stands in a followed source's stream of changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Moves when a fresh list replaced everything.
+    epoch: u64,
+    /// The number of the next change.
+    seq: u64,
+}
+
+/// An object that came, went or changed, as a query sees it: `before` or
+/// `after` is `None` where the query did not select the object.
+#[derive(Clone)]
+pub struct Change {
+    pub key: Key,
+    pub before: Option<Object>,
+    pub after: Option<Object>,
+}
+
+/// What a query selects now, told as a probe that keeps a tally can use it.
+pub enum Delta {
+    /// Everything selected (as `list` gives it). `cursor`: where to ask
+    /// from next time, for a source that follows the cluster.
+    All {
+        objects: Vec<Object>,
+        cursor: Option<Cursor>,
+    },
+    /// What changed since the cursor asked about, oldest first, and the
+    /// first objects selected now, in key order (at most `watch::HEAD`).
+    Since {
+        changes: Vec<Change>,
+        head: Vec<Object>,
+        cursor: Cursor,
+    },
+}
+
 /// What to select: one resource type, optionally narrowed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectQuery {
@@ -145,6 +186,23 @@ pub trait ObjectSource: Send + Sync {
     /// and its probes run on their own timer.
     fn changes<'a>(&'a self, _query: &'a ObjectQuery) -> BoxFuture<'a, Option<Changes>> {
         Box::pin(async { None })
+    }
+
+    /// What changed in `query`'s selection since `since` (a cursor an
+    /// earlier answer gave), so a probe can update its tally instead of
+    /// judging every object again. A source that does not follow changes
+    /// answers with everything, as `list` does.
+    fn read_since<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+        _since: Option<Cursor>,
+    ) -> BoxFuture<'a, Result<Delta, SourceError>> {
+        Box::pin(async move {
+            self.list(query).await.map(|objects| Delta::All {
+                objects,
+                cursor: None,
+            })
+        })
     }
 }
 

@@ -14,7 +14,7 @@
 //! report the reason and the age of the last good data, and the loop retries
 //! with backoff until it recovers by itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,9 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::selector::ObjectFilter;
-use super::{Changes, Obj, Object, ObjectQuery, SourceError, strip_object};
+use super::{
+    Change, Changes, Cursor, Delta, Key, Obj, Object, ObjectQuery, SourceError, strip_object,
+};
 
 /// Objects per list page: big enough that most types need one request,
 /// small enough that a huge namespace does not arrive as one giant body.
@@ -42,9 +44,13 @@ const WATCH_IDLE: Duration = Duration::from_secs(WATCH_SECS as u64 + 30);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_LAST: Duration = Duration::from_secs(30);
 
-/// An object's place in a store: namespace (empty for cluster-scoped) and
-/// name.
-type Key = (Box<str>, Box<str>);
+/// How many changes a store remembers for probes that keep a running tally
+/// (see `Delta`). A probe further behind than this reads everything again.
+const JOURNAL: usize = 4096;
+
+/// How many of the first selected objects a `Delta::Since` carries: enough
+/// for a probe to list a hundred objects, in line or not.
+pub const HEAD: usize = 200;
 
 /// Says why the server could not answer `doing` (`watch v1/Pod`).
 pub(super) type Explain = Arc<dyn Fn(&kube::Error, &str) -> SourceError + Send + Sync>;
@@ -77,6 +83,23 @@ struct State {
     /// By namespace, then name: the order a server lists them in.
     objects: BTreeMap<Key, Object>,
     health: Health,
+    /// The latest changes, oldest first: what a probe's tally needs to
+    /// catch up without reading every object again.
+    journal: VecDeque<Logged>,
+    /// The number of the next change.
+    seq: u64,
+    /// Moves when a list replaces everything: tallies from before it start
+    /// over.
+    epoch: u64,
+}
+
+/// One change as the store saw it: the key, and the object before and
+/// after (`None`: there was none).
+struct Logged {
+    seq: u64,
+    key: Key,
+    before: Option<Object>,
+    after: Option<Object>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +125,9 @@ impl Store {
             state: RwLock::new(State {
                 objects: BTreeMap::new(),
                 health: Health::Starting,
+                journal: VecDeque::new(),
+                seq: 0,
+                epoch: 0,
             }),
             tick,
             task: Mutex::new(None),
@@ -127,6 +153,33 @@ impl Store {
                 match &state.health {
                     Health::Starting => {}
                     Health::Synced => return Ok(select(&state.objects, query, &filter)),
+                    Health::Broken { reason, since } => {
+                        return Err(aged(reason, *since));
+                    }
+                }
+            }
+            if ticks.changed().await.is_err() {
+                return Err(SourceError::Unavailable("the watch was stopped".into()));
+            }
+        }
+    }
+
+    /// What changed in `query`'s selection since `since`, or everything it
+    /// selects when that is not known (no cursor, a list since, or more
+    /// changes than the journal keeps).
+    pub async fn read_since(
+        &self,
+        query: &ObjectQuery,
+        since: Option<Cursor>,
+    ) -> Result<Delta, SourceError> {
+        let filter = ObjectFilter::new(query);
+        let mut ticks = self.subscribe();
+        loop {
+            {
+                let state = self.read_state();
+                match &state.health {
+                    Health::Starting => {}
+                    Health::Synced => return Ok(state.delta(query, &filter, since)),
                     Health::Broken { reason, since } => {
                         return Err(aged(reason, *since));
                     }
@@ -165,6 +218,8 @@ impl Store {
             let mut state = self.write_state();
             state.objects = objects;
             state.health = Health::Synced;
+            state.journal.clear();
+            state.epoch += 1;
         }
         self.bump();
     }
@@ -172,10 +227,21 @@ impl Store {
     fn put(&self, key: Key, object: Option<Object>) {
         {
             let mut state = self.write_state();
-            match object {
-                Some(object) => state.objects.insert(key, object),
+            let before = match &object {
+                Some(object) => state.objects.insert(key.clone(), Arc::clone(object)),
                 None => state.objects.remove(&key),
             };
+            let seq = state.seq;
+            state.seq += 1;
+            if state.journal.len() == JOURNAL {
+                state.journal.pop_front();
+            }
+            state.journal.push_back(Logged {
+                seq,
+                key,
+                before,
+                after: object,
+            });
         }
         self.bump();
     }
@@ -216,6 +282,80 @@ impl Drop for Store {
         if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             task.abort();
         }
+    }
+}
+
+impl State {
+    fn delta(&self, query: &ObjectQuery, filter: &ObjectFilter, since: Option<Cursor>) -> Delta {
+        let cursor = Cursor {
+            epoch: self.epoch,
+            seq: self.seq,
+        };
+        let oldest = self.journal.front().map_or(self.seq, |l| l.seq);
+        let Some(since) = since.filter(|c| c.epoch == self.epoch && c.seq >= oldest) else {
+            return Delta::All {
+                objects: select(&self.objects, query, filter),
+                cursor: Some(cursor),
+            };
+        };
+        let selected = |object: &Option<Object>| {
+            object
+                .as_ref()
+                .filter(|o| filter.matches(o))
+                .map(Arc::clone)
+        };
+        let changes = self
+            .journal
+            .iter()
+            .skip((since.seq - oldest) as usize)
+            .filter(|logged| in_scope(query, &logged.key))
+            .map(|logged| Change {
+                key: logged.key.clone(),
+                before: selected(&logged.before),
+                after: selected(&logged.after),
+            })
+            .filter(|change| change.before.is_some() || change.after.is_some())
+            .collect();
+        Delta::Since {
+            changes,
+            head: head(&self.objects, query, filter),
+            cursor,
+        }
+    }
+}
+
+/// Whether an object at `key` is in `query`'s namespace and name.
+fn in_scope(query: &ObjectQuery, key: &Key) -> bool {
+    let namespace = match &query.namespace {
+        // Cluster-scoped objects (no namespace) are found wherever asked.
+        Some(ns) => key.0.is_empty() || *key.0 == **ns,
+        None => true,
+    };
+    namespace && query.name.as_deref().is_none_or(|name| *key.1 == *name)
+}
+
+/// The first `HEAD` objects `query` selects, in key order.
+fn head(
+    objects: &BTreeMap<Key, Object>,
+    query: &ObjectQuery,
+    filter: &ObjectFilter,
+) -> Vec<Object> {
+    let keep = |(key, object): &(&Key, &Object)| in_scope(query, key) && filter.matches(object);
+    let shared = |(_, object): (&Key, &Object)| Arc::clone(object);
+    match &query.namespace {
+        Some(ns) => {
+            let mut found: Vec<Object> = within(objects, "")
+                .filter(keep)
+                .map(shared)
+                .take(HEAD)
+                .collect();
+            if !ns.is_empty() {
+                let room = HEAD - found.len();
+                found.extend(within(objects, ns).filter(keep).map(shared).take(room));
+            }
+            found
+        }
+        None => objects.iter().filter(keep).map(shared).take(HEAD).collect(),
     }
 }
 

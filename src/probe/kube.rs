@@ -1,12 +1,17 @@
 //! `kube` probes: select objects from an `ObjectSource`, check their count,
 //! and hold each one to `expect` under the probe's quantifier.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::cel::{self, EvalError};
 use super::{Outcome, Verdict};
 use crate::checklist::model::{KubeProbe, Quantifier};
-use crate::cluster::{Object, ObjectQuery, ObjectSource, SourceError};
+use crate::cluster::{
+    Change, Cursor, Delta, HEAD, Key, Object, ObjectQuery, ObjectSource, SourceError,
+};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
@@ -15,30 +20,241 @@ const MAX_LISTED: usize = 100;
 const MAX_NAMED: usize = 5;
 
 pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
+    run_tallied(probe, cluster, &mut None).await
+}
+
+/// Runs the probe, keeping a tally between runs over a source that follows
+/// the cluster: a run after one Pod of fifty thousand changed judges that
+/// Pod and reads the rest from the tally.
+pub async fn run_tallied(
+    probe: &KubeProbe,
+    cluster: &dyn ObjectSource,
+    tally: &mut Option<Tally>,
+) -> Outcome {
     let query = ObjectQuery::of(probe);
     let base = json!({
         "resource": probe.resource.to_string(),
         "source": cluster.describe(),
     });
-    match cluster.list(&query).await {
-        Ok(objects) => judge(probe, &objects, base),
-        // Not served, and the probe allows none: nothing can be using the
-        // type (a removed API version, an absent CRD), as in a snapshot
-        // without such objects.
-        Err(SourceError::NotServed(why)) if probe.min == 0 => {
-            let mut detail = base;
-            detail["not_served"] = json!(why);
-            judge(probe, &[], detail)
-        }
-        // The type is not served: a finding about the cluster (CRD missing).
-        Err(SourceError::NotServed(why)) => Outcome::fail(why, base),
-        Err(SourceError::Unavailable(why)) => Outcome::new(Verdict::Error, why, base),
+    // An expectation that reads every object judges each against all the
+    // others: one change can change every answer, so nothing is kept.
+    let keeps = probe.expect.as_ref().is_none_or(|e| !reads_all(e));
+    // Taken out while the run works on it: a run cut short (a timeout)
+    // leaves none, and the next run starts over.
+    let mine = tally.take().filter(|t| keeps && t.fits(probe, &query));
+    let since = mine.as_ref().map(|t| t.cursor);
+    let read = cluster.read_since(&query, since).await;
+    let judged = match read {
+        Ok(Delta::All { objects, cursor }) => match cursor.filter(|_| keeps) {
+            Some(cursor) => Tally::of(probe, &query, cursor, &objects).map(|mut t| {
+                let head = &objects[..objects.len().min(HEAD)];
+                let judged = t.judged(probe, head);
+                *tally = Some(t);
+                judged
+            }),
+            None => judge_each(probe, &objects),
+        },
+        Ok(Delta::Since {
+            changes,
+            head,
+            cursor,
+        }) => match mine {
+            Some(mut t) => t.apply(probe, changes, cursor).map(|()| {
+                let judged = t.judged(probe, &head);
+                *tally = Some(t);
+                judged
+            }),
+            // Only asked with a cursor; a source that answers otherwise
+            // is read whole.
+            None => match cluster.list(&query).await {
+                Ok(objects) => judge_each(probe, &objects),
+                Err(e) => return unlisted(probe, e, base),
+            },
+        },
+        Err(e) => return unlisted(probe, e, base),
+    };
+    let detail = described(probe, base);
+    match judged {
+        Ok(judged) => judge(probe, &judged, detail),
+        Err(why) => Outcome::new(Verdict::Error, why, detail),
     }
 }
 
+/// The outcome when the objects could not be read.
+fn unlisted(probe: &KubeProbe, e: SourceError, base: Value) -> Outcome {
+    match e {
+        // Not served, and the probe allows none: nothing can be using the
+        // type (a removed API version, an absent CRD), as in a snapshot
+        // without such objects.
+        SourceError::NotServed(why) if probe.min == 0 => {
+            let mut detail = described(probe, base);
+            detail["not_served"] = json!(why);
+            judge(probe, &Judged::default(), detail)
+        }
+        // The type is not served: a finding about the cluster (CRD missing).
+        SourceError::NotServed(why) => Outcome::fail(why, base),
+        SourceError::Unavailable(why) => Outcome::new(Verdict::Error, why, base),
+    }
+}
+
+/// Whether the expression reads `objects`, every selected object at once.
+fn reads_all(expect: &crate::checklist::model::Expect) -> bool {
+    expect.source.contains("objects")
+}
+
+/// What a probe over a followed cluster keeps between runs: how many
+/// objects it selects and which of them are out of line, in key order.
+pub struct Tally {
+    /// What it was made for: a reloaded checklist starts over.
+    query: ObjectQuery,
+    expect: Option<u32>,
+    quantifier: Quantifier,
+    cursor: Cursor,
+    selected: usize,
+    bad: BTreeMap<Key, Bad>,
+}
+
+/// An object out of line, and why once someone asked.
+struct Bad {
+    object: Object,
+    reason: Option<String>,
+}
+
+impl Tally {
+    fn fits(&self, probe: &KubeProbe, query: &ObjectQuery) -> bool {
+        self.query == *query
+            && self.expect == probe.expect.as_ref().map(|e| e.id)
+            && self.quantifier == probe.quantifier
+    }
+
+    /// Judges every object.
+    fn of(
+        probe: &KubeProbe,
+        query: &ObjectQuery,
+        cursor: Cursor,
+        objects: &[Object],
+    ) -> Result<Tally, String> {
+        let mut tally = Tally {
+            query: query.clone(),
+            expect: probe.expect.as_ref().map(|e| e.id),
+            quantifier: probe.quantifier,
+            cursor,
+            selected: objects.len(),
+            bad: BTreeMap::new(),
+        };
+        for object in objects {
+            if !in_line(probe, object, None)? {
+                tally.bad.insert(key_of(object), Bad::new(object));
+            }
+        }
+        Ok(tally)
+    }
+
+    /// Takes in what changed since the last run.
+    fn apply(
+        &mut self,
+        probe: &KubeProbe,
+        changes: Vec<Change>,
+        cursor: Cursor,
+    ) -> Result<(), String> {
+        for change in changes {
+            if change.before.is_some() {
+                self.selected -= 1;
+                self.bad.remove(&change.key);
+            }
+            if let Some(after) = &change.after {
+                self.selected += 1;
+                if !in_line(probe, after, None)? {
+                    self.bad.insert(change.key, Bad::new(after));
+                }
+            }
+        }
+        self.cursor = cursor;
+        Ok(())
+    }
+
+    /// The objects to show: the first out of line, explained, and the first
+    /// of `head` (the first selected objects) in line.
+    fn judged(&mut self, probe: &KubeProbe, head: &[Object]) -> Judged {
+        let secret = is_secret(probe);
+        for bad in self.bad.values_mut().take(MAX_LISTED) {
+            if bad.reason.is_none() {
+                bad.reason = Some(reason(probe, &bad.object, None, secret));
+            }
+        }
+        let mut judged = Judged {
+            selected: self.selected,
+            out_of_line: self.bad.len(),
+            ..Judged::default()
+        };
+        for bad in self.bad.values().take(MAX_LISTED) {
+            let mut entry = Checked::new(&bad.object, false, secret);
+            entry.reason.clone_from(&bad.reason);
+            judged.bad.push(entry);
+        }
+        let room = MAX_LISTED - judged.bad.len();
+        judged.good = head
+            .iter()
+            .filter(|o| !self.bad.contains_key(&key_of(o)))
+            .take(room)
+            .map(|o| Checked::new(o, true, secret))
+            .collect();
+        judged
+    }
+}
+
+impl Bad {
+    fn new(object: &Object) -> Bad {
+        Bad {
+            object: Arc::clone(object),
+            reason: None,
+        }
+    }
+}
+
+fn key_of(object: &Value) -> Key {
+    let text = |field: &str| -> Box<str> {
+        object
+            .get("metadata")
+            .and_then(|m| m.get(field))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .into()
+    };
+    (text("namespace"), text("name"))
+}
+
+fn is_secret(probe: &KubeProbe) -> bool {
+    probe.resource.group.is_empty() && probe.resource.kind == "Secret"
+}
+
+/// The probe's settings, for the evidence.
+fn described(probe: &KubeProbe, mut detail: Value) -> Value {
+    for (key, value) in [
+        ("namespace", probe.namespace.clone()),
+        ("name", probe.name.clone()),
+        (
+            "selector",
+            Some(probe.selector.to_string()).filter(|s| !s.is_empty()),
+        ),
+        (
+            "field_selector",
+            Some(probe.field_selector.to_string()).filter(|s| !s.is_empty()),
+        ),
+    ] {
+        if let Some(value) = value {
+            detail[key] = json!(value);
+        }
+    }
+    if let Some(expect) = &probe.expect {
+        detail["expect"] = json!(expect.source);
+    }
+    detail
+}
+
 /// How one selected object fared against `expect`.
-struct Checked<'a> {
-    object: &'a Value,
+struct Checked {
+    object: Object,
     /// Whether this object is in line with the probe (for `none`: it does
     /// NOT satisfy `expect`).
     ok: bool,
@@ -49,28 +265,26 @@ struct Checked<'a> {
     keys: Option<Vec<String>>,
 }
 
-impl Checked<'_> {
-    fn text(&self, key: &str) -> Option<String> {
-        self.object
-            .get("metadata")
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .map(|s| sanitize(s, false))
+impl Checked {
+    fn new(object: &Object, ok: bool, secret: bool) -> Checked {
+        Checked {
+            object: Arc::clone(object),
+            ok,
+            reason: None,
+            keys: secret.then(|| secret_keys(object)),
+        }
     }
 
     fn namespace(&self) -> Option<String> {
-        self.text("namespace")
+        text_of(&self.object, "namespace")
     }
 
     fn name(&self) -> String {
-        self.text("name").unwrap_or_else(|| "(unnamed)".into())
+        text_of(&self.object, "name").unwrap_or_else(|| "(unnamed)".into())
     }
 
     fn id(&self) -> String {
-        match self.namespace() {
-            Some(ns) => format!("{ns}/{}", self.name()),
-            None => self.name(),
-        }
+        id_of(&self.object)
     }
 
     /// `monitoring/grafana: expect false`, with a Secret's keys when a
@@ -103,38 +317,40 @@ impl Checked<'_> {
     }
 }
 
-fn judge(probe: &KubeProbe, objects: &[Object], mut detail: Value) -> Outcome {
+fn text_of(object: &Value, key: &str) -> Option<String> {
+    object
+        .get("metadata")
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .map(|s| sanitize(s, false))
+}
+
+/// `namespace/name`, or the name of a cluster-scoped object.
+fn id_of(object: &Value) -> String {
+    let name = text_of(object, "name").unwrap_or_else(|| "(unnamed)".into());
+    match text_of(object, "namespace") {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name,
+    }
+}
+
+/// What a probe's run found: how many objects it selected, how many are
+/// out of line, and the first of each to show (at most `MAX_LISTED` in
+/// all, out of line first).
+#[derive(Default)]
+struct Judged {
+    selected: usize,
+    out_of_line: usize,
+    bad: Vec<Checked>,
+    good: Vec<Checked>,
+}
+
+fn judge(probe: &KubeProbe, judged: &Judged, mut detail: Value) -> Outcome {
     let what = Selection(probe);
-    let count = objects.len() as u64;
+    let count = judged.selected as u64;
     detail["selected"] = json!(count);
     detail["quantifier"] = json!(quantifier_name(probe.quantifier));
-    for (key, value) in [
-        ("namespace", probe.namespace.clone()),
-        ("name", probe.name.clone()),
-        (
-            "selector",
-            Some(probe.selector.to_string()).filter(|s| !s.is_empty()),
-        ),
-        (
-            "field_selector",
-            Some(probe.field_selector.to_string()).filter(|s| !s.is_empty()),
-        ),
-    ] {
-        if let Some(value) = value {
-            detail[key] = json!(value);
-        }
-    }
-    if let Some(expect) = &probe.expect {
-        detail["expect"] = json!(expect.source);
-    }
-
-    let checked = match check_each(probe, objects) {
-        Ok(checked) => checked,
-        Err(why) => {
-            return Outcome::new(Verdict::Error, why, detail);
-        }
-    };
-    detail["objects"] = listed(&checked, &mut detail);
+    detail["objects"] = listed(judged, &mut detail);
 
     if count < probe.min {
         let summary = if count == 0 {
@@ -147,85 +363,111 @@ fn judge(probe: &KubeProbe, objects: &[Object], mut detail: Value) -> Outcome {
     if let Some(max) = probe.max.filter(|max| count > *max) {
         return Outcome::fail(format!("{count} {what}, expected at most {max}"), detail);
     }
-    verdict(probe, &what, &checked, detail)
+    verdict(probe, &what, judged, detail)
 }
 
-/// Evaluates `expect` on every object. An expression that cannot be
-/// evaluated on one of them (a missing field, a type error) is an error.
-fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checked<'a>>, String> {
-    let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
+/// Judges every object, keeping the first of each kind to show. An
+/// expression that cannot be evaluated on one of them (a missing field, a
+/// type error) is an error.
+fn judge_each(probe: &KubeProbe, objects: &[Object]) -> Result<Judged, String> {
+    let secret = is_secret(probe);
     // `objects` is converted for CEL on every evaluation: bind it only when
     // the expression can read it.
     let all = probe
         .expect
         .as_ref()
-        .filter(|e| e.source.contains("objects"))
+        .filter(|e| reads_all(e))
         .map(|_| Value::Array(objects.iter().map(|o| o.value().clone()).collect()));
-    // What an expectation says of one object depends on that object alone,
-    // unless it reads them all: then nothing is remembered.
-    let remembered = all.is_none();
-    let mut checked = Vec::with_capacity(objects.len());
-    let mut explained = 0;
+    let mut judged = Judged {
+        selected: objects.len(),
+        ..Judged::default()
+    };
     for object in objects {
-        let mut entry = Checked {
-            object,
-            ok: true,
-            reason: None,
-            keys: secret.then(|| secret_keys(object)),
-        };
-        if let Some(expect) = &probe.expect {
+        let ok = in_line(probe, object, all.as_ref())?;
+        if ok {
+            if judged.good.len() + judged.bad.len() < MAX_LISTED {
+                judged.good.push(Checked::new(object, true, secret));
+            }
+            continue;
+        }
+        judged.out_of_line += 1;
+        if judged.bad.len() < MAX_LISTED {
+            let mut entry = Checked::new(object, false, secret);
+            entry.reason = Some(reason(probe, object, all.as_ref(), secret));
+            judged.bad.push(entry);
+        }
+    }
+    // Out of line first, a hundred in all.
+    judged.good.truncate(MAX_LISTED - judged.bad.len());
+    Ok(judged)
+}
+
+/// Whether `object` is in line with the probe (for `none`: it does NOT
+/// satisfy `expect`). What an expectation says of one object depends on
+/// that object alone, unless it reads them all (`all`): otherwise it is
+/// remembered with the object.
+fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Value>) -> Result<bool, String> {
+    let Some(expect) = &probe.expect else {
+        return Ok(true);
+    };
+    let known = match all {
+        None => object.recall(expect.id),
+        Some(_) => None,
+    };
+    let holds = match known {
+        Some(held) => held,
+        None => {
             let mut vars = vec![("object", object.value())];
-            if let Some(all) = &all {
+            if let Some(all) = all {
                 vars.push(("objects", all));
             }
-            let known = remembered.then(|| object.recall(expect.id)).flatten();
-            let said = match known {
-                Some(held) => Ok(held),
-                None => cel::evaluate(expect, &vars),
-            };
-            let holds = match said {
-                Ok(holds) => {
-                    if remembered && known.is_none() {
-                        object.remember(expect.id, holds);
-                    }
-                    holds
-                }
-                // A field the object does not have: the expectation cannot
-                // be judged, which is the checklist's mistake (guard it
-                // with `has()`), so the probe is an error naming both.
-                Err(EvalError::MissingField(path)) => {
-                    return Err(format!(
-                        "expect could not be evaluated on {}: it reads {}, which is not there (guard it with has())",
-                        entry.id(),
-                        sanitize(&path, false)
-                    ));
-                }
-                Err(e) => {
-                    // A Secret's values may show in a type error; never echo it.
-                    let why = if secret {
-                        "expect did not give true or false (details withheld for Secrets)".into()
-                    } else {
-                        sanitize(&e.to_string(), false)
-                    };
-                    return Err(format!(
-                        "expect could not be evaluated on {}: {why}",
-                        entry.id()
-                    ));
-                }
-            };
-            entry.ok = holds != (probe.quantifier == Quantifier::None);
-            if !entry.ok && explained < MAX_LISTED {
-                explained += 1;
-                // Why it is false, from the values; a Secret's are withheld.
-                let why = (!holds)
-                    .then(|| super::explain::why_false(expect, &vars, secret))
-                    .flatten();
-                entry.reason = Some(why.unwrap_or_else(|| format!("expect {holds}")));
+            let held = cel::evaluate(expect, &vars).map_err(|e| unjudged(probe, object, e))?;
+            if all.is_none() {
+                object.remember(expect.id, held);
             }
+            held
         }
-        checked.push(entry);
+    };
+    Ok(holds != (probe.quantifier == Quantifier::None))
+}
+
+/// Why `expect` could not be judged on `object`.
+fn unjudged(probe: &KubeProbe, object: &Value, e: EvalError) -> String {
+    let id = id_of(object);
+    match e {
+        // A field the object does not have: the expectation cannot be
+        // judged, which is the checklist's mistake (guard it with `has()`),
+        // so the probe is an error naming both.
+        EvalError::MissingField(path) => format!(
+            "expect could not be evaluated on {id}: it reads {}, which is not there (guard it with has())",
+            sanitize(&path, false)
+        ),
+        // A Secret's values may show in a type error; never echo it.
+        _ if is_secret(probe) => format!(
+            "expect could not be evaluated on {id}: expect did not give true or false (details withheld for Secrets)"
+        ),
+        e => format!(
+            "expect could not be evaluated on {id}: {}",
+            sanitize(&e.to_string(), false)
+        ),
     }
-    Ok(checked)
+}
+
+/// Why an object out of line is: from the values, for `expect` false (a
+/// Secret's withheld); `expect true` for `none`.
+fn reason(probe: &KubeProbe, object: &Object, all: Option<&Value>, secret: bool) -> String {
+    let Some(expect) = &probe.expect else {
+        return String::new();
+    };
+    let holds = probe.quantifier == Quantifier::None;
+    let mut vars = vec![("object", object.value())];
+    if let Some(all) = all {
+        vars.push(("objects", all));
+    }
+    (!holds)
+        .then(|| super::explain::why_false(expect, &vars, secret))
+        .flatten()
+        .unwrap_or_else(|| format!("expect {holds}"))
 }
 
 /// The sorted keys of a Secret's `data` and `stringData`.
@@ -249,62 +491,63 @@ fn list_or_none(keys: &[String]) -> String {
 }
 
 /// The evidence list: objects out of line first, capped at `MAX_LISTED`.
-fn listed(checked: &[Checked], detail: &mut Value) -> Value {
-    let (bad, good): (Vec<&Checked>, Vec<&Checked>) = checked.iter().partition(|c| !c.ok);
-    let shown: Vec<Value> = bad
-        .into_iter()
-        .chain(good)
-        .take(MAX_LISTED)
+fn listed(judged: &Judged, detail: &mut Value) -> Value {
+    let shown: Vec<Value> = judged
+        .bad
+        .iter()
+        .chain(&judged.good)
         .map(Checked::evidence)
         .collect();
-    if checked.len() > shown.len() {
-        detail["omitted"] = json!(checked.len() - shown.len());
+    if judged.selected > shown.len() {
+        detail["omitted"] = json!(judged.selected - shown.len());
     }
     Value::Array(shown)
 }
 
-fn verdict(probe: &KubeProbe, what: &Selection, checked: &[Checked], detail: Value) -> Outcome {
-    let n = checked.len();
+fn verdict(probe: &KubeProbe, what: &Selection, judged: &Judged, detail: Value) -> Outcome {
+    let n = judged.selected;
     let resource = probe.resource.to_string();
-    let bad: Vec<&Checked> = checked.iter().filter(|c| !c.ok).collect();
+    let bad = &judged.bad;
+    let out = judged.out_of_line;
     if probe.expect.is_none() {
-        return Outcome::pass(found(what, checked), detail);
+        return Outcome::pass(found(what, judged), detail);
     }
     if n == 0 {
         return Outcome::pass(format!("no {what}, as allowed"), detail);
     }
     let single = |c: &Checked| format!("{resource} {}", c.named_reason());
     match probe.quantifier {
-        Quantifier::All if bad.is_empty() => Outcome::pass(
-            if n == 1 {
-                format!("{resource} {} satisfies expect", checked[0].id())
-            } else {
-                format!("all {n} {resource} satisfy expect")
+        Quantifier::All if out == 0 => Outcome::pass(
+            match judged.good.as_slice() {
+                [one] if n == 1 => format!("{resource} {} satisfies expect", one.id()),
+                _ => format!("all {n} {resource} satisfy expect"),
             },
             detail,
         ),
-        Quantifier::All if n == 1 => Outcome::fail(single(bad[0]), detail),
+        Quantifier::All if n == 1 => Outcome::fail(single(&bad[0]), detail),
         Quantifier::All => Outcome::fail(
-            format!("{} of {n} {resource} fail: {}", bad.len(), name_some(&bad)),
+            format!("{out} of {n} {resource} fail: {}", name_some(bad, out)),
             detail,
         ),
-        Quantifier::Any if bad.len() < n => Outcome::pass(
-            format!("{} of {n} {resource} satisfy expect", n - bad.len()),
+        Quantifier::Any if out < n => Outcome::pass(
+            format!("{} of {n} {resource} satisfy expect", n - out),
             detail,
         ),
-        Quantifier::Any if n == 1 => Outcome::fail(single(bad[0]), detail),
+        Quantifier::Any if n == 1 => Outcome::fail(single(&bad[0]), detail),
         Quantifier::Any => Outcome::fail(
-            format!("none of {n} {resource} satisfy expect: {}", name_some(&bad)),
+            format!(
+                "none of {n} {resource} satisfy expect: {}",
+                name_some(bad, out)
+            ),
             detail,
         ),
-        Quantifier::None if bad.is_empty() => {
+        Quantifier::None if out == 0 => {
             Outcome::pass(format!("none of {n} {resource} match expect"), detail)
         }
         Quantifier::None => Outcome::fail(
             format!(
-                "{} of {n} {resource} match expect, expected none: {}",
-                bad.len(),
-                name_ids(&bad)
+                "{out} of {n} {resource} match expect, expected none: {}",
+                name_ids(bad, out)
             ),
             detail,
         ),
@@ -313,24 +556,23 @@ fn verdict(probe: &KubeProbe, what: &Selection, checked: &[Checked], detail: Val
 
 /// The failing objects grouped by reason, the most common first:
 /// `spec.replicas is 1, wants >= 2 (cmp/jobs, cmp/web); … and 3 more`. A
-/// Secret's keys come with its own reason.
-fn name_some(bad: &[&Checked]) -> String {
-    if bad.iter().any(|c| c.keys.is_some()) {
+/// Secret's keys come with its own reason. `bad` are the first `total`
+/// objects out of line, explained.
+fn name_some(bad: &[Checked], total: usize) -> String {
+    let one_by_one = |bad: &[Checked]| -> String {
         let named: Vec<String> = bad
             .iter()
             .take(MAX_NAMED)
-            .map(|c| c.named_reason())
+            .map(Checked::named_reason)
             .collect();
-        return named.join("; ") + &more(bad.len());
+        named.join("; ") + &more(total)
+    };
+    if bad.iter().any(|c| c.keys.is_some()) {
+        return one_by_one(bad);
     }
-    // Past the first `MAX_LISTED`, objects out of line are counted, not
-    // explained.
-    let unexplained = bad.iter().filter(|c| c.reason.is_none()).count();
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
     for c in bad {
-        let Some(reason) = c.reason.clone() else {
-            continue;
-        };
+        let reason = c.reason.as_deref().unwrap_or_default();
         match groups.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, ids)) => ids.push(c.id()),
             None => groups.push((reason, vec![c.id()])),
@@ -338,12 +580,7 @@ fn name_some(bad: &[&Checked]) -> String {
     }
     // One object per reason: "id: reason", as a reviewer scans a list.
     if groups.iter().all(|(_, ids)| ids.len() == 1) {
-        let named: Vec<String> = bad
-            .iter()
-            .take(MAX_NAMED)
-            .map(|c| c.named_reason())
-            .collect();
-        return named.join("; ") + &more(bad.len());
+        return one_by_one(bad);
     }
     groups.sort_by_key(|(_, ids)| std::cmp::Reverse(ids.len()));
     let shown: Vec<String> = groups
@@ -364,6 +601,9 @@ fn name_some(bad: &[&Checked]) -> String {
     if hidden > 0 {
         text.push_str(&format!("; and {hidden} other reasons"));
     }
+    // Past the first `MAX_LISTED`, objects out of line are counted, not
+    // explained.
+    let unexplained = total - bad.len();
     if unexplained > 0 {
         text.push_str(&format!("; and {unexplained} more"));
     }
@@ -371,9 +611,9 @@ fn name_some(bad: &[&Checked]) -> String {
 }
 
 /// `cmp/jobs, cmp/web; and 3 more`.
-fn name_ids(bad: &[&Checked]) -> String {
-    let named: Vec<String> = bad.iter().take(MAX_NAMED).map(|c| c.id()).collect();
-    named.join(", ") + &more(bad.len())
+fn name_ids(bad: &[Checked], total: usize) -> String {
+    let named: Vec<String> = bad.iter().take(MAX_NAMED).map(Checked::id).collect();
+    named.join(", ") + &more(total)
 }
 
 fn more(total: usize) -> String {
@@ -385,11 +625,11 @@ fn more(total: usize) -> String {
 }
 
 /// The pass summary of a probe without `expect`.
-fn found(what: &Selection, checked: &[Checked]) -> String {
-    match checked {
-        [] => format!("no {what}, as allowed"),
-        [one] => format!("{} {} exists", what.0.resource, one.id()),
-        many => format!("{} {what} found", many.len()),
+fn found(what: &Selection, judged: &Judged) -> String {
+    match (judged.selected, judged.good.first()) {
+        (0, _) => format!("no {what}, as allowed"),
+        (1, Some(one)) => format!("{} {} exists", what.0.resource, one.id()),
+        (many, _) => format!("{many} {what} found"),
     }
 }
 

@@ -113,11 +113,29 @@ pub struct ProbeContext {
     pub base_dir: PathBuf,
 }
 
+/// What a probe keeps from one run to the next to do less work: a kube
+/// probe over a followed cluster keeps its tally of the objects out of line.
+#[derive(Default)]
+pub struct Carry {
+    kube: Option<kube::Tally>,
+}
+
 /// Runs one probe to its outcome, with the timeout applied and the duration
 /// recorded. Never panics out: a panic inside a probe becomes an `error`.
 pub async fn run(spec: &ProbeSpec, ctx: &ProbeContext, timeout: Duration) -> Outcome {
+    run_carrying(spec, ctx, timeout, &mut Carry::default()).await
+}
+
+/// `run`, for a probe that runs again and again: `carry` is what the last
+/// run left.
+pub async fn run_carrying(
+    spec: &ProbeSpec,
+    ctx: &ProbeContext,
+    timeout: Duration,
+    carry: &mut Carry,
+) -> Outcome {
     let started = std::time::Instant::now();
-    let fut = run_kind(spec, ctx);
+    let fut = run_kind(spec, ctx, carry);
     let mut outcome = match tokio::time::timeout(timeout, fut).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::error(format!("timed out after {}", humanize(timeout))),
@@ -126,9 +144,9 @@ pub async fn run(spec: &ProbeSpec, ctx: &ProbeContext, timeout: Duration) -> Out
     outcome
 }
 
-async fn run_kind(spec: &ProbeSpec, ctx: &ProbeContext) -> Outcome {
+async fn run_kind(spec: &ProbeSpec, ctx: &ProbeContext, carry: &mut Carry) -> Outcome {
     match spec {
-        ProbeSpec::Kube(p) => kube::run(p, ctx.cluster.as_ref()).await,
+        ProbeSpec::Kube(p) => kube::run_tallied(p, ctx.cluster.as_ref(), &mut carry.kube).await,
         ProbeSpec::Http(p) => http::run(p, &ctx.base_dir).await,
         ProbeSpec::Tls(p) => tls::run(p, &ctx.base_dir).await,
         ProbeSpec::File(p) => file::run(p, &ctx.base_dir).await,
