@@ -1,7 +1,6 @@
 //! `kube` probes: select objects from an `ObjectSource`, check their count,
 //! and hold each one to `expect` under the probe's quantifier.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -9,9 +8,7 @@ use serde_json::{Value, json};
 use super::cel::{self, EvalError};
 use super::{Outcome, Verdict};
 use crate::checklist::model::{KubeProbe, Quantifier};
-use crate::cluster::{
-    Change, Cursor, Delta, HEAD, Key, Object, ObjectQuery, ObjectSource, SourceError,
-};
+use crate::cluster::{Change, Cursor, Delta, HEAD, Object, ObjectQuery, ObjectSource, SourceError};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
@@ -111,13 +108,11 @@ pub struct Tally {
     quantifier: Quantifier,
     cursor: Cursor,
     selected: usize,
-    bad: BTreeMap<Key, Bad>,
-}
-
-/// An object out of line, and why once someone asked.
-struct Bad {
-    object: Object,
-    reason: Option<String>,
+    /// Out of line, sorted by namespace and name: one pointer each, so a
+    /// check that fails on fifty thousand Pods keeps 400 kB.
+    bad: Vec<Object>,
+    /// Why, for the first of them (explaining costs an evaluation).
+    explained: Vec<(Object, String)>,
 }
 
 impl Tally {
@@ -127,27 +122,29 @@ impl Tally {
             && self.quantifier == probe.quantifier
     }
 
-    /// Judges every object.
+    /// Judges every object; `objects` come in key order, as a followed
+    /// source gives them.
     fn of(
         probe: &KubeProbe,
         query: &ObjectQuery,
         cursor: Cursor,
         objects: &[Object],
     ) -> Result<Tally, String> {
-        let mut tally = Tally {
+        let mut bad = Vec::new();
+        for object in objects {
+            if !in_line(probe, object, None)? {
+                bad.push(Arc::clone(object));
+            }
+        }
+        Ok(Tally {
             query: query.clone(),
             expect: probe.expect.as_ref().map(|e| e.id),
             quantifier: probe.quantifier,
             cursor,
             selected: objects.len(),
-            bad: BTreeMap::new(),
-        };
-        for object in objects {
-            if !in_line(probe, object, None)? {
-                tally.bad.insert(key_of(object), Bad::new(object));
-            }
-        }
-        Ok(tally)
+            bad,
+            explained: Vec::new(),
+        })
     }
 
     /// Takes in what changed since the last run.
@@ -158,14 +155,19 @@ impl Tally {
         cursor: Cursor,
     ) -> Result<(), String> {
         for change in changes {
+            let key = (&*change.key.0, &*change.key.1);
+            let at = self.bad.binary_search_by(|o| key_of(o).cmp(&key));
             if change.before.is_some() {
                 self.selected -= 1;
-                self.bad.remove(&change.key);
+                if let Ok(at) = at {
+                    self.bad.remove(at);
+                }
             }
             if let Some(after) = &change.after {
                 self.selected += 1;
                 if !in_line(probe, after, None)? {
-                    self.bad.insert(change.key, Bad::new(after));
+                    let (Ok(at) | Err(at)) = self.bad.binary_search_by(|o| key_of(o).cmp(&key));
+                    self.bad.insert(at, Arc::clone(after));
                 }
             }
         }
@@ -177,49 +179,58 @@ impl Tally {
     /// of `head` (the first selected objects) in line.
     fn judged(&mut self, probe: &KubeProbe, head: &[Object]) -> Judged {
         let secret = is_secret(probe);
-        for bad in self.bad.values_mut().take(MAX_LISTED) {
-            if bad.reason.is_none() {
-                bad.reason = Some(reason(probe, &bad.object, None, secret));
-            }
-        }
-        let mut judged = Judged {
-            selected: self.selected,
-            out_of_line: self.bad.len(),
-            ..Judged::default()
-        };
-        for bad in self.bad.values().take(MAX_LISTED) {
-            let mut entry = Checked::new(&bad.object, false, secret);
-            entry.reason.clone_from(&bad.reason);
-            judged.bad.push(entry);
-        }
-        let room = MAX_LISTED - judged.bad.len();
-        judged.good = head
+        let known = std::mem::take(&mut self.explained);
+        self.explained = self
+            .bad
             .iter()
-            .filter(|o| !self.bad.contains_key(&key_of(o)))
+            .take(MAX_LISTED)
+            .map(|object| {
+                let reason = match known.iter().find(|(o, _)| Arc::ptr_eq(o, object)) {
+                    Some((_, reason)) => reason.clone(),
+                    None => reason(probe, object, None, secret),
+                };
+                (Arc::clone(object), reason)
+            })
+            .collect();
+        let bad: Vec<Checked> = self
+            .explained
+            .iter()
+            .map(|(object, reason)| {
+                let mut entry = Checked::new(object, false, secret);
+                entry.reason = Some(reason.clone());
+                entry
+            })
+            .collect();
+        let room = MAX_LISTED - bad.len();
+        let listed_bad = |o: &Object| {
+            self.bad
+                .binary_search_by(|b| key_of(b).cmp(&key_of(o)))
+                .is_ok()
+        };
+        let good = head
+            .iter()
+            .filter(|o| !listed_bad(o))
             .take(room)
             .map(|o| Checked::new(o, true, secret))
             .collect();
-        judged
-    }
-}
-
-impl Bad {
-    fn new(object: &Object) -> Bad {
-        Bad {
-            object: Arc::clone(object),
-            reason: None,
+        Judged {
+            selected: self.selected,
+            out_of_line: self.bad.len(),
+            bad,
+            good,
         }
     }
 }
 
-fn key_of(object: &Value) -> Key {
-    let text = |field: &str| -> Box<str> {
+/// An object's place in key order: namespace (empty for cluster-scoped),
+/// then name.
+fn key_of(object: &Value) -> (&str, &str) {
+    let text = |field: &str| {
         object
             .get("metadata")
             .and_then(|m| m.get(field))
             .and_then(Value::as_str)
             .unwrap_or("")
-            .into()
     };
     (text("namespace"), text("name"))
 }
