@@ -150,6 +150,8 @@ async fn schedule(
             // (50,000 Pods): its pages tick without moving the count off
             // zero, and the probe's timeout applies to each page.
             while *changes.borrow_and_update() == 0 {
+                // Judge what has arrived meanwhile.
+                probe::prepare(&job.probe.spec, &job.ctx, &mut carry).await;
                 match tokio::time::timeout(job.probe.timeout, changes.changed()).await {
                     Ok(Ok(())) => {}
                     _ => break,

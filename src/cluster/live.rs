@@ -322,6 +322,17 @@ impl ObjectSource for Live {
             self.store(query, &served).read_since(query, since).await
         })
     }
+
+    fn arriving<'a>(
+        &'a self,
+        query: &'a ObjectQuery,
+        from: usize,
+    ) -> BoxFuture<'a, Option<(Vec<Object>, usize)>> {
+        Box::pin(async move {
+            let served = self.resolve(&query.resource).await.ok()?;
+            self.store(query, &served).arriving(query, from)
+        })
+    }
 }
 
 /// What discovery said of a served resource type.

@@ -188,6 +188,18 @@ pub trait ObjectSource: Send + Sync {
         Box::pin(async { None })
     }
 
+    /// While a followed source reads its objects for the first time: those
+    /// `query` selects among the ones in after the first `from`, and how
+    /// many are in now, so probes can judge them as they arrive. `None`
+    /// when there is no such first read going on.
+    fn arriving<'a>(
+        &'a self,
+        _query: &'a ObjectQuery,
+        _from: usize,
+    ) -> BoxFuture<'a, Option<(Vec<Object>, usize)>> {
+        Box::pin(async { None })
+    }
+
     /// What changed in `query`'s selection since `since` (a cursor an
     /// earlier answer gave), so a probe can update its tally instead of
     /// judging every object again. A source that does not follow changes

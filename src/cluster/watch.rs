@@ -91,6 +91,9 @@ struct State {
     /// Moves when a list replaces everything: tallies from before it start
     /// over.
     epoch: u64,
+    /// While the first list is read: the objects of the pages in so far,
+    /// so probes can judge them before the last page arrives.
+    arriving: Vec<Object>,
 }
 
 /// One change as the store saw it: the key, and the object before and
@@ -128,6 +131,7 @@ impl Store {
                 journal: VecDeque::new(),
                 seq: 0,
                 epoch: 0,
+                arriving: Vec::new(),
             }),
             tick,
             task: Mutex::new(None),
@@ -204,12 +208,45 @@ impl Store {
         self.tick.send_modify(|n| *n += 1);
     }
 
-    /// A page of the first list is in: ticks without moving the count off
-    /// zero, so a probe waiting for the list knows it is moving.
-    fn progress(&self) {
-        if matches!(self.read_state().health, Health::Starting) {
-            self.tick.send_modify(|_| {});
+    /// While the first list is read: the objects `query` selects among
+    /// those in after the first `from`, and how many are in now. `None`
+    /// once the list is complete (or has failed).
+    pub fn arriving(&self, query: &ObjectQuery, from: usize) -> Option<(Vec<Object>, usize)> {
+        let state = self.read_state();
+        if !matches!(state.health, Health::Starting) {
+            return None;
         }
+        let filter = ObjectFilter::new(query);
+        let new = state.arriving.get(from..).unwrap_or_default();
+        let selected = new
+            .iter()
+            .filter(|o| in_scope(query, &key_of_object(o)) && filter.matches(o))
+            .map(Arc::clone)
+            .collect();
+        Some((selected, state.arriving.len()))
+    }
+
+    /// A page of the first list is in: its objects can be judged, and a
+    /// tick (which leaves the count at zero) tells probes waiting for the
+    /// list that it is moving.
+    fn progress(&self, page: Vec<Object>) {
+        {
+            let mut state = self.write_state();
+            if !matches!(state.health, Health::Starting) {
+                return;
+            }
+            state.arriving.extend(page);
+        }
+        self.tick.send_modify(|_| {});
+    }
+
+    /// The object held now under `key`, if it is the version `item` is:
+    /// a list after a 410 then keeps what was judged of it.
+    fn unchanged(&self, key: &Key, item: &Value) -> Option<Object> {
+        let version = item["metadata"]["resourceVersion"].as_str()?;
+        let state = self.read_state();
+        let held = state.objects.get(key)?;
+        (held["metadata"]["resourceVersion"].as_str() == Some(version)).then(|| Arc::clone(held))
     }
 
     /// A complete list replaces everything.
@@ -220,6 +257,7 @@ impl Store {
             state.health = Health::Synced;
             state.journal.clear();
             state.epoch += 1;
+            state.arriving = Vec::new();
         }
         self.bump();
     }
@@ -509,18 +547,21 @@ async fn list(
             .request(http)
             .await
             .map_err(|e| stop(follow, &e, "list"))?;
+        let live = store.upgrade();
+        let mut arrived = Vec::with_capacity(page.items.len());
         for item in page.items {
-            if let Some(key) = key_of(&item)
-                && let Some(object) = ingest(follow, item)
-            {
+            let Some(key) = key_of(&item) else { continue };
+            let held = live.as_ref().and_then(|s| s.unchanged(&key, &item));
+            if let Some(object) = held.or_else(|| ingest(follow, item)) {
+                arrived.push(Arc::clone(&object));
                 objects.insert(key, object);
             }
         }
         match page.metadata.next.filter(|c| !c.is_empty()) {
             Some(token) => {
                 params = params.continue_token(&token);
-                if let Some(store) = store.upgrade() {
-                    store.progress();
+                if let Some(store) = live {
+                    store.progress(arrived);
                 }
             }
             None => return Ok((objects, page.metadata.resource_version)),
@@ -593,6 +634,11 @@ fn remember_version(version: &mut String, object: &Value) {
     if let Some(v) = object["metadata"]["resourceVersion"].as_str() {
         *version = v.to_string();
     }
+}
+
+/// An ingested object's key.
+fn key_of_object(object: &Object) -> Key {
+    key_of(object).unwrap_or_default()
 }
 
 fn key_of(object: &Value) -> Option<Key> {

@@ -77,6 +77,23 @@ pub async fn run_tallied(
     }
 }
 
+/// Judges the objects of a first list that arrived since the last call
+/// (`seen` counts them), remembering each answer with its object, so the
+/// first run only reads what was said. Errors are left for that run to
+/// report.
+pub async fn prepare(probe: &KubeProbe, cluster: &dyn ObjectSource, seen: &mut usize) {
+    if probe.expect.as_ref().is_none_or(reads_all) {
+        return;
+    }
+    let query = ObjectQuery::of(probe);
+    if let Some((objects, now)) = cluster.arriving(&query, *seen).await {
+        for object in &objects {
+            let _ = in_line(probe, object, None);
+        }
+        *seen = now;
+    }
+}
+
 /// The outcome when the objects could not be read.
 fn unlisted(probe: &KubeProbe, e: SourceError, base: Value) -> Outcome {
     match e {

@@ -118,6 +118,17 @@ pub struct ProbeContext {
 #[derive(Default)]
 pub struct Carry {
     kube: Option<kube::Tally>,
+    /// How many objects of a first list this probe has judged early.
+    arrived: usize,
+}
+
+/// Work a probe can do before its first run: a kube probe judges the
+/// objects of a first list as its pages arrive, so that the run after the
+/// last page has little left to do.
+pub async fn prepare(spec: &ProbeSpec, ctx: &ProbeContext, carry: &mut Carry) {
+    if let ProbeSpec::Kube(p) = spec {
+        kube::prepare(p, ctx.cluster.as_ref(), &mut carry.arrived).await;
+    }
 }
 
 /// Runs one probe to its outcome, with the timeout applied and the duration
