@@ -20,6 +20,9 @@ use crate::probe::ProbeContext;
 use crate::report::{self, Report};
 use crate::runner::{ItemKey, Job};
 
+/// Why a write is refused when no operator name is set, and how to set one.
+pub const NO_OPERATOR: &str = "no name to record this change under: pass --operator NAME, set operator = \"NAME\" in gonogo.toml, or set $USER";
+
 /// A failure before anything ran: bad config, bad checklist, unknown
 /// environment. Exit code 2.
 #[derive(Debug)]
@@ -150,14 +153,16 @@ impl Workspace {
             .unwrap_or_else(Config::default_state_dir)
     }
 
-    pub fn operator(&self) -> String {
-        self.options
-            .operator
-            .clone()
-            .or_else(|| self.config.operator.clone())
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("USERNAME").ok())
-            .unwrap_or_else(|| "unknown".into())
+    /// Who a change is recorded as made by: `--operator`, the config's
+    /// `operator`, else `$USER`. `None` when none of them names anyone: a
+    /// write is then refused (`NO_OPERATOR`), never recorded as nobody.
+    pub fn operator(&self) -> Option<String> {
+        let set = |name: &Option<String>| name.clone().filter(|n| !n.trim().is_empty());
+        let env = |var: &str| set(&std::env::var(var).ok());
+        set(&self.options.operator)
+            .or_else(|| set(&self.config.operator))
+            .or_else(|| env("USER"))
+            .or_else(|| env("USERNAME"))
     }
 
     /// Whether `command` probes of `checklist` may run.

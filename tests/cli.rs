@@ -687,3 +687,46 @@ fn check_wait_gives_up_when_the_time_is_up() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("decision: NO-GO"), "{stdout}");
 }
+
+#[test]
+fn a_change_with_nobody_to_record_it_under_is_refused() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let anonymous = |args: &[&str]| {
+        gonogo(&review_dir())
+            .arg("--state-dir")
+            .arg(state.path())
+            .args(["--env", "staging"])
+            .args(args)
+            .env_remove("USER")
+            .env_remove("USERNAME")
+            .output()
+            .expect("runs")
+    };
+    let out = anonymous(&["note", "limits", "tracked in SHOP-42"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--operator NAME"), "{stderr}");
+    assert!(stderr.contains("$USER"), "{stderr}");
+    assert!(log_bytes(state.path()).is_empty(), "nothing was written");
+
+    // Reading needs no name.
+    let out = anonymous(&["check", "--format", "json"]);
+    assert!(out.status.code().is_some_and(|c| c < 2));
+    // An empty $USER names nobody either.
+    let out = gonogo(&review_dir())
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["--env", "staging", "note", "limits", "x"])
+        .env("USER", "")
+        .env_remove("USERNAME")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    // Set, it is recorded under that name.
+    let out = anonymous(&["--operator", "carol", "note", "limits", "x"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

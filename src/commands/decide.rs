@@ -45,7 +45,9 @@ impl From<LoadError> for Failure {
 async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, Failure> {
     let ws = Workspace::load(&global.options())?;
     let env = ws.environment(single_env(global)?)?;
-    let operator = ws.operator();
+    let operator = ws
+        .operator()
+        .ok_or_else(|| Failure::Refused(crate::workspace::NO_OPERATOR.into()))?;
     let (checklist, item) = match command.item() {
         Some(spec) => {
             let (c, i) = find_item(&ws.checklists, spec)?;

@@ -39,7 +39,8 @@ pub struct Executor {
     ws: Arc<Workspace>,
     mode: Mode,
     state_dir: PathBuf,
-    operator: String,
+    /// `None`: nobody to record a change under; writes are refused.
+    operator: Option<String>,
     tx: UnboundedSender<Action>,
     generation: u64,
     stores: HashMap<String, Arc<LogStore>>,
@@ -167,7 +168,13 @@ impl Executor {
                 error: WriteError::Failed("this review's log could not be opened".into()),
             });
         };
-        let by = self.operator.clone();
+        let Some(by) = self.operator.clone() else {
+            return self.send(Action::WriteFailed {
+                generation: req.generation,
+                checklist: req.checklist.clone(),
+                error: WriteError::Refused(None, crate::workspace::NO_OPERATOR.into()),
+            });
+        };
         let tx = self.tx.clone();
         let job = move || {
             let _ = tx.send(super::store::write_action(&store, &by, req));

@@ -52,7 +52,9 @@ pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool, ascii: bool) -> S
                 read_only: e.read_only,
             })
             .collect(),
-        operator: ws.operator(),
+        operator: ws
+            .operator()
+            .unwrap_or_else(|| "nobody (no operator set)".into()),
         demo,
         ascii,
         now,
