@@ -401,7 +401,7 @@ fn gg_and_g_jump_to_the_ends_and_the_list_scrolls_to_show_the_cursor() {
 fn page_down_and_page_up_move_by_a_screenful() {
     let mut s = session();
     let sections = s.h.app.view.report.sections.len();
-    let areas = views::layout(Rect::new(0, 0, 80, 24), sections);
+    let areas = views::layout(Rect::new(0, 0, 80, 24), sections, 0);
     let page = areas.items_rows() - 1;
     assert!(page >= 5, "the test needs a real page, got {page}");
     let rows = s.rows();
@@ -1608,7 +1608,7 @@ fn help_text(s: &mut Session) -> Vec<String> {
     assert_eq!(s.h.app.context(), Context::Help);
     let (w, h) = (80u16, 24u16);
     let theme = Theme::default_dark();
-    let areas = views::layout(Rect::new(0, 0, w, h), s.h.app.view.report.sections.len());
+    let areas = s.h.app.layout(Rect::new(0, 0, w, h));
     let dialog = views::centered(areas.body, 76, areas.body.height);
     let inner = Rect::new(
         dialog.x + 1,
@@ -2088,4 +2088,56 @@ fn pasted_hostile_text_is_cleaned_before_it_is_saved() {
         "{text:?}"
     );
     assert!(text.contains("red") && !text.contains("pwned"), "{text:?}");
+}
+
+#[test]
+fn toasts_take_rows_of_their_own_and_keep_the_selected_row_in_view() {
+    let mut s = session();
+    // The last row the items pane shows.
+    s.select("ops-07");
+    let before = s.screen();
+    assert!(
+        line_with(&before, "Operations task 07").contains('▸'),
+        "{before}"
+    );
+    s.h.send(Action::Execute("env qa".into()));
+    s.h.send(Action::Execute("env qb".into()));
+    let screen = s.screen();
+    // Still on screen and selected, with the two errors below the panes.
+    assert!(
+        line_with(&screen, "Operations task 07").contains('▸'),
+        "{screen}"
+    );
+    let rows: Vec<&str> = screen.lines().collect();
+    let first = rows
+        .iter()
+        .position(|l| l.contains("no environment `qa`"))
+        .expect("the first toast");
+    assert!(rows[first - 1].starts_with('┗'), "{screen}");
+    assert!(rows[first + 1].contains("no environment `qb`"), "{screen}");
+}
+
+#[test]
+fn a_later_success_replaces_an_earlier_refusal() {
+    let mut s = session();
+    s.select("api-health");
+    s.ch(' ');
+    assert!(s.toasts().iter().any(|(l, _)| *l == Level::Error));
+    // A note written on another item: its success replaces the refusal.
+    s.select("runbook");
+    s.ch('n');
+    s.type_text("links checked");
+    s.ctrl('s');
+    let toasts = s.toasts();
+    assert!(
+        toasts.iter().all(|(l, _)| *l != Level::Error),
+        "the old refusal is gone: {toasts:?}"
+    );
+    assert!(!s.screen().contains("✘ api-health"));
+    // Other errors are not a refusal of a change: they stay until Esc.
+    s.h.send(Action::Execute("env qa".into()));
+    s.ch('n');
+    s.type_text("second look");
+    s.ctrl('s');
+    assert!(s.screen().contains("no environment `qa`"));
 }

@@ -746,7 +746,7 @@ fn selected_by_glyph(buf: &Buffer, needle: &str, glyph: &str) {
 
 /// Exactly one row of the items pane starts with the selection glyph.
 fn one_item_row_marked(buf: &Buffer, sections: usize, glyph: &str) {
-    let items = gonogo::tui::views::layout(buf.area, sections).items;
+    let items = gonogo::tui::views::layout(buf.area, sections, 0).items;
     let marked: Vec<u16> = (items.y + 1..items.bottom().saturating_sub(1))
         .filter(|y| buf[(items.x + 1, *y)].symbol() == glyph)
         .collect();

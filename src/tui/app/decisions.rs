@@ -90,7 +90,7 @@ impl App {
                 doc.snapshot.log.state.tick(&item.id).is_some(),
                 item.evidence && !doc.snapshot.log.state.has_notes(&item.id),
             ),
-            Err(e) => return self.error(e),
+            Err(e) => return self.refused(e),
         };
         let writable = rules::writable(&self.env_tab().name, self.env_tab().read_only).is_ok();
         let change = if ticked {
@@ -111,7 +111,7 @@ impl App {
                     ));
                 }
             }
-            Err(e) => self.error(e),
+            Err(e) => self.refused(e),
         }
     }
 
@@ -122,7 +122,7 @@ impl App {
         match rules::writable(&env.name, env.read_only) {
             Ok(()) => false,
             Err(r) => {
-                self.error(r.message);
+                self.refused(r.message);
                 true
             }
         }
@@ -263,7 +263,7 @@ impl App {
             Change::Note { item, text }
         };
         if let Err(e) = self.propose(change, fx) {
-            self.error(e);
+            self.refused(e);
             // Keep what was typed.
             self.ui.modal = Some(Modal::Note(editor));
         }
@@ -307,7 +307,7 @@ impl App {
             return;
         };
         if let Err(e) = self.propose(Change::Unwaive { item }, fx) {
-            self.error(e);
+            self.refused(e);
         }
     }
 
@@ -321,7 +321,7 @@ impl App {
             facts: self.view.report.signoff_facts(),
         };
         if let Err(e) = self.propose(change, fx) {
-            self.error(format!("refused: {e}"));
+            self.refused(format!("refused: {e}"));
             self.ui.modal = Some(Modal::Signoff(dialog));
         }
     }
@@ -334,7 +334,7 @@ impl App {
                 {
                     self.review(checklist, *s, None);
                 }
-                self.error(
+                self.refused(
                     "not written: another session changed this review at the same moment; look again and retry",
                 );
             }
@@ -344,9 +344,9 @@ impl App {
                 {
                     self.review(checklist, *s, None);
                 }
-                self.error(format!("not written: {message}"));
+                self.refused(format!("not written: {message}"));
             }
-            WriteError::Failed(message) => self.error(format!("not written: {message}")),
+            WriteError::Failed(message) => self.refused(format!("not written: {message}")),
         }
     }
 }

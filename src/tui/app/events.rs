@@ -16,6 +16,8 @@ impl App {
         self.toasts.retain(|t| t.until.is_none_or(|u| u > now));
         if self.toasts.len() != toasts {
             self.dirty = true;
+            // The list has its rows back.
+            self.clamp();
         }
         if self.ages_changed(before, now) {
             self.dirty = true;
@@ -84,6 +86,7 @@ impl App {
             },
         );
         if let Some(done) = done {
+            self.toasts.retain(|t| !t.refusal);
             self.info(done);
         }
         self.stale = true;
@@ -101,6 +104,14 @@ impl App {
         self.push_toast(Level::Error, text.into(), None);
     }
 
+    /// A change that was refused or could not be written.
+    pub fn refused(&mut self, text: impl Into<String>) {
+        self.push_toast(Level::Error, text.into(), None);
+        if let Some(last) = self.toasts.last_mut() {
+            last.refusal = true;
+        }
+    }
+
     pub(super) fn push_toast(
         &mut self,
         level: Level,
@@ -109,13 +120,20 @@ impl App {
     ) {
         let text = crate::text::sanitize(&text, false);
         self.toasts.retain(|t| t.text != text);
-        self.toasts.push(Toast { level, text, until });
-        // A burst of news must not cover the screen.
+        self.toasts.push(Toast {
+            level,
+            text,
+            refusal: false,
+            until,
+        });
+        // A burst of news must not take the screen.
         while self.toasts.len() > 3 {
             let oldest_info = self.toasts.iter().position(|t| t.level == Level::Info);
             self.toasts.remove(oldest_info.unwrap_or(0));
         }
         self.dirty = true;
+        // The toasts take rows from the list: keep the cursor in view.
+        self.clamp();
     }
 }
 

@@ -296,6 +296,9 @@ pub enum Level {
 pub struct Toast {
     pub level: Level,
     pub text: String,
+    /// A change that was refused or not written: the next change written
+    /// replaces it, so an old refusal never sits beside a later success.
+    pub refusal: bool,
     /// Info toasts clear themselves; errors stay until dismissed.
     pub until: Option<jiff::Timestamp>,
 }

@@ -114,10 +114,7 @@ impl App {
     }
 
     pub(super) fn page(&self) -> usize {
-        let areas = crate::tui::views::layout(
-            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
-            self.view.report.sections.len(),
-        );
+        let areas = self.layout(Rect::new(0, 0, self.ui.size.0, self.ui.size.1));
         areas.items_rows().saturating_sub(1).max(1)
     }
 
@@ -197,6 +194,7 @@ impl App {
         }
         if self.toasts.iter().any(|t| t.level == Level::Error) {
             self.toasts.retain(|t| t.level != Level::Error);
+            self.clamp();
             return;
         }
         if self.ui.stack.pop().is_some() {
@@ -256,7 +254,7 @@ impl App {
             MouseEventKind::ScrollUp => self.command(Command::Up, fx),
             MouseEventKind::Down(_) if self.ui.modal.is_none() && self.ui.stack.is_empty() => {
                 let size = Rect::new(0, 0, self.ui.size.0, self.ui.size.1);
-                let areas = crate::tui::views::layout(size, self.view.report.sections.len());
+                let areas = self.layout(size);
                 if let Some(row) = areas.item_row_at(ev.column, ev.row) {
                     let pos = self.ui.offset + row;
                     if pos < self.view.rows.len() {

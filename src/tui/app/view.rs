@@ -92,6 +92,11 @@ impl App {
         }
     }
 
+    /// Where things go on a screen of `size` now (toasts take rows).
+    pub fn layout(&self, size: Rect) -> crate::tui::views::Areas {
+        crate::tui::views::layout(size, self.view.report.sections.len(), self.toasts.len())
+    }
+
     /// Keeps cursors and scroll offsets in range and the selection on the
     /// same item when rows move.
     pub(super) fn clamp(&mut self) {
@@ -109,10 +114,7 @@ impl App {
             .map(|(s, i)| self.view.report.sections[*s].items[*i].id.clone());
         let sections = self.view.report.sections.len() + 1;
         self.ui.section = self.ui.section.min(sections - 1);
-        let areas = crate::tui::views::layout(
-            Rect::new(0, 0, self.ui.size.0, self.ui.size.1),
-            self.view.report.sections.len(),
-        );
+        let areas = self.layout(Rect::new(0, 0, self.ui.size.0, self.ui.size.1));
         let height = areas.items_rows().max(1);
         self.ui.offset = scroll_into_view(self.ui.offset, self.ui.cursor, height, rows.len());
         let sheight = areas.section_rows().max(1);

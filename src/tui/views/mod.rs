@@ -117,6 +117,9 @@ pub struct Areas {
     pub header: Rect,
     pub tabs: Rect,
     pub body: Rect,
+    /// Rows of their own for the toasts, between the body and the hint bar,
+    /// so a message never covers the row being worked on.
+    pub toasts: Rect,
     pub hint: Rect,
     pub sections: Rect,
     pub items: Rect,
@@ -155,12 +158,15 @@ fn inner_row(area: Rect, col: u16, row: u16) -> Option<usize> {
 }
 
 /// The layout of the list screen: header, tabs, sections and items (side
-/// by side when wide, stacked when narrow), hint bar.
-pub fn layout(area: Rect, sections: usize) -> Areas {
-    let [header, tabs, body, hint] = Layout::vertical([
+/// by side when wide, stacked when narrow), a row per toast, hint bar.
+pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
+    // Toasts take rows from the body, never more than a third of it.
+    let rows = (toasts as u16).min(area.height.saturating_sub(3) / 3);
+    let [header, tabs, body, toasts, hint] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(rows),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -182,6 +188,7 @@ pub fn layout(area: Rect, sections: usize) -> Areas {
         header,
         tabs,
         body,
+        toasts,
         hint,
         sections: sections_area,
         items,
@@ -198,7 +205,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         ascii: app.ascii,
     };
     let area = frame.area();
-    let areas = layout(area, app.view.report.sections.len());
+    let areas = app.layout(area);
     let buf = frame.buffer_mut();
     buf.set_style(area, theme.text);
     header::draw(buf, &areas, app, &ctx);

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, areas: &Areas, app: &App, ctx: &Ctx) {
         }
         _ => hint_bar(buf, areas.hint, app, ctx),
     }
-    toasts(buf, areas.body, app, ctx);
+    toasts(buf, areas.toasts, app, ctx);
     match &app.ui.modal {
         Some(Modal::Help { scroll }) => {
             let max = help(buf, areas.body, *scroll, ctx);
@@ -102,11 +102,13 @@ fn input_line(buf: &mut Buffer, area: Rect, prompt: &str, input: &TextArea, ctx:
     t.render(field, buf);
 }
 
-fn toasts(buf: &mut Buffer, body: Rect, app: &App, ctx: &Ctx) {
+/// The toasts, newest at the bottom, each on a row of its own (see
+/// `Areas::toasts`).
+fn toasts(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
-    let max_w = (body.width as usize).saturating_sub(4).min(90);
-    let mut y = body.bottom();
-    for toast in app.toasts.iter().rev() {
+    let max_w = (area.width as usize).saturating_sub(2);
+    let shown = app.toasts.iter().rev().take(area.height as usize);
+    for (row, toast) in shown.enumerate() {
         let (glyph, style, tail) = match toast.level {
             Level::Info => (ctx.sym.info, t.accent, ""),
             Level::Error => (ctx.sym.error, t.fail, "  (Esc)"),
@@ -116,19 +118,14 @@ fn toasts(buf: &mut Buffer, body: Rect, app: &App, ctx: &Ctx) {
         let frame = width(glyph) + width(tail) + 3;
         let message = fit_middle(&toast.text, max_w.saturating_sub(frame), ctx.sym);
         let text = format!(" {glyph} {message}{tail} ");
-        let w = width(&text) as u16 + 2;
-        if y <= body.y + 1 {
-            break;
-        }
-        y -= 1;
-        let area = Rect::new(body.right().saturating_sub(w + 1), y, w, 1);
-        clear(buf, area, t.text);
+        let y = area.bottom() - 1 - row as u16;
+        let line = Rect::new(area.x, y, area.width, 1);
+        clear(buf, line, t.text);
         Line::from(vec![
             Span::raw(" "),
             Span::styled(text, style.add_modifier(Modifier::REVERSED)),
-            Span::raw(" "),
         ])
-        .render(area, buf);
+        .render(line, buf);
     }
 }
 
