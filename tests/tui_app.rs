@@ -2141,3 +2141,56 @@ fn a_later_success_replaces_an_earlier_refusal() {
     s.ctrl('s');
     assert!(s.screen().contains("no environment `qa`"));
 }
+
+#[test]
+fn esc_on_a_typed_note_keeps_it_as_a_draft() {
+    let mut s = session();
+    s.select("runbook");
+    s.ch('n');
+    s.type_text("checked the rollback section with Dana");
+    s.esc();
+    assert_eq!(s.h.app.context(), Context::List);
+    assert!(s.log_text("dev").is_empty(), "nothing was written");
+    assert!(
+        s.toasts()
+            .iter()
+            .any(|(_, t)| t == "note on runbook kept as a draft: n opens it again"),
+        "{:?}",
+        s.toasts()
+    );
+    // Another item's editor starts empty; this one's opens with the draft.
+    s.select("pager");
+    s.ch('n');
+    assert!(!s.screen().contains("rollback section"));
+    s.esc();
+    s.select("runbook");
+    s.ch('n');
+    assert!(
+        s.screen()
+            .contains("checked the rollback section with Dana")
+    );
+    s.type_text(" on Tuesday");
+    s.ctrl('s');
+    let log = s.log("dev");
+    assert_eq!(
+        log[0]["text"],
+        "checked the rollback section with Dana on Tuesday"
+    );
+    // Saved, the draft is gone.
+    s.ch('n');
+    assert!(!s.screen().contains("rollback section"));
+}
+
+#[test]
+fn the_note_editor_wraps_long_lines() {
+    let mut s = session();
+    s.select("runbook");
+    s.ch('n');
+    let words: Vec<String> = (1..=30).map(|n| format!("word{n}")).collect();
+    s.type_text(&words.join(" "));
+    let screen = s.screen();
+    // The first word and the last are both in view: nothing scrolled away
+    // sideways.
+    assert!(screen.contains("word1 "), "{screen}");
+    assert!(screen.contains("word30"), "{screen}");
+}

@@ -135,8 +135,19 @@ impl App {
         if self.refuse_read_only() {
             return;
         }
-        let mut text = TextArea::default();
-        text.set_placeholder_text("What was checked, a link to the ticket or drill record …");
+        let text = match self.drafts.remove(&(self.env, item.clone())) {
+            Some(draft) => draft,
+            None => {
+                let mut text = TextArea::default();
+                text.set_placeholder_text(
+                    "What was checked, a link to the ticket or drill record …",
+                );
+                // Long lines wrap at words (a long link at any character)
+                // instead of scrolling sideways out of sight.
+                text.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+                text
+            }
+        };
         self.ui.modal = Some(Modal::Note(Box::new(NoteEditor {
             item,
             text,

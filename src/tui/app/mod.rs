@@ -391,6 +391,9 @@ pub struct App {
     pub now: jiff::Timestamp,
     pub ui: Ui,
     pub toasts: Vec<Toast>,
+    /// Notes closed with Esc before they were saved, by environment and
+    /// item: `n` on that item opens the text again.
+    pub drafts: HashMap<(usize, String), TextArea<'static>>,
     pub view: ViewModel,
     pub spinner: usize,
     /// What the last frame drew, for navigation to read back: how far the
@@ -438,6 +441,7 @@ impl App {
                 size: (80, 24),
             },
             toasts: Vec::new(),
+            drafts: HashMap::new(),
             view,
             spinner: 0,
             drawn: std::cell::Cell::new(Drawn::default()),

@@ -182,13 +182,23 @@ impl App {
     /// screens, then filters. Never quits.
     pub(super) fn back(&mut self) {
         if let Some(modal) = self.ui.modal.take() {
-            if let Modal::Filter {
-                before, selected, ..
-            } = modal
-            {
-                self.ui.filter = before;
-                self.ui.selected = selected;
-                self.stale = true;
+            match modal {
+                Modal::Filter {
+                    before, selected, ..
+                } => {
+                    self.ui.filter = before;
+                    self.ui.selected = selected;
+                    self.stale = true;
+                }
+                // What was typed is not thrown away: it waits as a draft.
+                Modal::Note(editor) if !editor.text.lines().join("").trim().is_empty() => {
+                    self.info(format!(
+                        "note on {} kept as a draft: n opens it again",
+                        editor.item
+                    ));
+                    self.drafts.insert((self.env, editor.item), editor.text);
+                }
+                _ => {}
             }
             return;
         }
