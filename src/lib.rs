@@ -17,6 +17,7 @@ pub mod probe;
 pub mod report;
 pub mod review;
 pub mod runner;
+pub mod scratch;
 pub mod text;
 pub mod tui;
 pub mod workspace;

@@ -614,3 +614,104 @@ fn demo_without_a_terminal_exits_2_and_writes_nothing() {
     ));
     assert!(!state.exists(), "the demo seeded {}", state.display());
 }
+
+/// The demo's temporary folders under `tmp`.
+fn demo_folders(tmp: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("gonogo-demo-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn sigterm_leaves_no_demo_folder_behind() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let tmp = dir.path().join("tmp");
+    let mut tty = Tty::spawn(dir.path(), &["demo"], 80, 24);
+    tty.wait_for("the demo's first screen", demo_is_up);
+    assert_eq!(
+        demo_folders(&tmp).len(),
+        1,
+        "the demo works in a folder of its own"
+    );
+    let pid = tty.child.process_id().expect("the child has a pid");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert_eq!(tty.wait_exit(), 0);
+    assert_eq!(demo_folders(&tmp), Vec::<std::path::PathBuf>::new());
+}
+
+/// The terminal goes away under the demo (its window closed, the SSH
+/// connection dropped): the demo gets SIGHUP, every write to the terminal
+/// fails from then on, and still its folder is removed.
+#[test]
+fn a_closed_terminal_leaves_no_demo_folder_behind() {
+    use std::os::fd::FromRawFd;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let pair = native_pty_system().openpty(size(80, 24)).expect("a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_gonogo"));
+    cmd.arg("demo");
+    cmd.cwd(dir.path());
+    cmd.env_clear();
+    let home = dir.path().join("home");
+    for (key, value) in [
+        ("HOME", home.clone()),
+        ("XDG_CONFIG_HOME", home.join("config")),
+        ("XDG_DATA_HOME", home.join("data")),
+        ("XDG_CACHE_HOME", home.join("cache")),
+        ("TMPDIR", tmp.clone()),
+        ("GONOGO_LOG_DIR", dir.path().join("log")),
+    ] {
+        std::fs::create_dir_all(&value).expect("the test's folders can be made");
+        cmd.env(key, value);
+    }
+    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("USER", "pty-tester");
+    let mut child = pair.slave.spawn_command(cmd).expect("gonogo starts");
+    drop(pair.slave);
+    // Read what the demo draws without blocking, so it never stalls on a
+    // full terminal, until its folder is there and the screen is up.
+    let fd = pair.master.as_raw_fd().expect("a unix pty");
+    // SAFETY: a second owner of the master's descriptor, forgotten below
+    // so that it is closed once, by the master.
+    let stream = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
+    stream.set_nonblocking(true).expect("non-blocking reads");
+    std::mem::forget(stream);
+    let mut reader = pair.master.try_clone_reader().expect("a reader");
+    let mut seen = Vec::new();
+    let start = Instant::now();
+    while demo_folders(&tmp).is_empty() || !String::from_utf8_lossy(&seen).contains("DEMO") {
+        assert!(start.elapsed() < DEADLINE, "the demo did not come up");
+        let mut buf = [0u8; 8192];
+        match reader.read(&mut buf) {
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    // Close every handle on the terminal: the kernel hangs it up.
+    drop(reader);
+    drop(pair.master);
+    let start = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the demo did not end after the hangup"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(demo_folders(&tmp), Vec::<std::path::PathBuf>::new());
+}

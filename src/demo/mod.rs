@@ -8,7 +8,7 @@
 mod endpoints;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::checklist::model::Checklist;
@@ -203,20 +203,19 @@ fn seed(ws: &Workspace, state_dir: &Path) -> Result<(), String> {
 }
 
 /// A temporary folder for the demo's files, removed when the demo ends.
-pub struct DemoDir(pub PathBuf);
+pub struct DemoDir(crate::scratch::Scratch);
 
 impl DemoDir {
+    /// A fresh folder for one demo session, removed when the session ends
+    /// however it ends (`q`, the terminal closing under it, a panic).
     pub fn create() -> std::io::Result<DemoDir> {
         let stamp = jiff::Timestamp::now().as_millisecond();
         let path = std::env::temp_dir().join(format!("gonogo-demo-{}-{stamp}", std::process::id()));
-        std::fs::create_dir_all(&path)?;
-        Ok(DemoDir(path))
+        Ok(DemoDir(crate::scratch::Scratch::create(path)?))
     }
-}
 
-impl Drop for DemoDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    pub fn path(&self) -> &std::path::Path {
+        self.0.path()
     }
 }
 

@@ -19,14 +19,14 @@ pub async fn run(options: &Options, look: &super::Look) -> i32 {
     let dir = match DemoDir::create() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: cannot set up the demo: {e}");
+            say!("error: cannot set up the demo: {e}");
             return EXIT_USAGE;
         }
     };
-    let ws = match prepare(options, &dir.0) {
+    let ws = match prepare(options, dir.path()) {
         Ok(ws) => ws,
         Err(e) => {
-            eprintln!("error: cannot set up the demo: {e}");
+            say!("error: cannot set up the demo: {e}");
             return EXIT_USAGE;
         }
     };

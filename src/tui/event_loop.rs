@@ -172,6 +172,10 @@ fn stop_signals() -> UnboundedReceiver<()> {
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     while s.recv().await.is_some() {
+                        // The terminal may be gone (a hangup): what is
+                        // left of the session may not get as far as the
+                        // demo's own clean-up, so its folder goes now.
+                        crate::scratch::remove_all();
                         let _ = tx.send(());
                     }
                 });

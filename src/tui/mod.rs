@@ -4,6 +4,23 @@
 //! (live or inline), `event_loop` the live wiring and `store` the one door to
 //! the sign-off log.
 
+/// Prints to stderr without panicking when it is gone (the terminal was
+/// hung up), as `eprintln!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `say!` without the line end, as `eprint!`.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod app;
 pub mod demo;
 pub mod effects;
@@ -41,7 +58,7 @@ pub async fn run(options: &Options, look: &Look) -> i32 {
     let ws = match Workspace::load(options) {
         Ok(ws) => ws,
         Err(e) => {
-            eprint!("{e}");
+            say_raw!("{e}");
             return EXIT_USAGE;
         }
     };
@@ -61,12 +78,12 @@ pub async fn launch(ws: Workspace, look: &Look, demo: bool, started: Instant) ->
     let theme = match Theme::load(&name, Theme::user_dir().as_deref()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return EXIT_USAGE;
         }
     };
     if let Err(e) = ws.environment(ws.options.envs.first().map(String::as_str)) {
-        eprint!("{e}");
+        say_raw!("{e}");
         return EXIT_USAGE;
     }
     let _log = init_logging();
@@ -75,7 +92,7 @@ pub async fn launch(ws: Workspace, look: &Look, demo: bool, started: Instant) ->
     match event_loop::run(ws, setup, theme, look.mouse, started).await {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             1
         }
     }
@@ -88,7 +105,7 @@ pub(crate) fn require_terminal() -> Result<(), i32> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         return Ok(());
     }
-    eprintln!(
+    say!(
         "error: the dashboard needs a terminal; in scripts and CI use `gonogo check` (see --help)"
     );
     Err(EXIT_USAGE)

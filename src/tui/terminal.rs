@@ -21,7 +21,10 @@ static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
 
 /// The terminal in full-screen mode; dropping it gives the terminal back.
 pub struct Screen {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// Dropped by hand (see `Drop`): ratatui's own drop prints to stderr
+    /// when the cursor cannot be shown, which panics once the terminal is
+    /// gone.
+    pub terminal: std::mem::ManuallyDrop<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl Screen {
@@ -47,7 +50,9 @@ impl Screen {
             Ok(terminal)
         })();
         match entered {
-            Ok(terminal) => Ok(Screen { terminal }),
+            Ok(terminal) => Ok(Screen {
+                terminal: std::mem::ManuallyDrop::new(terminal),
+            }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -58,6 +63,13 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
+        // A terminal that was hung up takes no more writes: leave it be
+        // (the process is ending) rather than let its drop complain.
+        if self.terminal.show_cursor().is_ok() {
+            // SAFETY: dropped once, here; `self.terminal` is not used
+            // after.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.terminal) };
+        }
         restore();
     }
 }
@@ -86,6 +98,7 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         if UI_THREAD.get() == Some(&std::thread::current().id()) {
             restore();
+            crate::scratch::remove_all();
             previous(info);
         } else {
             tracing::error!("panic in a background task: {info}");
