@@ -2194,3 +2194,30 @@ fn the_note_editor_wraps_long_lines() {
     assert!(screen.contains("word1 "), "{screen}");
     assert!(screen.contains("word30"), "{screen}");
 }
+
+#[test]
+fn help_ends_with_a_legend_of_the_status_glyphs() {
+    let mut s = session();
+    let lines = help_text(&mut s);
+    let text = lines.join("\n");
+    let legend = text
+        .split("Status glyphs")
+        .nth(1)
+        .expect("a legend after the keys");
+    for (glyph, status) in [
+        ("✔", "pass"),
+        ("✔", "done"),
+        ("✘", "fail"),
+        ("!", "error"),
+        ("…", "pending"),
+        ("~", "waived"),
+        ("-", "skipped"),
+    ] {
+        assert!(
+            legend
+                .lines()
+                .any(|l| l.trim_start().starts_with(glyph) && l.contains(&format!("{status}: "))),
+            "no {glyph} {status} in the legend:\n{legend}"
+        );
+    }
+}

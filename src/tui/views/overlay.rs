@@ -178,7 +178,40 @@ pub fn help_lines(ctx: &Ctx, w: usize) -> Vec<Line<'static>> {
             ));
         }
     }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "Status glyphs",
+        t.accent.add_modifier(Modifier::BOLD),
+    )));
+    for status in Status::ALL {
+        let glyph = crate::report::glyph(status, ctx.ascii);
+        let key = format!("  {glyph:<keys_w$} ");
+        let hang = " ".repeat(width(&key));
+        lines.extend(wrap_after(
+            vec![Span::styled(key, t.status(status))],
+            vec![Span::raw(format!(
+                "{}: {}",
+                status.as_str(),
+                status_meaning(status)
+            ))],
+            w,
+            &hang,
+        ));
+    }
     lines
+}
+
+/// What each status says of an item, for the legend.
+fn status_meaning(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "its probe passed",
+        Status::Done => "ticked by a person",
+        Status::Fail => "its probe failed",
+        Status::Error => "its probe could not run (the reason is in the detail)",
+        Status::Pending => "not checked yet: no result, or waiting for a tick",
+        Status::Waived => "accepted as it is, for a reason, by a person",
+        Status::Skipped => "does not apply in this environment",
+    }
 }
 
 fn note(buf: &mut Buffer, body: Rect, title: &str, text: &TextArea, ctx: &Ctx) {
