@@ -160,6 +160,13 @@ fn session() -> Session {
     let h = Headless::new(ws, now());
     let mut s = Session { dir, h };
     s.resize(80, 24);
+    // These tests move through the rows by position: in the checklist's
+    // order, not the problems-first order a NO-GO review starts in (which
+    // `problems_come_first_while_no_go` tests).
+    s.h.send(Action::Execute("sort checklist".into()));
+    s.h.app.ui.selected = None;
+    s.h.app.ui.cursor = 0;
+    s.h.app.prepare();
     s
 }
 
@@ -2220,4 +2227,76 @@ fn help_ends_with_a_legend_of_the_status_glyphs() {
             "no {glyph} {status} in the legend:\n{legend}"
         );
     }
+}
+
+#[test]
+fn problems_come_first_while_no_go_and_o_changes_the_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ws = workspace(dir.path());
+    let mut s = Session {
+        h: Headless::new(ws, now()),
+        dir,
+    };
+    s.resize(80, 24);
+    s.probe("hsts", Verdict::Fail, "no Strict-Transport-Security header");
+    s.probe("api-health", Verdict::Pass, "200 OK");
+    assert_eq!(s.h.app.view.report.decision, gonogo::review::Decision::NoGo);
+    // The review is NO-GO: failing first, then what waits, worst first;
+    // what passed after all of them.
+    let rows = s.rows();
+    assert_eq!(rows[0], "hsts", "{rows:?}");
+    assert_eq!(rows[1], "restore-drill", "a pending blocker next: {rows:?}");
+    assert_eq!(
+        rows.last().map(String::as_str),
+        Some("api-health"),
+        "{rows:?}"
+    );
+    assert!(s.screen().contains("problems first"), "{}", s.screen());
+
+    // `o` walks the orders, saying which.
+    s.ch('o');
+    assert!(s.toasts().iter().any(|(_, t)| t == "items by status"));
+    s.ch('o');
+    let rows = s.rows();
+    assert_eq!(
+        &rows[..2],
+        ["restore-drill", "api-health"],
+        "blockers first: {rows:?}"
+    );
+    assert!(s.screen().contains("by severity"));
+    s.h.send(Action::Execute("sort checklist".into()));
+    assert_eq!(s.rows()[0], "runbook");
+    s.h.send(Action::Execute("sort sideways".into()));
+    assert!(
+        s.toasts()
+            .iter()
+            .any(|(_, t)| t.starts_with("no order `sideways`: try auto, checklist")),
+        "{:?}",
+        s.toasts()
+    );
+}
+
+#[test]
+fn colon_item_goes_to_the_item_through_filters_that_hide_it() {
+    let mut s = session();
+    s.ch('f');
+    s.ch('f'); // failing only: ops-12 is not among them
+    assert!(!s.rows().contains(&"ops-12".to_string()));
+    s.h.send(Action::Execute("item ops-12".into()));
+    assert_eq!(s.selected().as_deref(), Some("ops-12"));
+    assert!(line_with(&s.screen(), "Operations task 12").contains('▸'));
+    // A typo is named with the closest id.
+    s.h.send(Action::Execute("i ops-1x".into()));
+    assert!(
+        s.toasts()
+            .iter()
+            .any(|(_, t)| t.starts_with("no item `ops-1x` in this checklist")),
+        "{:?}",
+        s.toasts()
+    );
+    // Tab completes item ids.
+    s.ch(':');
+    s.type_text("item rest");
+    s.press(KeyCode::Tab);
+    assert!(s.screen().contains(":item restore-drill"), "{}", s.screen());
 }

@@ -36,6 +36,10 @@ const MAX_BACKGROUND_PAUSE: Duration = Duration::from_secs(1);
 /// How long quitting waits for appends and exports still under way.
 const FINISH_WRITES: Duration = Duration::from_secs(10);
 
+/// How long a session stopped by a signal may take to end before the
+/// process ends without it.
+const AFTER_SIGNAL: Duration = Duration::from_secs(FINISH_WRITES.as_secs() + 2);
+
 /// Runs the dashboard until the user quits.
 pub async fn run(
     ws: Workspace,
@@ -177,6 +181,14 @@ fn stop_signals() -> UnboundedReceiver<()> {
                         // demo's own clean-up, so its folder goes now.
                         crate::scratch::remove_all();
                         let _ = tx.send(());
+                        // Reading a terminal that was hung up can keep the
+                        // input loop from ever seeing the request (crossterm
+                        // retries a failing read without end). Writes under
+                        // way get this long; then the process ends anyway.
+                        tokio::spawn(async {
+                            tokio::time::sleep(AFTER_SIGNAL).await;
+                            std::process::exit(1);
+                        });
                     }
                 });
             }

@@ -52,6 +52,7 @@ pub enum Command {
     CriticalPath,
     Filter,
     CycleFilter,
+    CycleSort,
     PrevEnv,
     NextEnv,
     /// Environment by position, 0-based (the key `1` is 0).
@@ -392,6 +393,14 @@ pub static BINDINGS: &[Binding] = &[
         contexts: &[C::List],
     },
     Binding {
+        keys: &[one(Chord::ch('o'))],
+        command: Command::CycleSort,
+        description: "cycle the order: auto (problems first while NO-GO), status, severity, age, checklist",
+        hint: None,
+        group: Group::View,
+        contexts: &[C::List],
+    },
+    Binding {
         keys: &[one(Chord::ch('['))],
         command: Command::PrevEnv,
         description: "previous environment",
@@ -633,6 +642,10 @@ pub enum Arg {
     Filter,
     /// A file to write, optional.
     File,
+    /// An item's id in the shown checklist.
+    Item,
+    /// An order of the rows (`Sort::NAMES`).
+    Sort,
 }
 
 /// What a word does: one of the keys' commands, or one that needs its
@@ -644,6 +657,8 @@ pub enum Does {
     SwitchChecklist,
     SetFilter,
     ExportTo,
+    JumpToItem,
+    SetSort,
 }
 
 /// One word of the `:` command line, beside the keys: the one table the
@@ -667,6 +682,8 @@ impl Word {
             Arg::Checklist => " ID",
             Arg::Filter => " all|open|failing|TEXT",
             Arg::File => " [FILE]",
+            Arg::Item => " ID",
+            Arg::Sort => " auto|status|severity|age|checklist",
         };
         format!(":{}{arg}", self.name)
     }
@@ -693,6 +710,20 @@ pub const WORDS: &[Word] = &[
         arg: Arg::Filter,
         does: Does::SetFilter,
         description: "show all, open or failing items, or those matching TEXT",
+    },
+    Word {
+        name: "item",
+        short: Some("i"),
+        arg: Arg::Item,
+        does: Does::JumpToItem,
+        description: "go to the item ID (clearing filters that hide it)",
+    },
+    Word {
+        name: "sort",
+        short: None,
+        arg: Arg::Sort,
+        does: Does::SetSort,
+        description: "order the items",
     },
     Word {
         name: "export",

@@ -61,13 +61,60 @@ impl App {
                 self.stale = true;
             }
             Does::ExportTo => self.export((!arg.is_empty()).then(|| expand_home(arg)), fx),
+            Does::SetSort => match Sort::parse(arg) {
+                Some(sort) => {
+                    self.ui.sort = sort;
+                    self.ui.auto_sort =
+                        (sort == Sort::Auto).then(|| Sort::auto_for(self.view.report.decision));
+                    self.stale = true;
+                }
+                None => self.error(format!("no order `{arg}`: try {}", Sort::NAMES.join(", "))),
+            },
+            Does::JumpToItem => self.jump_to(arg),
         }
+    }
+
+    /// `:item ID`: selects the item in the shown checklist, clearing a
+    /// filter or section that hides it.
+    fn jump_to(&mut self, id: &str) {
+        let ids: Vec<String> = self
+            .current_checklist()
+            .map(|c| c.items().map(|(_, i)| i.id.clone()).collect())
+            .unwrap_or_default();
+        if !ids.iter().any(|i| i == id) {
+            return self.error(format!(
+                "no item `{id}` in this checklist{}",
+                crate::diag::did_you_mean(id, ids.iter().map(String::as_str))
+            ));
+        }
+        self.recompute();
+        let shown = |app: &App| {
+            app.view
+                .rows
+                .iter()
+                .any(|(s, i)| app.view.report.sections[*s].items[*i].id == id)
+        };
+        if !shown(self) {
+            self.ui.filter.clear();
+            self.ui.status_filter = StatusFilter::All;
+            self.ui.section = 0;
+            self.recompute();
+        }
+        self.ui.selected = Some(id.to_string());
+        self.ui.focus = Pane::Items;
+        self.ui.stack.clear();
+        self.stale = true;
+        self.clamp();
     }
 
     /// Tab on the command line: completes the command, then its argument.
     pub(super) fn complete(&mut self) {
         let envs: Vec<String> = self.environments.iter().map(|e| e.name.clone()).collect();
         let lists: Vec<String> = self.checklists.iter().map(|c| c.id.clone()).collect();
+        let items: Vec<String> = self
+            .current_checklist()
+            .map(|c| c.items().map(|(_, i)| i.id.clone()).collect())
+            .unwrap_or_default();
         let Some(Modal::Command(line)) = &mut self.ui.modal else {
             return;
         };
@@ -83,6 +130,8 @@ impl App {
                     Some(Arg::Env) => envs,
                     Some(Arg::Checklist) => lists,
                     Some(Arg::Filter) => vec!["all".into(), "open".into(), "failing".into()],
+                    Some(Arg::Item) => items,
+                    Some(Arg::Sort) => Sort::NAMES.iter().map(|s| s.to_string()).collect(),
                     _ => Vec::new(),
                 };
                 (opts, format!("{cmd} "), arg.to_string())

@@ -202,6 +202,62 @@ pub enum StatusFilter {
     Failing,
 }
 
+/// The order of the item rows. `Auto`: problems first while the review is
+/// NO-GO (what the room needs to see), the checklist's own order otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Auto,
+    Checklist,
+    Status,
+    Severity,
+    Age,
+}
+
+impl Sort {
+    pub const NAMES: [&'static str; 5] = ["auto", "checklist", "status", "severity", "age"];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Auto => "auto",
+            Sort::Checklist => "checklist",
+            Sort::Status => "status",
+            Sort::Severity => "severity",
+            Sort::Age => "age",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Sort> {
+        [
+            Sort::Auto,
+            Sort::Checklist,
+            Sort::Status,
+            Sort::Severity,
+            Sort::Age,
+        ]
+        .into_iter()
+        .find(|s| s.label() == word)
+    }
+
+    pub(super) fn next(self) -> Sort {
+        match self {
+            Sort::Auto => Sort::Status,
+            Sort::Status => Sort::Severity,
+            Sort::Severity => Sort::Age,
+            Sort::Age => Sort::Checklist,
+            Sort::Checklist => Sort::Auto,
+        }
+    }
+
+    /// What `Auto` means for a review whose decision is `decision`.
+    pub fn auto_for(decision: crate::review::Decision) -> Sort {
+        if decision == crate::review::Decision::NoGo {
+            Sort::Status
+        } else {
+            Sort::Checklist
+        }
+    }
+}
+
 impl StatusFilter {
     pub fn admits(self, status: Status) -> bool {
         match self {
@@ -372,6 +428,11 @@ pub struct Ui {
     pub selected: Option<String>,
     pub filter: String,
     pub status_filter: StatusFilter,
+    pub sort: Sort,
+    /// What `Sort::Auto` settled on for this environment, once its first
+    /// round of results was in: the rows do not jump about while the
+    /// decision flickers at start, nor later under the cursor.
+    pub auto_sort: Option<Sort>,
     pub stack: Vec<Screen>,
     pub modal: Option<Modal>,
     pub pending: Option<Chord>,
@@ -435,6 +496,8 @@ impl App {
                 selected: None,
                 filter: String::new(),
                 status_filter: StatusFilter::All,
+                sort: Sort::Auto,
+                auto_sort: None,
                 stack: Vec::new(),
                 modal: None,
                 pending: None,

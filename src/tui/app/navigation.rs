@@ -66,6 +66,23 @@ impl App {
                 self.ui.status_filter = self.ui.status_filter.next();
                 self.stale = true;
             }
+            Command::CycleSort => {
+                self.ui.sort = self.ui.sort.next();
+                if self.ui.sort == Sort::Auto {
+                    self.ui.auto_sort = Some(Sort::auto_for(self.view.report.decision));
+                }
+                self.stale = true;
+                let order = self.order();
+                self.info(format!(
+                    "items by {}{}",
+                    order.label(),
+                    if self.ui.sort == Sort::Auto {
+                        " (auto: problems first while NO-GO)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             Command::PrevEnv => {
                 let n = self.environments.len();
                 self.switch_env((self.env + n - 1) % n, fx);
@@ -231,6 +248,7 @@ impl App {
 
     pub(super) fn start_env(&mut self, fx: &mut Vec<Effect>) {
         self.generation += 1;
+        self.ui.auto_sort = None;
         self.live = EnvState::default();
         self.stale = true;
         self.dirty = true;

@@ -34,6 +34,9 @@ impl App {
             .get(&checklist.id)
             .unwrap_or(&empty_outcomes);
         let report = report::checklist_report(&checklist, &env, state, outcomes, self.now);
+        if self.ui.sort == Sort::Auto && self.ui.auto_sort.is_none() && self.settled(&report) {
+            self.ui.auto_sort = Some(Sort::auto_for(report.decision));
+        }
         let rows = self.rows(&report);
         let link = self.link();
         self.view = ViewModel { report, rows, link };
@@ -54,6 +57,19 @@ impl App {
                     continue;
                 }
                 rows.push((si, ii));
+            }
+        }
+        let item = |(s, i): &(usize, usize)| &report.sections[*s].items[*i];
+        // Stable: ties keep the checklist's order.
+        match self.order() {
+            Sort::Auto | Sort::Checklist => {}
+            Sort::Status => rows.sort_by_key(|r| (problem_rank(item(r).status), item(r).severity)),
+            Sort::Severity => {
+                rows.sort_by_key(|r| (item(r).severity, problem_rank(item(r).status)))
+            }
+            // The longest unchecked first; never checked (manual) last.
+            Sort::Age => {
+                rows.sort_by_key(|r| (item(r).checked_at().is_none(), item(r).checked_at()))
             }
         }
         rows
@@ -90,6 +106,30 @@ impl App {
             (true, Some(o)) => Link::Down(o.evidence.summary.clone()),
             _ => Link::Unknown,
         }
+    }
+
+    /// The order the rows are in now.
+    pub fn order(&self) -> Sort {
+        match self.ui.sort {
+            Sort::Auto => self.ui.auto_sort.unwrap_or(Sort::Checklist),
+            chosen => chosen,
+        }
+    }
+
+    /// Whether the first round is in: the log read, every probe reported
+    /// and none running.
+    fn settled(&self, report: &ChecklistReport) -> bool {
+        let logged = self
+            .current_checklist()
+            .and_then(|c| self.live.reviews.get(&c.id))
+            .is_some_and(|d| d.loaded);
+        logged
+            && !self.is_busy()
+            && report
+                .sections
+                .iter()
+                .flat_map(|s| &s.items)
+                .all(|i| i.kind.is_none() || i.outcome.is_some() || i.status == Status::Skipped)
     }
 
     /// Where things go on a screen of `size` now (toasts take rows).
@@ -176,4 +216,16 @@ pub(super) fn scroll_into_view(offset: usize, cursor: usize, height: usize, len:
         offset = cursor + 1 - height;
     }
     offset
+}
+
+/// Problems first: failing, could not run, waiting, then what is settled.
+fn problem_rank(status: Status) -> u8 {
+    match status {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Pending => 2,
+        Status::Waived => 3,
+        Status::Done | Status::Pass => 4,
+        Status::Skipped => 5,
+    }
 }

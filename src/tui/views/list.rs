@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::{Areas, Ctx, bar, border_note, fit, pad, pane, width};
 use crate::report::{Counts, ItemReport, glyph};
 use crate::review::{SectionVerdict, Status};
-use crate::tui::app::{App, Pane, StatusFilter, age_label};
+use crate::tui::app::{App, Pane, Sort, StatusFilter, age_label};
 
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
     sections(buf, areas.sections, app, ctx);
@@ -166,6 +166,13 @@ fn items(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     }
     if !app.ui.filter.is_empty() {
         title.push_str(&format!(" {} /{}", ctx.sym.sep, app.ui.filter));
+    }
+    match app.order() {
+        Sort::Auto | Sort::Checklist => {}
+        Sort::Status if app.ui.sort == Sort::Auto => {
+            title.push_str(&format!(" {} problems first", ctx.sym.sep));
+        }
+        order => title.push_str(&format!(" {} by {}", ctx.sym.sep, order.label())),
     }
     let shown = app.view.rows.len();
     let of = if app.ui.section == 0 {
