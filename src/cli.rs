@@ -45,6 +45,7 @@ impl Global {
             theme: self.theme.clone(),
             ascii: self.ascii,
             mouse: self.mouse,
+            clipboard: !self.no_clipboard,
         }
     }
 }
@@ -84,6 +85,10 @@ pub struct Global {
     /// Let the dashboard use the mouse (scroll, click to select)
     #[arg(long, global = true)]
     pub mouse: bool,
+    /// Never copy to the clipboard (y and Y in the dashboard send OSC 52
+    /// to the terminal otherwise)
+    #[arg(long, global = true)]
+    pub no_clipboard: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2300,3 +2300,36 @@ fn colon_item_goes_to_the_item_through_filters_that_hide_it() {
     s.press(KeyCode::Tab);
     assert!(s.screen().contains(":item restore-drill"), "{}", s.screen());
 }
+
+#[test]
+fn y_copies_the_item_id_and_capital_y_its_evidence() {
+    use gonogo::tui::app::Effect;
+    let mut s = session();
+    s.probe("hsts", Verdict::Fail, "no Strict-Transport-Security header");
+    s.select("hsts");
+    let before = s.h.effects.len();
+    s.ch('y');
+    assert_eq!(s.h.effects[before..], [Effect::Copy("hsts".into())]);
+    assert!(s.toasts().iter().any(|(_, t)| t == "copied hsts"));
+    s.ch('Y');
+    assert_eq!(
+        s.h.effects.last(),
+        Some(&Effect::Copy(
+            "hsts: fail: no Strict-Transport-Security header".into()
+        ))
+    );
+    // From the detail view too.
+    s.press(KeyCode::Enter);
+    s.ch('y');
+    assert_eq!(s.h.effects.last(), Some(&Effect::Copy("hsts".into())));
+    // Off with --no-clipboard: nothing sent, and the reason shown.
+    s.h.app.clipboard = false;
+    let before = s.h.effects.len();
+    s.ch('y');
+    assert_eq!(s.h.effects.len(), before);
+    assert!(
+        s.toasts()
+            .iter()
+            .any(|(_, t)| t == "copying is off (--no-clipboard)")
+    );
+}

@@ -77,6 +77,11 @@ impl Executor {
             Effect::Write(req) => self.write(*req),
             Effect::Rerun(key) => self.control(Control::Rerun(key)),
             Effect::RerunAll => self.control(Control::RerunAll),
+            Effect::Copy(text) => {
+                if self.mode == Mode::Live {
+                    super::terminal::copy(&text);
+                }
+            }
             Effect::Export(req) => self.export(req),
         }
     }

@@ -57,6 +57,7 @@ pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool, ascii: bool) -> S
             .unwrap_or_else(|| "nobody (no operator set)".into()),
         demo,
         ascii,
+        clipboard: true,
         now,
         start_env,
         start_checklist: 0,

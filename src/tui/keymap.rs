@@ -53,6 +53,8 @@ pub enum Command {
     Filter,
     CycleFilter,
     CycleSort,
+    CopyId,
+    CopyEvidence,
     PrevEnv,
     NextEnv,
     /// Environment by position, 0-based (the key `1` is 0).
@@ -391,6 +393,22 @@ pub static BINDINGS: &[Binding] = &[
         hint: None,
         group: Group::View,
         contexts: &[C::List],
+    },
+    Binding {
+        keys: &[one(Chord::ch('y'))],
+        command: Command::CopyId,
+        description: "copy the item's id to the clipboard (OSC 52; works over SSH)",
+        hint: None,
+        group: Group::View,
+        contexts: BROWSE,
+    },
+    Binding {
+        keys: &[one(Chord::ch('Y'))],
+        command: Command::CopyEvidence,
+        description: "copy the item's evidence (its latest result) to the clipboard",
+        hint: None,
+        group: Group::View,
+        contexts: BROWSE,
     },
     Binding {
         keys: &[one(Chord::ch('o'))],

@@ -47,6 +47,8 @@ pub struct Look {
     pub theme: Option<String>,
     pub ascii: bool,
     pub mouse: bool,
+    /// `y` and `Y` may copy (OSC 52); off with `--no-clipboard`.
+    pub clipboard: bool,
 }
 
 /// `gonogo` with no subcommand.
@@ -88,7 +90,8 @@ pub async fn launch(ws: Workspace, look: &Look, demo: bool, started: Instant) ->
     }
     let _log = init_logging();
     crate::cluster::live::keep_exec_plugins_off_terminal();
-    let setup = headless::setup(&ws, jiff::Timestamp::now(), demo, look.ascii);
+    let mut setup = headless::setup(&ws, jiff::Timestamp::now(), demo, look.ascii);
+    setup.clipboard = look.clipboard;
     match event_loop::run(ws, setup, theme, look.mouse, started).await {
         Ok(()) => EXIT_OK,
         Err(e) => {

@@ -66,6 +66,8 @@ pub struct Setup {
     /// `gonogo demo`: the header says so.
     pub demo: bool,
     pub ascii: bool,
+    /// `y` and `Y` copy to the clipboard (off: `--no-clipboard`).
+    pub clipboard: bool,
     pub now: jiff::Timestamp,
     pub start_env: usize,
     pub start_checklist: usize,
@@ -142,6 +144,8 @@ pub enum Effect {
     Rerun(ItemKey),
     RerunAll,
     Export(ExportRequest),
+    /// Put this text on the clipboard (through the terminal: OSC 52).
+    Copy(String),
 }
 
 /// Write the sign-off document of one checklist in one environment from
@@ -445,6 +449,7 @@ pub struct App {
     pub operator: String,
     pub demo: bool,
     pub ascii: bool,
+    pub clipboard: bool,
     pub env: usize,
     pub checklist: usize,
     pub generation: u64,
@@ -482,6 +487,7 @@ impl App {
             operator: setup.operator,
             demo: setup.demo,
             ascii: setup.ascii,
+            clipboard: setup.clipboard,
             env,
             checklist,
             generation: 0,

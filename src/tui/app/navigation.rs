@@ -66,6 +66,23 @@ impl App {
                 self.ui.status_filter = self.ui.status_filter.next();
                 self.stale = true;
             }
+            Command::CopyId => {
+                if let Some(id) = self.target().map(|i| i.id.clone()) {
+                    self.copy(id, fx);
+                }
+            }
+            Command::CopyEvidence => {
+                if let Some(item) = self.target() {
+                    let text = match item.evidence() {
+                        Some(summary) => {
+                            format!("{}: {}: {summary}", item.id, item.status.as_str())
+                        }
+                        None => format!("{}: {}: {}", item.id, item.status.as_str(), item.summary),
+                    };
+                    let text = crate::text::sanitize(&text, false);
+                    self.copy(text, fx);
+                }
+            }
             Command::CycleSort => {
                 self.ui.sort = self.ui.sort.next();
                 if self.ui.sort == Sort::Auto {
@@ -305,5 +322,23 @@ impl App {
             }
             _ => {}
         }
+    }
+}
+
+impl App {
+    /// Puts `text` on the clipboard through the terminal, and says so.
+    pub(super) fn copy(&mut self, text: String, fx: &mut Vec<Effect>) {
+        if !self.clipboard {
+            return self.error("copying is off (--no-clipboard)");
+        }
+        let shown = crate::text::sanitize(&text, false);
+        let preview: String = shown.chars().take(40).collect();
+        let cut = if shown.chars().count() > 40 {
+            "…"
+        } else {
+            ""
+        };
+        self.info(format!("copied {preview}{cut}"));
+        fx.push(Effect::Copy(text));
     }
 }
