@@ -188,13 +188,8 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, Diagnostics> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::file(
-                path,
-                format!("cannot read config: {e}"),
-            )])
-        })?;
-        Config::parse(Source::new(path, text))
+        let source = Source::read(path, "config").map_err(|e| Diagnostics(vec![e]))?;
+        Config::parse(source)
     }
 
     pub fn parse(source: Source) -> Result<Config, Diagnostics> {

@@ -38,6 +38,30 @@ impl Source {
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(self, span, message)
     }
+
+    /// Reads a text file: `what` says what kind (`checklist`, `config`)
+    /// when it cannot be read. A byte-order mark is dropped (editors do not
+    /// show it); bytes that are not UTF-8 are an error at the line and
+    /// column of the first of them.
+    pub fn read(path: &Path, what: &str) -> Result<Source, Diagnostic> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Diagnostic::file(path, format!("cannot read {what}: {e}")))?;
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Source::new(path, text)),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let shown = Source::new(path, String::from_utf8_lossy(bytes).into_owned());
+                Err(shown.error(
+                    at..at + '\u{fffd}'.len_utf8(),
+                    format!(
+                        "not UTF-8 text (byte 0x{:02x}); save the {what} as UTF-8",
+                        bytes[at]
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

@@ -730,3 +730,50 @@ fn a_change_with_nobody_to_record_it_under_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn bytes_that_are_not_utf8_are_an_error_at_their_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = std::fs::read_to_string(review_dir().join("checklists/shop.toml")).expect("fixture");
+    // A Latin-1 'é' in a title on the third line, eighth column.
+    let mut bytes = b"# shop\n# \n# title\xe9 broken\n".to_vec();
+    bytes.extend_from_slice(good.as_bytes());
+    std::fs::write(dir.path().join("latin1.toml"), &bytes).expect("written");
+    let out = gonogo(dir.path())
+        .args(["validate", "latin1.toml"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "latin1.toml:3:8: error: not UTF-8 text (byte 0xe9); save the checklist as UTF-8"
+        ),
+        "{stderr}"
+    );
+    // A byte-order mark is not an error: the file validates.
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(good.as_bytes());
+    std::fs::write(dir.path().join("bom.toml"), &bom).expect("written");
+    let out = gonogo(dir.path())
+        .args(["validate", "bom.toml"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The config file gets the same.
+    std::fs::write(dir.path().join("gonogo.toml"), b"operator = \"j\xf6rg\"\n").expect("written");
+    let out = gonogo(dir.path()).args(["check"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "gonogo.toml:1:14: error: not UTF-8 text (byte 0xf6); save the config as UTF-8"
+        ),
+        "{stderr}"
+    );
+}

@@ -92,9 +92,9 @@ pub fn load_all(config: &Config, extra: &[PathBuf]) -> Result<Vec<Checklist>, Di
     paths.extend(extra.iter().cloned());
     paths.dedup();
     for path in paths {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => sources.push((Source::new(path, text), false)),
-            Err(e) => errors.push(Diagnostic::file(&path, format!("cannot read: {e}"))),
+        match Source::read(&path, "checklist") {
+            Ok(source) => sources.push((source, false)),
+            Err(e) => errors.push(e),
         }
     }
 

@@ -11,7 +11,7 @@ use std::io::Write;
 use crate::checklist::load;
 use crate::cli::{CheckArgs, CheckFormat, ExportArgs, ExportFormat, Global, ValidateArgs};
 use crate::config::Config;
-use crate::diag::{Diagnostic, Diagnostics, Source};
+use crate::diag::{Diagnostics, Source};
 use crate::export::{self, Document};
 use crate::probe::Outcome;
 use crate::runner;
@@ -174,15 +174,14 @@ pub fn validate(global: &Global, args: &ValidateArgs) -> i32 {
         config.builtin = crate::config::Builtin::None;
         config.checklists.clear();
         for path in &args.files {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
+            let source = match Source::read(path, "checklist") {
+                Ok(source) => source,
                 Err(e) => {
-                    errors.push(Diagnostic::file(path, format!("cannot read: {e}")));
+                    errors.push(e);
                     continue;
                 }
             };
-            let (parsed, parse_errors) =
-                crate::checklist::parse::parse_lenient(Source::new(path, text), false);
+            let (parsed, parse_errors) = crate::checklist::parse::parse_lenient(source, false);
             let mut file_errors = parse_errors;
             if let Some(c) = parsed {
                 file_errors.extend(load::check_environments(&c, &config));
