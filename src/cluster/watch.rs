@@ -3,8 +3,12 @@
 //! that type reads. API requests grow with the number of types followed,
 //! not with the number of checks or with time.
 //!
-//! The store holds each object once, as shared JSON without its
-//! `managedFields` or last-applied copy. Each change ticks a counter that
+//! The store holds each object once, as a compact document without its
+//! `managedFields` or last-applied copy, read straight from the bytes of
+//! each list page (an object never exists as a `serde_json::Value` on the
+//! way, except for the rare older-version scope that must read its
+//! managedFields first, and a watch event's one object). Each change ticks
+//! a counter that
 //! the runner waits on, so probes re-run when their objects change instead
 //! of on a timer.
 //!
@@ -20,11 +24,13 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::api::{ListParams, WatchEvent, WatchParams};
+use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use super::selector::ObjectFilter;
-use super::{Changes, Obj, Object, ObjectQuery, SourceError, strip_object};
+use super::{Changes, Obj, Object, ObjectQuery, STRIPPED, SourceError};
+use crate::doc::{Doc, Edits};
 
 /// Objects per list page: big enough that most types need one request,
 /// small enough that a huge namespace does not arrive as one giant body.
@@ -279,13 +285,12 @@ fn within<'a>(
         .take_while(move |(key, _)| &*key.0 == ns)
 }
 
-/// One page of a list, as the server sends it.
-#[derive(serde::Deserialize)]
+/// One page of a list, its items already in the store's form.
+#[derive(Default)]
 struct Page {
-    #[serde(default)]
-    metadata: PageMeta,
-    #[serde(default)]
-    items: Vec<Value>,
+    version: String,
+    next: Option<String>,
+    objects: Vec<(Key, Object)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -294,6 +299,112 @@ struct PageMeta {
     resource_version: String,
     #[serde(rename = "continue", default)]
     next: Option<String>,
+}
+
+/// Reads a page as the server sent it (`{"metadata": …, "items": […]}`),
+/// each item ingested as it is parsed: a page of 500 Pods never exists as
+/// `serde_json::Value` trees, which take seven times the JSON.
+fn read_page(text: &str, follow: &Follow) -> Result<Page, serde_json::Error> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let page = PageReader(follow).deserialize(&mut json)?;
+    json.end()?;
+    Ok(page)
+}
+
+struct PageReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for PageReader<'_> {
+    type Value = Page;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Page, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageReader<'_> {
+    type Value = Page;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page, A::Error> {
+        let mut page = Page::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => {
+                    let meta: PageMeta = map.next_value()?;
+                    page.version = meta.resource_version;
+                    page.next = meta.next;
+                }
+                "items" => page.objects = map.next_value_seed(ItemsReader(self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+struct ItemsReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for ItemsReader<'_> {
+    type Value = Vec<(Key, Object)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsReader<'_> {
+    type Value = Vec<(Key, Object)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut objects = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(ItemReader(self.0))? {
+            objects.extend(item);
+        }
+        Ok(objects)
+    }
+}
+
+/// One item of a page, ingested; `None` when this scope does not keep it
+/// or it has no name.
+struct ItemReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for ItemReader<'_> {
+    type Value = Option<(Key, Object)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        let follow = self.0;
+        if follow.only_written_in.is_some() {
+            // Which version wrote it is in the managedFields: read them first.
+            let object = Value::deserialize(deserializer)?;
+            return Ok(ingest(follow, &object).and_then(keyed));
+        }
+        let doc = follow.read(deserializer)?;
+        Ok(keyed(Obj::new(doc)))
+    }
+}
+
+/// The object with its place in the store, when it has a name.
+fn keyed(object: Object) -> Option<(Key, Object)> {
+    let key: Key = (
+        object.namespace().unwrap_or("").into(),
+        object.name()?.into(),
+    );
+    Some((key, object))
 }
 
 /// Why a step of the loop stopped.
@@ -364,26 +475,23 @@ async fn list(
         let http = request
             .list(&params)
             .map_err(|e| Stop::Failed(SourceError::Unavailable(e.to_string())))?;
-        let page: Page = follow
+        let text = follow
             .client
-            .request(http)
+            .request_text(http)
             .await
             .map_err(|e| stop(follow, &e, "list"))?;
-        for item in page.items {
-            if let Some(key) = key_of(&item)
-                && let Some(object) = ingest(follow, item)
-            {
-                objects.insert(key, object);
-            }
-        }
-        match page.metadata.next.filter(|c| !c.is_empty()) {
+        let page = read_page(&text, follow)
+            .map_err(|e| stop(follow, &kube::Error::SerdeError(e), "list"))?;
+        drop(text);
+        objects.extend(page.objects);
+        match page.next.filter(|c| !c.is_empty()) {
             Some(token) => {
                 params = params.continue_token(&token);
                 if let Some(store) = store.upgrade() {
                     store.progress();
                 }
             }
-            None => return Ok((objects, page.metadata.resource_version)),
+            None => return Ok((objects, page.version)),
         }
     }
 }
@@ -424,7 +532,7 @@ async fn watch_once(
             WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                 remember_version(version, &object);
                 if let Some(key) = key_of(&object) {
-                    store.put(key, ingest(follow, object));
+                    store.put(key, ingest(follow, &object));
                 }
             }
             WatchEvent::Deleted(object) => {
@@ -464,19 +572,28 @@ fn key_of(object: &Value) -> Option<Key> {
 
 /// The object as probes see it (`apiVersion` and `kind` set, what no probe
 /// reads dropped), or `None` when this scope does not keep it.
-fn ingest(follow: &Follow, mut object: Value) -> Option<Object> {
+fn ingest(follow: &Follow, object: &Value) -> Option<Object> {
     if let Some(version) = &follow.only_written_in
-        && !super::live::written_in(&object, version)
+        && !super::live::written_in(object, version)
     {
         return None;
     }
-    if let Some(map) = object.as_object_mut() {
-        map.insert(
-            "apiVersion".into(),
-            Value::String(follow.api_version.clone()),
-        );
-        map.insert("kind".into(), Value::String(follow.kind.clone()));
+    // A `Value` always fits a document; a failure here could only be a bug.
+    follow.read(object).ok().map(Obj::new)
+}
+
+impl Follow {
+    /// Reads one object of this scope, edited as `ingest` says.
+    fn read<'de, D: de::Deserializer<'de>>(&self, deserializer: D) -> Result<Doc, D::Error> {
+        let set = [
+            ("apiVersion", self.api_version.as_str()),
+            ("kind", self.kind.as_str()),
+        ];
+        let edits = Edits {
+            drop: STRIPPED,
+            set: &set,
+            fill: &[],
+        };
+        Doc::read(deserializer, &edits)
     }
-    strip_object(&mut object);
-    Some(Obj::new(object))
 }

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::cel::{self, EvalError};
 use super::{Outcome, Verdict};
 use crate::checklist::model::{KubeProbe, Quantifier};
-use crate::cluster::{Object, ObjectQuery, ObjectSource, SourceError};
+use crate::cluster::{Obj, Object, ObjectQuery, ObjectSource, SourceError};
+use crate::doc::{Doc, Json};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
@@ -38,7 +39,7 @@ pub async fn run(probe: &KubeProbe, cluster: &dyn ObjectSource) -> Outcome {
 
 /// How one selected object fared against `expect`.
 struct Checked<'a> {
-    object: &'a Value,
+    object: &'a Obj,
     /// Whether this object is in line with the probe (for `none`: it does
     /// NOT satisfy `expect`).
     ok: bool,
@@ -50,20 +51,14 @@ struct Checked<'a> {
 }
 
 impl Checked<'_> {
-    fn text(&self, key: &str) -> Option<String> {
-        self.object
-            .get("metadata")
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .map(|s| sanitize(s, false))
-    }
-
     fn namespace(&self) -> Option<String> {
-        self.text("namespace")
+        self.object.namespace().map(|s| sanitize(s, false))
     }
 
     fn name(&self) -> String {
-        self.text("name").unwrap_or_else(|| "(unnamed)".into())
+        self.object
+            .name()
+            .map_or_else(|| "(unnamed)".into(), |s| sanitize(s, false))
     }
 
     fn id(&self) -> String {
@@ -154,13 +149,15 @@ fn judge(probe: &KubeProbe, objects: &[Object], mut detail: Value) -> Outcome {
 /// evaluated on one of them (a missing field, a type error) is an error.
 fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checked<'a>>, String> {
     let secret = probe.resource.group.is_empty() && probe.resource.kind == "Secret";
-    // `objects` is converted for CEL on every evaluation: bind it only when
-    // the expression can read it.
-    let all = probe
-        .expect
-        .as_ref()
-        .filter(|e| e.source.contains("objects"))
-        .map(|_| Value::Array(objects.iter().map(|o| o.value().clone()).collect()));
+    // `objects` is a copy of every object: bind it only when the expression
+    // can read it.
+    let all = match probe.expect.as_ref() {
+        Some(e) if e.source.contains("objects") => Some(
+            Doc::list(objects.iter().map(|o| o.json()))
+                .map_err(|e| format!("cannot bind objects: {e}"))?,
+        ),
+        _ => None,
+    };
     // What an expectation says of one object depends on that object alone,
     // unless it reads them all: then nothing is remembered.
     let remembered = all.is_none();
@@ -171,12 +168,12 @@ fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checke
             object,
             ok: true,
             reason: None,
-            keys: secret.then(|| secret_keys(object)),
+            keys: secret.then(|| secret_keys(object.json())),
         };
         if let Some(expect) = &probe.expect {
-            let mut vars = vec![("object", object.value())];
+            let mut vars = vec![("object", object.json())];
             if let Some(all) = &all {
-                vars.push(("objects", all));
+                vars.push(("objects", all.root()));
             }
             let known = remembered.then(|| object.recall(expect.id)).flatten();
             let said = match known {
@@ -229,11 +226,11 @@ fn check_each<'a>(probe: &KubeProbe, objects: &'a [Object]) -> Result<Vec<Checke
 }
 
 /// The sorted keys of a Secret's `data` and `stringData`.
-fn secret_keys(object: &Value) -> Vec<String> {
+fn secret_keys(object: Json) -> Vec<String> {
     let mut keys: Vec<String> = ["data", "stringData"]
         .iter()
-        .filter_map(|field| object.get(field).and_then(Value::as_object))
-        .flat_map(|map| map.keys().map(|k| sanitize(k, false)))
+        .filter_map(|field| object.get(field))
+        .flat_map(|map| map.entries().map(|(k, _)| sanitize(k, false)))
         .collect();
     keys.sort();
     keys.dedup();
