@@ -18,6 +18,11 @@ use super::{Cell, Doc, Json, Kind, Number, extent, keys, tag};
 /// The largest string length and container count a cell holds (28 bits).
 pub(super) const MAX_COUNT: u32 = (1 << 28) - 1;
 
+/// A key's first byte; 0 for the empty key (and a key that starts with NUL).
+pub(super) fn first_byte(key: &str) -> u8 {
+    key.as_bytes().first().copied().unwrap_or(0)
+}
+
 /// Changes made while a document is built.
 #[derive(Debug, Clone, Copy)]
 pub struct Edits<'a> {
@@ -196,7 +201,9 @@ impl Builder {
 
     fn key(&mut self, k: &str) -> Result<(), TooBig> {
         match keys::id(k) {
-            Some(id) => self.push(Cell::new(tag::KEY_ID, 0, id)),
+            // The first byte rides along: lookups order most keys by it
+            // without reading the shared table.
+            Some(id) => self.push(Cell::new(tag::KEY_ID, u32::from(first_byte(k)), id)),
             None => {
                 let (len, at) = self.text(k)?;
                 self.push(Cell::new(tag::KEY_TEXT, len, at))

@@ -49,7 +49,8 @@ mod tag {
     /// cell included), so the next sibling is `data` cells further on.
     pub const LIST: u32 = 8;
     pub const MAP: u32 = 9;
-    /// A map key: shared (`data` its id) or in the text (as a string).
+    /// A map key: shared (`data` its id, `head` its first byte) or in the
+    /// text (as a string).
     pub const KEY_ID: u32 = 10;
     pub const KEY_TEXT: u32 = 11;
 }
@@ -164,6 +165,14 @@ impl Doc {
         }
     }
 
+    fn key_first_byte(&self, at: usize) -> u8 {
+        let cell = self.cells[at];
+        match cell.tag() {
+            tag::KEY_ID => cell.n() as u8,
+            _ => build::first_byte(self.str_at(cell)),
+        }
+    }
+
     fn extent(&self, at: usize) -> usize {
         extent(&self.cells, at)
     }
@@ -257,12 +266,22 @@ impl<'a> Json<'a> {
     /// The value of `key` in a map; `None` when it has no such key, or is
     /// not a map.
     pub fn get(self, key: &str) -> Option<Json<'a>> {
-        // Entries are sorted: stop at the first key past the one sought.
-        for (name, value) in self.entries() {
-            match name.cmp(key) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Some(value),
-                std::cmp::Ordering::Greater => return None,
+        use std::cmp::Ordering;
+        let doc = self.doc;
+        let first = build::first_byte(key);
+        let (mut next, end) = self.children(tag::MAP);
+        while next < end {
+            let value = next + 1;
+            // Entries are sorted by key: the first bytes alone order most
+            // of them, and the search stops at the first key past `key`.
+            let order = match doc.key_first_byte(next) {
+                theirs if theirs != first && theirs != 0 && first != 0 => theirs.cmp(&first),
+                _ => doc.key_at(next).cmp(key),
+            };
+            match order {
+                Ordering::Less => next = value + doc.extent(value),
+                Ordering::Equal => return Some(Json { doc, at: value }),
+                Ordering::Greater => return None,
             }
         }
         None
