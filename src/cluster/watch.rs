@@ -597,3 +597,98 @@ impl Follow {
         Doc::read(deserializer, &edits)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::Doc;
+
+    fn follow(only_written_in: Option<&str>) -> Follow {
+        crate::install_crypto_provider();
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("a valid URL"));
+        Follow {
+            client: kube::Client::try_from(config).expect("a client needs no server to exist"),
+            url: "/apis/apps/v1/deployments".into(),
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            only_written_in: only_written_in.map(str::to_string),
+            explain: Arc::new(|e, _| SourceError::Unavailable(e.to_string())),
+            what: "apps/v1/Deployment".into(),
+        }
+    }
+
+    const PAGE: &str = r#"{
+        "kind": "DeploymentList", "apiVersion": "apps/v1",
+        "metadata": {"resourceVersion": "42", "continue": "next-page"},
+        "items": [
+            {"metadata": {"name": "web", "namespace": "shop",
+                          "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"apps/v1beta2\"}"},
+                          "managedFields": [{"manager": "kubectl", "apiVersion": "apps/v1"}]},
+             "spec": {"replicas": 2}},
+            {"metadata": {"namespace": "shop"}, "spec": {}},
+            {"metadata": {"name": "cluster-wide", "managedFields": [{"manager": "x", "apiVersion": "apps/v1beta2"}]}}
+        ]
+    }"#;
+
+    #[tokio::test]
+    async fn a_page_is_read_into_stripped_documents() {
+        let page = read_page(PAGE, &follow(None)).expect("a valid page");
+        assert_eq!(page.version, "42");
+        assert_eq!(page.next.as_deref(), Some("next-page"));
+        let keys: Vec<&Key> = page.objects.iter().map(|(key, _)| key).collect();
+        assert_eq!(
+            keys,
+            [
+                &(Box::from("shop"), Box::from("web")),
+                &(Box::from(""), Box::from("cluster-wide"))
+            ],
+            "an item without a name is not kept"
+        );
+        let web = &page.objects[0].1;
+        assert_eq!(
+            web.to_json(),
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop", "annotations": {}},
+                "spec": {"replicas": 2}
+            })
+        );
+        // The emptied annotations stay, so `has()` says what it said.
+        let expect = crate::probe::cel::compile(
+            "has(object.metadata.annotations) && size(object.metadata.annotations) == 0 \
+             && !has(object.metadata.managedFields)",
+        )
+        .expect("compiles");
+        assert_eq!(
+            crate::probe::cel::evaluate(&expect, &[("object", web.json())]),
+            Ok(true)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_older_version_keeps_what_was_written_in_it() {
+        let page = read_page(PAGE, &follow(Some("apps/v1beta2"))).expect("a valid page");
+        let names: Vec<&str> = page.objects.iter().filter_map(|(_, o)| o.name()).collect();
+        assert_eq!(names, ["web", "cluster-wide"]);
+        let stripped = Doc::from_value(&serde_json::json!({"name": "cluster-wide"}));
+        assert_eq!(
+            page.objects[1].1.json().get("metadata"),
+            Some(stripped.root())
+        );
+        let page = read_page(PAGE, &follow(Some("apps/v1beta1"))).expect("a valid page");
+        assert!(page.objects.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_broken_page_is_an_error() {
+        for text in [
+            r#"{"items": [1, 2"#,
+            r#"{"items": null}"#,
+            r#"{"items": []} x"#,
+        ] {
+            assert!(read_page(text, &follow(None)).is_err(), "{text}");
+        }
+        let empty = read_page("{}", &follow(None)).expect("no items is no objects");
+        assert!(empty.objects.is_empty() && empty.next.is_none());
+    }
+}
