@@ -5,12 +5,11 @@
 //!
 //! The store holds each object once, as a compact document without its
 //! `managedFields` or last-applied copy, read straight from the bytes of
-//! each list page (an object never exists as a `serde_json::Value` on the
-//! way, except for the rare older-version scope that must read its
-//! managedFields first, and a watch event's one object). Each change ticks
-//! a counter that
-//! the runner waits on, so probes re-run when their objects change instead
-//! of on a timer.
+//! each list page: an object never exists as a `serde_json::Value` on the
+//! way, except in the rare older-version scope that must read its
+//! managedFields first, and for a watch event's one object. Each change
+//! ticks a counter that the runner waits on, so probes re-run when their
+//! objects change instead of on a timer.
 //!
 //! Faults: a watch that ends (its timeout, a restart) is started again from
 //! the last resourceVersion; a 410 Gone (the version is compacted away)

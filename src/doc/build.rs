@@ -109,12 +109,17 @@ impl Builder {
         let mut builder = SPARE.with_borrow_mut(Option::take).unwrap_or_default();
         builder.cells.clear();
         builder.text.clear();
-        let built = fill(&mut builder).and_then(|()| builder.finish().map_err(too_big));
-        // A page of 500 Pods builds one at a time: keep the buffers, but not
-        // those of an odd giant document.
-        if builder.cells.capacity() <= 1 << 20 && builder.text.capacity() <= 1 << 23 {
-            SPARE.with_borrow_mut(|spare| *spare = Some(builder));
+        let filled = fill(&mut builder);
+        // A page of 500 Pods builds one at a time: the buffers are kept for
+        // the next one and the document copied out. An odd giant document
+        // (a whole cluster dumped as one `List`) takes the buffers instead:
+        // a copy would double it for a moment.
+        let small = builder.cells.capacity() <= 1 << 20 && builder.text.capacity() <= 1 << 23;
+        if !small {
+            return filled.and_then(|()| builder.into_doc().map_err(too_big));
         }
+        let built = filled.and_then(|()| builder.finish().map_err(too_big));
+        SPARE.with_borrow_mut(|spare| *spare = Some(builder));
         built
     }
 
@@ -125,6 +130,16 @@ impl Builder {
         Ok(Doc {
             cells: self.cells.as_slice().into(),
             text: self.text.as_str().into(),
+        })
+    }
+
+    fn into_doc(self) -> Result<Doc, TooBig> {
+        if self.cells.is_empty() {
+            return Err(TooBig("an empty document"));
+        }
+        Ok(Doc {
+            cells: self.cells.into_boxed_slice(),
+            text: self.text.into_boxed_str(),
         })
     }
 

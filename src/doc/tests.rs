@@ -265,3 +265,19 @@ fn yaml_reads_as_into_a_value() {
     let doc: Vec<Value> = doc.iter().map(Doc::to_value).collect();
     assert_eq!(doc, value);
 }
+
+#[test]
+fn a_giant_document_takes_the_buffers_and_the_next_one_builds_anew() {
+    let many: Vec<u32> = (0..1_200_000).collect();
+    let text = serde_json::to_string(&json!({"items": many, "name": "big"})).expect("JSON");
+    let doc: Doc = serde_json::from_str(&text).expect("valid JSON");
+    let items = doc.root().get("items").expect("items");
+    assert_eq!(items.len(), many.len());
+    assert_eq!(
+        items.items().last().and_then(Json::as_number),
+        Some(Number::Int(1_199_999))
+    );
+    let small = Doc::from_value(&json!({"name": "small"}));
+    assert_eq!(small.to_value(), json!({"name": "small"}));
+    assert_eq!(doc.root().get("name").and_then(Json::as_str), Some("big"));
+}
