@@ -29,7 +29,8 @@ latency=$(ls -t target/release/deps/watch_latency-* | grep -v '\.d$' | head -1)
 bin=$PWD/target/release/gonogo
 fake=$PWD/target/release/examples/fake_apiserver
 review=$PWD/benches/cluster
-work=/tmp/gonogo-bench-cluster
+# GONOGO_BENCH_WORK: another folder, for two benches run side by side.
+work=${GONOGO_BENCH_WORK:-/tmp/gonogo-bench-cluster}
 mkdir -p "$work"
 session="gonogo-cluster-$$"
 server=""

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod diag;
+pub mod doc;
 pub mod export;
 pub mod ledger;
 pub mod probe;

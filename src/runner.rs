@@ -289,10 +289,12 @@ mod tests {
                 self.peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(self.delay).await;
                 self.running.fetch_sub(1, Ordering::SeqCst);
-                Ok(vec![crate::cluster::Obj::new(serde_json::json!({
-                    "apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": "x", "namespace": "default"}
-                }))])
+                Ok(vec![crate::cluster::Obj::new(crate::doc::Doc::from_value(
+                    &serde_json::json!({
+                        "apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "x", "namespace": "default"}
+                    }),
+                ))])
             })
         }
     }

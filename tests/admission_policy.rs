@@ -3,6 +3,7 @@
 //! writing it. Its CEL is evaluated here with gonogo's own CEL engine over
 //! admission requests shaped as the API server sends them.
 
+use gonogo::doc::Doc;
 use gonogo::probe::cel;
 use serde_json::{Value, json};
 
@@ -57,12 +58,16 @@ fn admitted(object: &Value, user: &str) -> bool {
         .as_array()
         .expect("the policy has validations");
     assert!(!validations.is_empty());
-    let request = request(user);
+    let request = Doc::from_value(&request(user));
+    let object = Doc::from_value(object);
     validations.iter().all(|v| {
         let source = v["expression"].as_str().expect("an expression");
         let expect = cel::compile(source).unwrap_or_else(|e| panic!("{source}: {e:?}"));
-        cel::evaluate(&expect, &[("object", object), ("request", &request)])
-            .unwrap_or_else(|e| panic!("{source}: {e:?}"))
+        cel::evaluate(
+            &expect,
+            &[("object", object.root()), ("request", request.root())],
+        )
+        .unwrap_or_else(|e| panic!("{source}: {e:?}"))
     })
 }
 

@@ -395,7 +395,7 @@ async fn an_older_version_selects_the_objects_written_in_it() {
     let names = |objects: Vec<gonogo::cluster::Object>| -> Vec<String> {
         objects
             .iter()
-            .map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string())
+            .map(|o| o.name().unwrap_or("").to_string())
             .collect()
     };
     let query = |resource: &str| ObjectQuery {
@@ -416,7 +416,7 @@ async fn an_older_version_selects_the_objects_written_in_it() {
         .list(&query("autoscaling/v2beta2/HorizontalPodAutoscaler"))
         .await
         .expect("served");
-    assert_eq!(older[0]["apiVersion"], "autoscaling/v2beta2");
+    assert_eq!(older[0].to_json()["apiVersion"], "autoscaling/v2beta2");
     assert_eq!(names(older), ["registry"]);
 
     let mut p = probe("autoscaling/v2beta2/HorizontalPodAutoscaler");

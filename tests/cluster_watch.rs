@@ -284,10 +284,11 @@ async fn what_no_probe_reads_is_dropped_on_ingestion() {
     let query = ObjectQuery::of(&kube("apps/v1/Deployment", Some("shop"), Some("web"), None));
     use gonogo::cluster::ObjectSource;
     let objects = env.live.list(&query).await.expect("listed");
-    let meta = &objects[0]["metadata"];
+    let object = objects[0].to_json();
+    let meta = &object["metadata"];
     assert!(meta.get("managedFields").is_none(), "{meta}");
     assert_eq!(meta["annotations"], json!({"team": "shop"}));
-    assert_eq!(objects[0]["kind"], "Deployment");
+    assert_eq!(object["kind"], "Deployment");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! `tests/explain/cases.toml`, each with the exact words gonogo gives a
 //! reviewer (the same text the dashboard, the reports and the exports show).
 
+use gonogo::doc::Doc;
 use gonogo::probe::{cel, explain};
 
 #[test]
@@ -21,13 +22,14 @@ fn every_case_is_explained_as_written() {
             .get("secret")
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
+        let doc = Doc::from_value(&object);
         assert_eq!(
-            cel::evaluate(&expect, &[("object", &object)]),
+            cel::evaluate(&expect, &[("object", doc.root())]),
             Ok(false),
             "{}: the expectation must be false",
             field("name")
         );
-        let got = explain::why_false(&expect, &[("object", &object)], secret);
+        let got = explain::why_false(&expect, &[("object", doc.root())], secret);
         if got.as_deref() != Some(field("why")) {
             problems.push(format!(
                 "{}:\n  want {}\n  got  {}",
@@ -41,7 +43,7 @@ fn every_case_is_explained_as_written() {
             for value in data.values() {
                 let value = value.as_str().unwrap_or_default();
                 assert!(
-                    !got_contains(&expect, &object, value),
+                    !got_contains(&expect, &doc, value),
                     "{}: a Secret value was shown",
                     field("name")
                 );
@@ -51,10 +53,7 @@ fn every_case_is_explained_as_written() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-fn got_contains(
-    expect: &gonogo::checklist::model::Expect,
-    object: &serde_json::Value,
-    value: &str,
-) -> bool {
-    explain::why_false(expect, &[("object", object)], true).is_some_and(|w| w.contains(value))
+fn got_contains(expect: &gonogo::checklist::model::Expect, object: &Doc, value: &str) -> bool {
+    explain::why_false(expect, &[("object", object.root())], true)
+        .is_some_and(|w| w.contains(value))
 }

@@ -1,6 +1,7 @@
 //! Where Kubernetes objects come from: a live cluster through kube-rs, or
 //! snapshot files (rendered charts, `kubectl get -o yaml` dumps). Probes see
-//! both through `ObjectSource` and work on plain JSON objects.
+//! both through `ObjectSource` and read each object as a compact JSON
+//! document (`doc::Doc`).
 
 pub mod live;
 pub mod selector;
@@ -14,52 +15,82 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::checklist::model::ResourceType;
+use crate::doc::{Doc, Edits, Json};
 
 /// One Kubernetes object as probes read it. A snapshot or a live watch holds
 /// each object once; every probe that selects it shares that copy.
 pub type Object = Arc<Obj>;
 
-/// An object's JSON, and what each expectation said of it: a live object is
-/// replaced by a new `Obj` when it changes, so a probe that runs again
-/// because one Pod of fifty thousand changed evaluates that one Pod.
+/// An object's JSON, held compactly (`doc::Doc`), and what each expectation
+/// said of it: a live object is replaced by a new `Obj` when it changes, so
+/// a probe that runs again because one Pod of fifty thousand changed
+/// evaluates that one Pod.
 pub struct Obj {
-    value: serde_json::Value,
-    /// (expectation id, whether it held), for the expectations judged on
-    /// this version of the object.
-    said: std::sync::Mutex<Vec<(u32, bool)>>,
+    doc: Doc,
+    /// For each expectation judged on this version of the object, its id
+    /// shifted left once, with whether it held in the low bit (ids count
+    /// compiled expressions, far below 2^31): 4 bytes each, as 40 Pod checks
+    /// each remember one for every Pod.
+    said: std::sync::Mutex<Vec<u32>>,
 }
 
 impl Obj {
-    pub fn new(value: serde_json::Value) -> Object {
+    pub fn new(doc: Doc) -> Object {
         Arc::new(Obj {
-            value,
+            doc,
             said: std::sync::Mutex::new(Vec::new()),
         })
     }
 
-    pub fn value(&self) -> &serde_json::Value {
-        &self.value
+    /// The object's JSON, read in place.
+    pub fn json(&self) -> Json<'_> {
+        self.doc.root()
+    }
+
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    /// The object as a `serde_json::Value`, built anew: for the rare reader
+    /// that needs it whole.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.doc.to_value()
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> Option<&str> {
+        self.meta("name")
+    }
+
+    /// `metadata.namespace`; `None` for a cluster-scoped object (or a
+    /// manifest that leaves it to `kubectl apply -n`).
+    pub fn namespace(&self) -> Option<&str> {
+        self.meta("namespace")
+    }
+
+    /// `metadata.labels`, when it is a map.
+    pub fn labels(&self) -> Option<Json<'_>> {
+        self.json()
+            .get("metadata")?
+            .get("labels")
+            .filter(|l| l.is_map())
+    }
+
+    fn meta(&self, key: &str) -> Option<&str> {
+        self.json().get("metadata")?.get(key)?.as_str()
     }
 
     /// What the expectation `id` said of this object, if it was asked.
     pub fn recall(&self, id: u32) -> Option<bool> {
         let said = self.said.lock().unwrap_or_else(|e| e.into_inner());
-        said.iter().find(|(i, _)| *i == id).map(|(_, held)| *held)
+        said.iter().find(|s| *s >> 1 == id).map(|s| s & 1 == 1)
     }
 
     pub fn remember(&self, id: u32, held: bool) {
         let mut said = self.said.lock().unwrap_or_else(|e| e.into_inner());
-        if !said.iter().any(|(i, _)| *i == id) {
-            said.push((id, held));
+        if !said.iter().any(|s| *s >> 1 == id) {
+            said.push(id << 1 | u32::from(held));
         }
-    }
-}
-
-impl std::ops::Deref for Obj {
-    type Target = serde_json::Value;
-
-    fn deref(&self) -> &serde_json::Value {
-        &self.value
     }
 }
 
@@ -67,13 +98,13 @@ impl std::ops::Deref for Obj {
 /// cache, not part of them.
 impl PartialEq for Obj {
     fn eq(&self, other: &Obj) -> bool {
-        self.value == other.value
+        self.doc == other.doc
     }
 }
 
 impl std::fmt::Debug for Obj {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.value.fmt(f)
+        self.doc.fmt(f)
     }
 }
 
@@ -243,19 +274,22 @@ impl ObjectSource for NoCluster {
 /// as it was last applied.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Removes what no probe reads and must not be held twice from an ingested
-/// object: `metadata.managedFields` and the last-applied annotation (both
-/// restate the object; together often half its size).
-pub fn strip_object(object: &mut serde_json::Value) {
-    if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-        meta.remove("managedFields");
-        // An emptied map stays: `has(object.metadata.annotations)` should
-        // not change its answer.
-        if let Some(serde_json::Value::Object(notes)) = meta.get_mut("annotations") {
-            notes.remove(LAST_APPLIED);
-        }
-    }
-}
+/// What no probe reads and must not be held twice, left out of every
+/// ingested object: `metadata.managedFields` and the last-applied annotation
+/// (both restate the object; together often half its size). An emptied
+/// annotations map stays: `has(object.metadata.annotations)` should not
+/// change its answer.
+pub const STRIPPED: &[&[&str]] = &[
+    &["metadata", "managedFields"],
+    &["metadata", "annotations", LAST_APPLIED],
+];
+
+/// The edits that make an object as probes see it.
+pub const STRIP: Edits<'static> = Edits {
+    drop: STRIPPED,
+    set: &[],
+    fill: &[],
+};
 
 /// A live cluster that could not be set up (bad kubeconfig, unknown
 /// context): every kube probe errors with the reason.

@@ -1,12 +1,12 @@
 //! Kubernetes label and field selectors: parsing them with the API server's
-//! grammar, and matching them against JSON objects, so snapshots and live
+//! grammar, and matching them against objects, so snapshots and live
 //! clusters select exactly the same objects.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde_json::Value;
-
-use super::ObjectQuery;
+use super::{Obj, ObjectQuery};
+use crate::doc::{Json, Kind, Number};
 
 /// A parsed label selector such as `app=web,tier!=db,env in (a,b),!legacy`.
 /// The empty selector matches every object.
@@ -38,11 +38,11 @@ impl LabelSelector {
         self.requirements.is_empty()
     }
 
-    /// Whether an object whose labels are `labels` is selected; a label whose
-    /// value is not a string counts as absent.
-    pub fn matches_labels(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
+    /// Whether an object whose labels are `labels` (a map) is selected; a
+    /// label whose value is not a string counts as absent.
+    pub fn matches_labels(&self, labels: Option<Json>) -> bool {
         self.requirements.iter().all(|r| {
-            let value = labels.and_then(|l| l.get(&r.key)).and_then(Value::as_str);
+            let value = labels.and_then(|l| l.get(&r.key)).and_then(Json::as_str);
             r.op.holds(value)
         })
     }
@@ -50,14 +50,14 @@ impl LabelSelector {
     /// Whether `object` (a whole Kubernetes object) is selected. Runs for
     /// every object of a type on every check, so the empty selector costs
     /// nothing.
-    pub fn matches(&self, object: &Value) -> bool {
+    pub fn matches(&self, object: Json) -> bool {
         if self.requirements.is_empty() {
             return true;
         }
         let labels = object
             .get("metadata")
             .and_then(|m| m.get("labels"))
-            .and_then(Value::as_object);
+            .filter(|l| l.is_map());
         self.matches_labels(labels)
     }
 }
@@ -403,7 +403,7 @@ impl FieldSelector {
         self.terms.is_empty()
     }
 
-    pub fn matches(&self, object: &Value) -> bool {
+    pub fn matches(&self, object: Json) -> bool {
         self.terms.iter().all(|t| {
             let found = field_text(object, &t.path);
             (found.as_deref() == Some(t.value.as_str())) == t.equal
@@ -435,20 +435,27 @@ impl fmt::Display for FieldSelector {
 /// The text a field compares as: strings as they are, numbers and booleans
 /// as JSON spells them, missing or null as empty. Objects and arrays have no
 /// text and never equal a value.
-fn field_text(object: &Value, path: &[String]) -> Option<String> {
-    let mut current = object;
-    for segment in path {
-        match current.get(segment) {
-            Some(next) => current = next,
-            None => return Some(String::new()),
-        }
-    }
-    match current {
-        Value::Null => Some(String::new()),
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Array(_) | Value::Object(_) => None,
+fn field_text<'a>(object: Json<'a>, path: &[String]) -> Option<Cow<'a, str>> {
+    let Some(found) = object.pointer(path) else {
+        return Some(Cow::Borrowed(""));
+    };
+    match found.kind() {
+        Kind::Null => Some(Cow::Borrowed("")),
+        Kind::String => found.as_str().map(Cow::Borrowed),
+        Kind::Bool => Some(Cow::Borrowed(if found.as_bool() == Some(true) {
+            "true"
+        } else {
+            "false"
+        })),
+        Kind::Number => found.as_number().map(|n| {
+            Cow::Owned(match n {
+                Number::Int(i) => i.to_string(),
+                Number::UInt(u) => u.to_string(),
+                // Spelled as JSON spells it (`1.0`, `1e300`).
+                Number::Float(_) => found.to_value().to_string(),
+            })
+        }),
+        Kind::List | Kind::Map => None,
     }
 }
 
@@ -587,37 +594,41 @@ impl ObjectFilter {
     /// An object without `metadata.namespace` (cluster-scoped, or a rendered
     /// manifest that leaves the namespace to `kubectl apply -n`) matches any
     /// namespace.
-    pub fn matches(&self, object: &Value) -> bool {
-        let meta = object.get("metadata");
-        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
+    pub fn matches(&self, object: &Obj) -> bool {
         if let Some(want) = &self.namespace
-            && let Some(ns) = text("namespace")
+            && let Some(ns) = object.namespace()
             && want != ns
         {
             return false;
         }
         if let Some(want) = &self.name
-            && text("name") != Some(want.as_str())
+            && object.name() != Some(want.as_str())
         {
             return false;
         }
-        self.labels.matches(object) && self.fields.matches(object)
+        (self.labels.is_empty() || self.labels.matches_labels(object.labels()))
+            && self.fields.matches(object.json())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::doc::Doc;
+    use serde_json::{Value, json};
 
-    fn labelled(labels: Value) -> Value {
-        json!({"metadata": {"name": "x", "labels": labels}})
+    fn labelled(labels: Value) -> Doc {
+        Doc::from_value(&json!({"metadata": {"name": "x", "labels": labels}}))
     }
 
     fn selects(selector: &str, labels: Value) -> bool {
         parse_label_selector(selector)
             .expect("test selectors are valid")
-            .matches(&labelled(labels))
+            .matches(labelled(labels).root())
+    }
+
+    fn doc(value: Value) -> Doc {
+        Doc::from_value(&value)
     }
 
     #[test]
@@ -671,10 +682,11 @@ mod tests {
 
     #[test]
     fn object_without_labels() {
+        let unlabelled = doc(json!({"metadata": {"name": "x"}}));
         let sel = parse_label_selector("!app").expect("valid");
-        assert!(sel.matches(&json!({"metadata": {"name": "x"}})));
+        assert!(sel.matches(unlabelled.root()));
         let sel = parse_label_selector("app").expect("valid");
-        assert!(!sel.matches(&json!({"metadata": {"name": "x"}})));
+        assert!(!sel.matches(unlabelled.root()));
     }
 
     #[test]
@@ -707,32 +719,34 @@ mod tests {
 
     #[test]
     fn field_selectors_follow_dotted_paths() {
-        let pod = json!({
+        let pod = doc(json!({
             "metadata": {"name": "web-1", "namespace": "shop"},
-            "spec": {"replicas": 3, "paused": false, "nodeName": null},
+            "spec": {"replicas": 3, "paused": false, "nodeName": null, "ratio": 1.0},
             "status": {"phase": "Running"}
-        });
+        }));
+        let pod = pod.root();
         let sel = |s: &str| parse_field_selector(s).expect("valid");
-        assert!(sel("metadata.name=web-1").matches(&pod));
-        assert!(sel("metadata.name==web-1,metadata.namespace=shop").matches(&pod));
-        assert!(!sel("metadata.namespace!=shop").matches(&pod));
-        assert!(sel("status.phase!=Pending").matches(&pod));
-        assert!(sel("spec.replicas=3").matches(&pod));
-        assert!(sel("spec.paused=false").matches(&pod));
+        assert!(sel("metadata.name=web-1").matches(pod));
+        assert!(sel("metadata.name==web-1,metadata.namespace=shop").matches(pod));
+        assert!(!sel("metadata.namespace!=shop").matches(pod));
+        assert!(sel("status.phase!=Pending").matches(pod));
+        assert!(sel("spec.replicas=3").matches(pod));
+        assert!(sel("spec.ratio=1.0").matches(pod), "as JSON spells it");
+        assert!(sel("spec.paused=false").matches(pod));
         // Unset and null fields compare as empty, as the API server does.
-        assert!(sel("spec.nodeName=").matches(&pod));
-        assert!(sel("spec.missing.deeper=").matches(&pod));
-        assert!(!sel("spec.missing=x").matches(&pod));
+        assert!(sel("spec.nodeName=").matches(pod));
+        assert!(sel("spec.missing.deeper=").matches(pod));
+        assert!(!sel("spec.missing=x").matches(pod));
         // Objects have no text: never equal.
-        assert!(!sel("spec=").matches(&pod));
-        assert!(sel("").matches(&pod));
+        assert!(!sel("spec=").matches(pod));
+        assert!(sel("").matches(pod));
     }
 
     #[test]
     fn field_selector_escapes() {
-        let obj = json!({"metadata": {"name": "a,b=c"}});
+        let obj = doc(json!({"metadata": {"name": "a,b=c"}}));
         let sel = parse_field_selector(r"metadata.name=a\,b\=c").expect("valid");
-        assert!(sel.matches(&obj));
+        assert!(sel.matches(obj.root()));
         assert_eq!(sel.to_string(), r"metadata.name=a\,b\=c");
     }
 
@@ -758,9 +772,11 @@ mod tests {
                 .expect("valid selector"),
             field_selector: Default::default(),
         };
-        let placed =
-            json!({"metadata": {"name": "cfg", "namespace": "a", "labels": {"app": "web"}}});
-        let floating = json!({"metadata": {"name": "cfg", "labels": {"app": "web"}}});
+        let object = |value: Value| Obj::new(doc(value));
+        let placed = object(
+            json!({"metadata": {"name": "cfg", "namespace": "a", "labels": {"app": "web"}}}),
+        );
+        let floating = object(json!({"metadata": {"name": "cfg", "labels": {"app": "web"}}}));
         let filter = ObjectFilter::new(&query(Some("a")));
         assert!(filter.matches(&placed));
         assert!(filter.matches(&floating));
@@ -769,8 +785,9 @@ mod tests {
         assert!(filter.matches(&floating));
         let filter = ObjectFilter::new(&query(None));
         assert!(filter.matches(&placed));
-        let other =
-            json!({"metadata": {"name": "other", "namespace": "a", "labels": {"app": "web"}}});
+        let other = object(
+            json!({"metadata": {"name": "other", "namespace": "a", "labels": {"app": "web"}}}),
+        );
         assert!(!filter.matches(&other));
     }
 }

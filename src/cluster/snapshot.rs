@@ -17,10 +17,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use futures::future::BoxFuture;
-use serde_json::Value;
 
 use super::selector::ObjectFilter;
-use super::{Obj, Object, ObjectQuery, ObjectSource, SourceError, strip_object};
+use super::{Obj, Object, ObjectQuery, ObjectSource, STRIP, STRIPPED, SourceError};
+use crate::doc::{Doc, Edits, Json};
 
 /// Objects keyed by `(apiVersion, kind)`, each list in file order.
 type Index = HashMap<(String, String), Vec<Object>>;
@@ -142,40 +142,38 @@ impl Snapshot {
 
     /// Adds one document: an object, a `List` / `…List` of objects, or
     /// nothing (an empty document).
-    fn ingest(&mut self, doc: Value, path: &Path) {
-        let Value::Object(mut map) = doc else {
-            if !doc.is_null() {
+    fn ingest(&mut self, doc: Doc, path: &Path) {
+        let root = doc.root();
+        if !root.is_map() {
+            if !root.is_null() {
                 self.skip(path, "a document is not a mapping");
             }
             return;
-        };
-        let text = |map: &serde_json::Map<String, Value>, key: &str| {
-            map.get(key).and_then(Value::as_str).map(str::to_string)
-        };
-        let (api_version, kind) = (text(&map, "apiVersion"), text(&map, "kind"));
-        if let Some(kind) = &kind
-            && is_list(kind, &map)
+        }
+        let text = |key: &str| root.get(key).and_then(Json::as_str);
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        if let Some(kind) = kind
+            && is_list(kind, root)
         {
-            // `kubectl get` of nothing prints `items: []`, some tools `null`.
-            let items = match map.remove("items") {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            };
             // A typed list (`DeploymentList`) names its items' type; a plain
             // `List` does not, and its items carry their own.
             let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-            for mut item in items {
-                if let (Value::Object(obj), Some(item_kind)) = (&mut item, item_kind) {
-                    if !obj.contains_key("kind") {
-                        obj.insert("kind".into(), Value::String(item_kind.to_string()));
-                    }
-                    if let Some(api) = &api_version
-                        && !obj.contains_key("apiVersion")
-                    {
-                        obj.insert("apiVersion".into(), Value::String(api.clone()));
-                    }
+            let mut fill = Vec::new();
+            if let Some(item_kind) = item_kind {
+                fill.push(("kind", item_kind));
+                fill.extend(api_version.map(|api| ("apiVersion", api)));
+            }
+            let edits = Edits {
+                drop: STRIPPED,
+                set: &[],
+                fill: &fill,
+            };
+            // `kubectl get` of nothing prints `items: []`, some tools `null`.
+            for item in root.get("items").into_iter().flat_map(Json::items) {
+                match Doc::edited(item, &edits) {
+                    Ok(item) => self.ingest(item, path),
+                    Err(e) => self.skip(path, &format!("a list item is {e}")),
                 }
-                self.ingest(item, path);
             }
             return;
         }
@@ -183,12 +181,9 @@ impl Snapshot {
             self.skip(path, "a document has no apiVersion or kind");
             return;
         };
-        let mut object = Value::Object(map);
-        strip_object(&mut object);
-        self.objects
-            .entry((api_version, kind))
-            .or_default()
-            .push(Obj::new(object));
+        let key = (api_version.to_string(), kind.to_string());
+        // Read with `STRIP`: nothing is left to remove.
+        self.objects.entry(key).or_default().push(Obj::new(doc));
     }
 
     fn skip(&mut self, path: &Path, why: &str) {
@@ -224,10 +219,25 @@ impl ObjectSource for Snapshot {
 
 /// `List`, or a typed `FooList` with `items` and no name of its own (a CRD
 /// whose kind merely ends in "List" has a name).
-fn is_list(kind: &str, map: &serde_json::Map<String, Value>) -> bool {
+fn is_list(kind: &str, map: Json) -> bool {
     kind.ends_with("List")
-        && matches!(map.get("items"), Some(Value::Array(_) | Value::Null))
+        && map.get("items").is_some_and(|i| i.is_list() || i.is_null())
         && map.get("metadata").and_then(|m| m.get("name")).is_none()
+}
+
+/// A document as a file holds it, read with `STRIP`: an object is stored
+/// as read; the items of a list are copied out (and stripped) when it is
+/// unwrapped.
+struct Read(Doc);
+
+impl<'de> serde::Deserialize<'de> for Read {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Read, D::Error> {
+        Doc::read(deserializer, &STRIP).map(Read)
+    }
+}
+
+fn docs(read: Vec<Read>) -> Vec<Doc> {
+    read.into_iter().map(|Read(doc)| doc).collect()
 }
 
 fn has_extension(path: &Path, ext: &str) -> bool {
@@ -300,7 +310,7 @@ fn walk(
 fn parse_files(
     files: &[PathBuf],
     kinds: Option<&std::collections::HashSet<String>>,
-) -> Vec<Result<Vec<Value>, SnapshotError>> {
+) -> Vec<Result<Vec<Doc>, SnapshotError>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, files.len().max(1));
@@ -315,27 +325,26 @@ fn parse_files(
             done.push((i, parse_file(file, kinds)));
         }
     };
-    let mut results: Vec<(usize, Result<Vec<Value>, SnapshotError>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    // Deeply nested documents recurse; give them room.
-                    std::thread::Builder::new()
-                        .stack_size(16 * 1024 * 1024)
-                        .spawn_scoped(scope, work)
-                })
-                .collect();
-            let mut results = Vec::new();
-            for handle in handles {
-                match handle {
-                    Ok(handle) => results.extend(handle.join().unwrap_or_default()),
-                    // No thread to be had: parse here instead.
-                    Err(_) => results.extend(work()),
-                }
+    let mut results: Vec<(usize, Result<Vec<Doc>, SnapshotError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                // Deeply nested documents recurse; give them room.
+                std::thread::Builder::new()
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn_scoped(scope, work)
+            })
+            .collect();
+        let mut results = Vec::new();
+        for handle in handles {
+            match handle {
+                Ok(handle) => results.extend(handle.join().unwrap_or_default()),
+                // No thread to be had: parse here instead.
+                Err(_) => results.extend(work()),
             }
-            results
-        });
-    let mut slots: Vec<Option<Result<Vec<Value>, SnapshotError>>> =
+        }
+        results
+    });
+    let mut slots: Vec<Option<Result<Vec<Doc>, SnapshotError>>> =
         files.iter().map(|_| None).collect();
     for (i, result) in results.drain(..) {
         slots[i] = Some(result);
@@ -358,7 +367,7 @@ fn parse_files(
 fn parse_file(
     path: &Path,
     kinds: Option<&std::collections::HashSet<String>>,
-) -> Result<Vec<Value>, SnapshotError> {
+) -> Result<Vec<Doc>, SnapshotError> {
     let bytes = std::fs::read(path).map_err(|e| read_error(path, &e))?;
     let text = String::from_utf8(bytes).map_err(|_| SnapshotError::Read {
         path: path.to_path_buf(),
@@ -383,7 +392,7 @@ fn parse_yaml_kinds(
     path: &Path,
     text: &str,
     kinds: &std::collections::HashSet<String>,
-) -> Result<Vec<Value>, SnapshotError> {
+) -> Result<Vec<Doc>, SnapshotError> {
     let mut values = Vec::new();
     for (first_line, doc) in documents(text) {
         // `List` may hold anything; `ConfigMapList` only ConfigMaps.
@@ -469,8 +478,9 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
-    serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()).map_err(|e| {
+fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
+    let read = serde_saphyr::from_multiple_with_options::<Read>(text, yaml_options());
+    read.map(docs).map_err(|e| {
         use serde_saphyr::MessageFormatter;
         let message = serde_saphyr::DefaultMessageFormatter
             .format_message(e.without_snippet())
@@ -493,10 +503,11 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
 
 /// One JSON value, or several one after another (`kubectl get -o json` of
 /// several names prints one object each).
-fn parse_json(path: &Path, text: &str) -> Result<Vec<Value>, SnapshotError> {
+fn parse_json(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
     serde_json::Deserializer::from_str(text)
-        .into_iter::<Value>()
+        .into_iter::<Read>()
         .collect::<Result<Vec<_>, _>>()
+        .map(docs)
         .map_err(|e| SnapshotError::Parse {
             path: path.to_path_buf(),
             line: e.line() as u64,
@@ -584,7 +595,7 @@ mod tests {
             .select(q)
             .expect("query is valid")
             .iter()
-            .map(|o| o["metadata"]["name"].as_str().unwrap_or("?").to_string())
+            .map(|o| o.name().unwrap_or("?").to_string())
             .collect()
     }
 
@@ -639,21 +650,22 @@ metadata:
             .select(&query("apps/v1/Deployment"))
             .expect("valid");
         assert_eq!(deploys.len(), 1);
-        let mode =
-            &deploys[0]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["defaultMode"];
+        let deploy = deploys[0].to_json();
+        let mode = &deploy["spec"]["template"]["spec"]["volumes"][0]["configMap"]["defaultMode"];
         assert_eq!(
             mode,
             &serde_json::json!(420),
             "0644 is octal, as Kubernetes reads it"
         );
         assert!(
-            deploys[0]["metadata"].get("managedFields").is_none(),
+            deploy["metadata"].get("managedFields").is_none(),
             "managedFields are dropped"
         );
 
         let maps = snapshot.select(&query("v1/ConfigMap")).expect("valid");
-        assert_eq!(maps[0]["data"]["mode"], serde_json::json!("="));
-        assert_eq!(maps[0]["data"]["enabled"], serde_json::json!(true));
+        let map = maps[0].to_json();
+        assert_eq!(map["data"]["mode"], serde_json::json!("="));
+        assert_eq!(map["data"]["enabled"], serde_json::json!(true));
     }
 
     #[test]
@@ -823,6 +835,12 @@ items:
             started.elapsed()
         );
         assert_eq!(snapshot.files(), 84);
+        // Held in about the room of their compact JSON (a `serde_json::Value`
+        // took seven times that).
+        let all: Vec<&Object> = snapshot.objects.values().flatten().collect();
+        let held: usize = all.iter().map(|o| o.doc().heap_bytes()).sum();
+        let json: usize = all.iter().map(|o| o.to_json().to_string().len()).sum();
+        assert!(held < json + json / 4, "{held} bytes for {json} of JSON");
         assert!(snapshot.skipped().is_empty(), "{:?}", snapshot.skipped());
         assert_eq!(
             snapshot

@@ -3,10 +3,13 @@
 //! that type reads. API requests grow with the number of types followed,
 //! not with the number of checks or with time.
 //!
-//! The store holds each object once, as shared JSON without its
-//! `managedFields` or last-applied copy. Each change ticks a counter that
-//! the runner waits on, so probes re-run when their objects change instead
-//! of on a timer.
+//! The store holds each object once, as a compact document without its
+//! `managedFields` or last-applied copy, read straight from the bytes of
+//! each list page: an object never exists as a `serde_json::Value` on the
+//! way, except in the rare older-version scope that must read its
+//! managedFields first, and for a watch event's one object. Each change
+//! ticks a counter that the runner waits on, so probes re-run when their
+//! objects change instead of on a timer.
 //!
 //! Faults: a watch that ends (its timeout, a restart) is started again from
 //! the last resourceVersion; a 410 Gone (the version is compacted away)
@@ -20,13 +23,13 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::api::{ListParams, WatchEvent, WatchParams};
+use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use super::selector::ObjectFilter;
-use super::{
-    Change, Changes, Cursor, Delta, Key, Obj, Object, ObjectQuery, SourceError, strip_object,
-};
+use super::{Change, Changes, Cursor, Delta, Key, Obj, Object, ObjectQuery, STRIPPED, SourceError};
+use crate::doc::{Doc, Edits};
 
 /// Objects per list page: big enough that most types need one request,
 /// small enough that a huge namespace does not arrive as one giant body.
@@ -242,11 +245,11 @@ impl Store {
 
     /// The object held now under `key`, if it is the version `item` is:
     /// a list after a 410 then keeps what was judged of it.
-    fn unchanged(&self, key: &Key, item: &Value) -> Option<Object> {
-        let version = item["metadata"]["resourceVersion"].as_str()?;
+    fn unchanged(&self, key: &Key, item: &Object) -> Option<Object> {
+        let version = version_of(item)?;
         let state = self.read_state();
         let held = state.objects.get(key)?;
-        (held["metadata"]["resourceVersion"].as_str() == Some(version)).then(|| Arc::clone(held))
+        (version_of(held) == Some(version)).then(|| Arc::clone(held))
     }
 
     /// A complete list replaces everything.
@@ -457,13 +460,12 @@ fn within<'a>(
         .take_while(move |(key, _)| &*key.0 == ns)
 }
 
-/// One page of a list, as the server sends it.
-#[derive(serde::Deserialize)]
+/// One page of a list, its items already in the store's form.
+#[derive(Default)]
 struct Page {
-    #[serde(default)]
-    metadata: PageMeta,
-    #[serde(default)]
-    items: Vec<Value>,
+    version: String,
+    next: Option<String>,
+    objects: Vec<(Key, Object)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -472,6 +474,112 @@ struct PageMeta {
     resource_version: String,
     #[serde(rename = "continue", default)]
     next: Option<String>,
+}
+
+/// Reads a page as the server sent it (`{"metadata": …, "items": […]}`),
+/// each item ingested as it is parsed: a page of 500 Pods never exists as
+/// `serde_json::Value` trees, which take seven times the JSON.
+fn read_page(text: &str, follow: &Follow) -> Result<Page, serde_json::Error> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let page = PageReader(follow).deserialize(&mut json)?;
+    json.end()?;
+    Ok(page)
+}
+
+struct PageReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for PageReader<'_> {
+    type Value = Page;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Page, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageReader<'_> {
+    type Value = Page;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page, A::Error> {
+        let mut page = Page::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => {
+                    let meta: PageMeta = map.next_value()?;
+                    page.version = meta.resource_version;
+                    page.next = meta.next;
+                }
+                "items" => page.objects = map.next_value_seed(ItemsReader(self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+struct ItemsReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for ItemsReader<'_> {
+    type Value = Vec<(Key, Object)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsReader<'_> {
+    type Value = Vec<(Key, Object)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut objects = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(ItemReader(self.0))? {
+            objects.extend(item);
+        }
+        Ok(objects)
+    }
+}
+
+/// One item of a page, ingested; `None` when this scope does not keep it
+/// or it has no name.
+struct ItemReader<'a>(&'a Follow);
+
+impl<'de> DeserializeSeed<'de> for ItemReader<'_> {
+    type Value = Option<(Key, Object)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        let follow = self.0;
+        if follow.only_written_in.is_some() {
+            // Which version wrote it is in the managedFields: read them first.
+            let object = Value::deserialize(deserializer)?;
+            return Ok(ingest(follow, &object).and_then(keyed));
+        }
+        let doc = follow.read(deserializer)?;
+        Ok(keyed(Obj::new(doc)))
+    }
+}
+
+/// The object with its place in the store, when it has a name.
+fn keyed(object: Object) -> Option<(Key, Object)> {
+    let key: Key = (
+        object.namespace().unwrap_or("").into(),
+        object.name()?.into(),
+    );
+    Some((key, object))
 }
 
 /// Why a step of the loop stopped.
@@ -542,29 +650,32 @@ async fn list(
         let http = request
             .list(&params)
             .map_err(|e| Stop::Failed(SourceError::Unavailable(e.to_string())))?;
-        let page: Page = follow
+        let text = follow
             .client
-            .request(http)
+            .request_text(http)
             .await
             .map_err(|e| stop(follow, &e, "list"))?;
+        let page = read_page(&text, follow)
+            .map_err(|e| stop(follow, &kube::Error::SerdeError(e), "list"))?;
+        drop(text);
         let live = store.upgrade();
-        let mut arrived = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            let Some(key) = key_of(&item) else { continue };
-            let held = live.as_ref().and_then(|s| s.unchanged(&key, &item));
-            if let Some(object) = held.or_else(|| ingest(follow, item)) {
-                arrived.push(Arc::clone(&object));
-                objects.insert(key, object);
-            }
+        let mut arrived = Vec::with_capacity(page.objects.len());
+        for (key, object) in page.objects {
+            // Unchanged since the last list (after a 410): keep the object
+            // held, with what was judged of it.
+            let held = live.as_ref().and_then(|s| s.unchanged(&key, &object));
+            let object = held.unwrap_or(object);
+            arrived.push(Arc::clone(&object));
+            objects.insert(key, object);
         }
-        match page.metadata.next.filter(|c| !c.is_empty()) {
+        match page.next.filter(|c| !c.is_empty()) {
             Some(token) => {
                 params = params.continue_token(&token);
                 if let Some(store) = live {
                     store.progress(arrived);
                 }
             }
-            None => return Ok((objects, page.metadata.resource_version)),
+            None => return Ok((objects, page.version)),
         }
     }
 }
@@ -605,7 +716,7 @@ async fn watch_once(
             WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                 remember_version(version, &object);
                 if let Some(key) = key_of(&object) {
-                    store.put(key, ingest(follow, object));
+                    store.put(key, ingest(follow, &object));
                 }
             }
             WatchEvent::Deleted(object) => {
@@ -638,7 +749,19 @@ fn remember_version(version: &mut String, object: &Value) {
 
 /// An ingested object's key.
 fn key_of_object(object: &Object) -> Key {
-    key_of(object).unwrap_or_default()
+    (
+        object.namespace().unwrap_or("").into(),
+        object.name().unwrap_or("").into(),
+    )
+}
+
+/// An ingested object's resourceVersion.
+fn version_of(object: &Obj) -> Option<&str> {
+    object
+        .json()
+        .get("metadata")?
+        .get("resourceVersion")?
+        .as_str()
 }
 
 fn key_of(object: &Value) -> Option<Key> {
@@ -650,19 +773,123 @@ fn key_of(object: &Value) -> Option<Key> {
 
 /// The object as probes see it (`apiVersion` and `kind` set, what no probe
 /// reads dropped), or `None` when this scope does not keep it.
-fn ingest(follow: &Follow, mut object: Value) -> Option<Object> {
+fn ingest(follow: &Follow, object: &Value) -> Option<Object> {
     if let Some(version) = &follow.only_written_in
-        && !super::live::written_in(&object, version)
+        && !super::live::written_in(object, version)
     {
         return None;
     }
-    if let Some(map) = object.as_object_mut() {
-        map.insert(
-            "apiVersion".into(),
-            Value::String(follow.api_version.clone()),
-        );
-        map.insert("kind".into(), Value::String(follow.kind.clone()));
+    // A `Value` always fits a document; a failure here could only be a bug.
+    follow.read(object).ok().map(Obj::new)
+}
+
+impl Follow {
+    /// Reads one object of this scope, edited as `ingest` says.
+    fn read<'de, D: de::Deserializer<'de>>(&self, deserializer: D) -> Result<Doc, D::Error> {
+        let set = [
+            ("apiVersion", self.api_version.as_str()),
+            ("kind", self.kind.as_str()),
+        ];
+        let edits = Edits {
+            drop: STRIPPED,
+            set: &set,
+            fill: &[],
+        };
+        Doc::read(deserializer, &edits)
     }
-    strip_object(&mut object);
-    Some(Obj::new(object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::Doc;
+
+    fn follow(only_written_in: Option<&str>) -> Follow {
+        crate::install_crypto_provider();
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("a valid URL"));
+        Follow {
+            client: kube::Client::try_from(config).expect("a client needs no server to exist"),
+            url: "/apis/apps/v1/deployments".into(),
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            only_written_in: only_written_in.map(str::to_string),
+            explain: Arc::new(|e, _| SourceError::Unavailable(e.to_string())),
+            what: "apps/v1/Deployment".into(),
+        }
+    }
+
+    const PAGE: &str = r#"{
+        "kind": "DeploymentList", "apiVersion": "apps/v1",
+        "metadata": {"resourceVersion": "42", "continue": "next-page"},
+        "items": [
+            {"metadata": {"name": "web", "namespace": "shop",
+                          "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"apps/v1beta2\"}"},
+                          "managedFields": [{"manager": "kubectl", "apiVersion": "apps/v1"}]},
+             "spec": {"replicas": 2}},
+            {"metadata": {"namespace": "shop"}, "spec": {}},
+            {"metadata": {"name": "cluster-wide", "managedFields": [{"manager": "x", "apiVersion": "apps/v1beta2"}]}}
+        ]
+    }"#;
+
+    #[tokio::test]
+    async fn a_page_is_read_into_stripped_documents() {
+        let page = read_page(PAGE, &follow(None)).expect("a valid page");
+        assert_eq!(page.version, "42");
+        assert_eq!(page.next.as_deref(), Some("next-page"));
+        let keys: Vec<&Key> = page.objects.iter().map(|(key, _)| key).collect();
+        assert_eq!(
+            keys,
+            [
+                &(Box::from("shop"), Box::from("web")),
+                &(Box::from(""), Box::from("cluster-wide"))
+            ],
+            "an item without a name is not kept"
+        );
+        let web = &page.objects[0].1;
+        assert_eq!(
+            web.to_json(),
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop", "annotations": {}},
+                "spec": {"replicas": 2}
+            })
+        );
+        // The emptied annotations stay, so `has()` says what it said.
+        let expect = crate::probe::cel::compile(
+            "has(object.metadata.annotations) && size(object.metadata.annotations) == 0 \
+             && !has(object.metadata.managedFields)",
+        )
+        .expect("compiles");
+        assert_eq!(
+            crate::probe::cel::evaluate(&expect, &[("object", web.json())]),
+            Ok(true)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_older_version_keeps_what_was_written_in_it() {
+        let page = read_page(PAGE, &follow(Some("apps/v1beta2"))).expect("a valid page");
+        let names: Vec<&str> = page.objects.iter().filter_map(|(_, o)| o.name()).collect();
+        assert_eq!(names, ["web", "cluster-wide"]);
+        let stripped = Doc::from_value(&serde_json::json!({"name": "cluster-wide"}));
+        assert_eq!(
+            page.objects[1].1.json().get("metadata"),
+            Some(stripped.root())
+        );
+        let page = read_page(PAGE, &follow(Some("apps/v1beta1"))).expect("a valid page");
+        assert!(page.objects.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_broken_page_is_an_error() {
+        for text in [
+            r#"{"items": [1, 2"#,
+            r#"{"items": null}"#,
+            r#"{"items": []} x"#,
+        ] {
+            assert!(read_page(text, &follow(None)).is_err(), "{text}");
+        }
+        let empty = read_page("{}", &follow(None)).expect("no items is no objects");
+        assert!(empty.objects.is_empty() && empty.next.is_none());
+    }
 }

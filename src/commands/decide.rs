@@ -45,9 +45,6 @@ impl From<LoadError> for Failure {
 async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, Failure> {
     let ws = Workspace::load(&global.options())?;
     let env = ws.environment(single_env(global)?)?;
-    let operator = ws
-        .operator()
-        .ok_or_else(|| Failure::Refused(crate::workspace::NO_OPERATOR.into()))?;
     let (checklist, item) = match command.item() {
         Some(spec) => {
             let (c, i) = find_item(&ws.checklists, spec)?;
@@ -95,6 +92,13 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         env: &env.name,
         read_only: env.read_only,
     };
+    // A change needs a name to be recorded under (a read-only environment
+    // refuses it before that matters).
+    let operator = ws.operator();
+    if operator.is_none() && !env.read_only {
+        return Err(Failure::Refused(crate::workspace::NO_OPERATOR.into()));
+    }
+    let operator = operator.unwrap_or_default();
     let events = record::record(
         &ledger,
         &mut loaded,

@@ -1,6 +1,7 @@
 //! CEL: compiling `expect` expressions once at load time and evaluating them
-//! against the JSON a probe saw, read through views rather than converted
-//! (`json_view`), with the Kubernetes-style `quantity()` helper.
+//! against the JSON a probe saw (compact documents, `doc::Doc`), read
+//! through views rather than converted (`json_view`), with the
+//! Kubernetes-style `quantity()` helper.
 //!
 //! Every expression compiles and runs against one shared environment: the CEL
 //! standard library, the `strings` and `lists` extensions, and `quantity()`.
@@ -23,6 +24,7 @@ use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value};
 
 use crate::checklist::model::Expect;
+use crate::doc::{Json, Kind, Number};
 
 pub use super::names::{NameError, Shape, check_names, variables};
 
@@ -240,13 +242,13 @@ impl Reads {
 }
 
 /// `to_cel` of only what `needed` names.
-pub(crate) fn to_cel_needed(v: &serde_json::Value, needed: &Needed) -> Value {
-    match (needed, v) {
-        (Needed::Fields(fields), serde_json::Value::Object(map)) => {
+pub(crate) fn to_cel_needed(v: Json, needed: &Needed) -> Value {
+    match needed {
+        Needed::Fields(fields) if v.is_map() => {
             let map: HashMap<Key, Value> = fields
                 .iter()
                 .filter_map(|(name, inner)| {
-                    let value = map.get(name)?;
+                    let value = v.get(name)?;
                     Some((
                         Key::String(Arc::new(name.clone())),
                         to_cel_needed(value, inner),
@@ -645,43 +647,30 @@ fn visit(expr: &IdedExpr, f: &mut dyn FnMut(&IdedExpr)) {
     }
 }
 
-/// A JSON number as CEL reads it. Integers are `int` (not `uint`, as serde
+/// A JSON number as CEL reads it: integers are `int` (not `uint`, as serde
 /// would make them) so that `object.spec.replicas + 1` type-checks; only
-/// integers above `i64::MAX` stay `uint`.
-enum Number {
-    Int(i64),
-    UInt(u64),
-    Double(f64),
-}
-
-impl Number {
-    fn of(n: &serde_json::Number) -> Number {
-        match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Number::Int(i),
-            (None, Some(u)) => Number::UInt(u),
-            (None, None) => Number::Double(n.as_f64().unwrap_or(f64::NAN)),
-        }
+/// integers above `i64::MAX` stay `uint` (which is how `doc::Number` keeps
+/// them).
+fn number(n: Number) -> Value {
+    match n {
+        Number::Int(i) => Value::Int(i),
+        Number::UInt(u) => Value::UInt(u),
+        Number::Float(d) => Value::Float(d),
     }
 }
 
-/// Converts JSON to a CEL value, numbers as `Number` reads them.
-pub fn to_cel(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match Number::of(n) {
-            Number::Int(i) => Value::Int(i),
-            Number::UInt(u) => Value::UInt(u),
-            Number::Double(d) => Value::Float(d),
-        },
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => {
-            Value::List(Arc::new(items.iter().map(to_cel).collect()))
-        }
-        serde_json::Value::Object(fields) => {
-            let map: HashMap<Key, Value> = fields
-                .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+/// Converts JSON to a CEL value, numbers as `number` reads them.
+pub fn to_cel(v: Json) -> Value {
+    match v.kind() {
+        Kind::Null => Value::Null,
+        Kind::Bool => Value::Bool(v.as_bool() == Some(true)),
+        Kind::Number => v.as_number().map_or(Value::Null, number),
+        Kind::String => Value::String(Arc::new(v.as_str().unwrap_or_default().to_owned())),
+        Kind::List => Value::List(Arc::new(v.items().map(to_cel).collect())),
+        Kind::Map => {
+            let map: HashMap<Key, Value> = v
+                .entries()
+                .map(|(k, v)| (Key::String(Arc::new(k.to_owned())), to_cel(v)))
                 .collect();
             Value::Map(Map { map: Arc::new(map) })
         }
@@ -692,10 +681,7 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
 /// holds; otherwise the verdict and summary: a fail when it is false, an
 /// error when it cannot be evaluated (a field that is not there, a type
 /// that does not fit: the checklist's mistake, not the service's).
-pub fn check(
-    expect: &Expect,
-    vars: &[(&str, &serde_json::Value)],
-) -> Result<(), (super::Verdict, String)> {
+pub fn check(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<(), (super::Verdict, String)> {
     use super::Verdict;
     match evaluate(expect, vars) {
         Ok(true) => Ok(()),
@@ -714,7 +700,7 @@ pub fn check(
 /// Evaluates `expect` with the named JSON values bound as variables, as
 /// views of the JSON unless the expression needs them converted (see
 /// `Binding`).
-pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<bool, EvalError> {
+pub fn evaluate(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool, EvalError> {
     match expect.reads.binding() {
         Binding::View => evaluate_viewed(expect, vars),
         Binding::Converted => evaluate_converted(expect, vars),
@@ -725,13 +711,10 @@ pub fn evaluate(expect: &Expect, vars: &[(&str, &serde_json::Value)]) -> Result<
 /// and an error worded from a view (see `misquotes_a_view`), are evaluated
 /// again over converted values, so that they read exactly as they do
 /// there; both only happen when the expression is wrong.
-fn evaluate_viewed(
-    expect: &Expect,
-    vars: &[(&str, &serde_json::Value)],
-) -> Result<bool, EvalError> {
+fn evaluate_viewed(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool, EvalError> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in vars {
-        context.add_variable_as_val(*name, json_view::bind(value));
+        context.add_variable_as_val(*name, json_view::bind(*value));
     }
     let result = Value::resolve_val(expect.program.expression(), &context)
         .map(|value| value.downcast_ref::<CelBool>().map(|b| *b.inner()));
@@ -744,13 +727,10 @@ fn evaluate_viewed(
 }
 
 /// Evaluates `expect` with the fields it names converted to CEL values.
-fn evaluate_converted(
-    expect: &Expect,
-    vars: &[(&str, &serde_json::Value)],
-) -> Result<bool, EvalError> {
+fn evaluate_converted(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool, EvalError> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in vars {
-        context.add_variable_from_value(*name, to_cel_needed(value, expect.reads.of_var(name)));
+        context.add_variable_from_value(*name, to_cel_needed(*value, expect.reads.of_var(name)));
     }
     match expect.program.execute(&context) {
         Ok(Value::Bool(b)) => Ok(b),
@@ -759,11 +739,7 @@ fn evaluate_converted(
     }
 }
 
-fn eval_error(
-    e: ExecutionError,
-    expect: &Expect,
-    vars: &[(&str, &serde_json::Value)],
-) -> EvalError {
+fn eval_error(e: ExecutionError, expect: &Expect, vars: &[(&str, Json<'_>)]) -> EvalError {
     match e {
         ExecutionError::NoSuchKey(key) => {
             EvalError::MissingField(missing_path(expect.program.expression(), &key, vars))
@@ -827,12 +803,12 @@ struct Path {
 /// `object.data.OIDC_ISSUER` or `object.spec.containers[1].resources.limits`.
 /// Each read of `key` in the expression is a candidate; the first one that is
 /// really absent from the bound JSON wins.
-fn missing_path(expr: &IdedExpr, key: &str, vars: &[(&str, &serde_json::Value)]) -> String {
+fn missing_path(expr: &IdedExpr, key: &str, vars: &[(&str, Json<'_>)]) -> String {
     let mut candidates = Vec::new();
     collect_reads(expr, key, &HashMap::new(), &mut candidates);
     let concrete = candidates.iter().find_map(|path| {
         let (_, root) = vars.iter().find(|(name, _)| *name == path.root)?;
-        locate_absent(root, &path.steps, path.root.clone())
+        locate_absent(*root, &path.steps, path.root.clone())
     });
     concrete
         .or_else(|| candidates.first().map(render))
@@ -948,11 +924,14 @@ fn path_of(expr: &IdedExpr, scope: &HashMap<String, Path>) -> Option<Path> {
 
 /// Follows `steps` through `value`; when the last one names a field that is
 /// not there, returns the concrete path to it (with list positions filled in).
-fn locate_absent(value: &serde_json::Value, steps: &[Step], so_far: String) -> Option<String> {
+fn locate_absent(value: Json, steps: &[Step], so_far: String) -> Option<String> {
     let (step, rest) = steps.split_first()?;
     match step {
         Step::Field(name) => {
-            let next = value.as_object()?.get(name);
+            if !value.is_map() {
+                return None;
+            }
+            let next = value.get(name);
             let here = format!("{so_far}{}", render_field(name));
             match (next, rest.is_empty()) {
                 (None, true) => Some(here),
@@ -961,12 +940,11 @@ fn locate_absent(value: &serde_json::Value, steps: &[Step], so_far: String) -> O
             }
         }
         Step::Index(i) => {
-            let next = value.as_array()?.get(usize::try_from(*i).ok()?)?;
+            let next = value.items().nth(usize::try_from(*i).ok()?)?;
             locate_absent(next, rest, format!("{so_far}[{i}]"))
         }
         Step::Each => value
-            .as_array()?
-            .iter()
+            .items()
             .enumerate()
             .find_map(|(i, item)| locate_absent(item, rest, format!("{so_far}[{i}]"))),
     }
@@ -995,14 +973,14 @@ fn render_field(name: &str) -> String {
     }
 }
 
-/// CEL values that are views of borrowed JSON, so that evaluating
+/// CEL values that are views of a borrowed document, so that evaluating
 /// `object.spec.replicas >= 2` on a Pod reads two fields of it instead of
 /// converting it. An object is a map and an array a list. A field becomes
 /// a CEL value when the expression reads it. The entries of a map are made
 /// when the expression iterates over it or compares it, the elements of a
 /// list when it reads any, one level at a time: CEL borrows them from the
-/// view then. A string is borrowed, not copied; numbers are read as
-/// `to_cel` reads them.
+/// view then. A string is borrowed from the document's text, not copied;
+/// numbers are read as `to_cel` reads them.
 /// Everything a view does matches what CEL's own list and map do with the
 /// converted values, errors included.
 mod json_view {
@@ -1016,12 +994,11 @@ mod json_view {
     use cel::common::value::{CowVal, Val};
     use cel::{ExecutionError, Value};
 
-    use super::{Number, to_cel};
-
-    type Json = serde_json::Value;
+    use super::to_cel;
+    use crate::doc::{self, Json, Number};
 
     /// `json` as the value of a variable.
-    pub(super) fn bind<'v>(json: &'v Json) -> Box<dyn Val + 'v> {
+    pub(super) fn bind(json: Json<'_>) -> Box<dyn Val + '_> {
         Node::of(json).boxed()
     }
 
@@ -1040,18 +1017,21 @@ mod json_view {
     }
 
     impl<'v> Node<'v> {
-        fn of(json: &'v Json) -> Node<'v> {
-            match json {
-                Json::Null => Node::Null(CelNull),
-                Json::Bool(b) => Node::Bool(CelBool::from(*b)),
-                Json::Number(n) => match Number::of(n) {
-                    Number::Int(i) => Node::Int(CelInt::from(i)),
-                    Number::UInt(u) => Node::UInt(CelUInt::from(u)),
-                    Number::Double(d) => Node::Double(CelDouble::from(d)),
+        fn of(json: Json<'v>) -> Node<'v> {
+            match json.kind() {
+                doc::Kind::Null => Node::Null(CelNull),
+                doc::Kind::Bool => Node::Bool(CelBool::from(json.as_bool() == Some(true))),
+                doc::Kind::Number => match json.as_number() {
+                    Some(Number::Int(i)) => Node::Int(CelInt::from(i)),
+                    Some(Number::UInt(u)) => Node::UInt(CelUInt::from(u)),
+                    Some(Number::Float(d)) => Node::Double(CelDouble::from(d)),
+                    None => Node::Null(CelNull),
                 },
-                Json::String(s) => Node::String(CelString::from(s.as_str())),
-                Json::Array(items) => Node::List(JsonList::new(items)),
-                Json::Object(fields) => Node::Map(JsonMap::new(fields)),
+                doc::Kind::String => {
+                    Node::String(CelString::from(json.as_str().unwrap_or_default()))
+                }
+                doc::Kind::List => Node::List(JsonList::new(json)),
+                doc::Kind::Map => Node::Map(JsonMap::new(json)),
             }
         }
 
@@ -1085,14 +1065,14 @@ mod json_view {
     /// A JSON object as a CEL `map` with string keys.
     #[derive(Debug)]
     struct JsonMap<'v> {
-        fields: &'v serde_json::Map<String, Json>,
-        /// The entries as CEL values, sorted by key, made when the map is
-        /// first iterated or compared.
+        fields: Json<'v>,
+        /// The entries as CEL values, sorted by key (as the document keeps
+        /// them), made when the map is first iterated or compared.
         entries: OnceLock<Box<[(CelString<'v>, Node<'v>)]>>,
     }
 
     impl<'v> JsonMap<'v> {
-        fn new(fields: &'v serde_json::Map<String, Json>) -> Self {
+        fn new(fields: Json<'v>) -> Self {
             JsonMap {
                 fields,
                 entries: OnceLock::new(),
@@ -1101,17 +1081,10 @@ mod json_view {
 
         fn entries(&self) -> &[(CelString<'v>, Node<'v>)] {
             self.entries.get_or_init(|| {
-                let mut entries: Vec<_> = self
-                    .fields
-                    .iter()
-                    .map(|(key, value)| (CelString::from(key.as_str()), Node::of(value)))
-                    .collect();
-                // serde_json keeps keys sorted, unless a crate in the build
-                // turns its `preserve_order` feature on.
-                if !entries.is_sorted_by(|a, b| a.0.inner() <= b.0.inner()) {
-                    entries.sort_unstable_by(|a, b| a.0.inner().cmp(b.0.inner()));
-                }
-                entries.into_boxed_slice()
+                self.fields
+                    .entries()
+                    .map(|(key, value)| (CelString::from(key), Node::of(value)))
+                    .collect()
             })
         }
 
@@ -1237,7 +1210,7 @@ mod json_view {
     impl Container for JsonMap<'_> {
         fn contains(&self, key: &dyn Val) -> Result<bool, ExecutionError> {
             match key.downcast_ref::<CelString>() {
-                Some(name) => Ok(self.fields.contains_key(name.inner())),
+                Some(name) => Ok(self.fields.get(name.inner()).is_some()),
                 None => match not_a_string_key(key) {
                     ExecutionError::NoSuchKey(_) => Ok(false),
                     _ => Err(ExecutionError::UnsupportedKeyType(
@@ -1280,13 +1253,13 @@ mod json_view {
     /// A JSON array as a CEL `list`.
     #[derive(Debug)]
     struct JsonList<'v> {
-        items: &'v Vec<Json>,
+        items: Json<'v>,
         /// The elements as CEL values, made on first use.
         nodes: OnceLock<Box<[Node<'v>]>>,
     }
 
     impl<'v> JsonList<'v> {
-        fn new(items: &'v Vec<Json>) -> Self {
+        fn new(items: Json<'v>) -> Self {
             JsonList {
                 items,
                 nodes: OnceLock::new(),
@@ -1295,12 +1268,12 @@ mod json_view {
 
         fn nodes(&self) -> &[Node<'v>] {
             self.nodes
-                .get_or_init(|| self.items.iter().map(Node::of).collect())
+                .get_or_init(|| self.items.items().map(Node::of).collect())
         }
 
         /// The list as CEL's own, for the messages that quote it.
         fn quoted(&self) -> Value {
-            Value::List(Arc::new(self.items.iter().map(to_cel).collect()))
+            to_cel(self.items)
         }
 
         /// The position `index` names, as CEL's list reads it: an `int`, a
@@ -1437,7 +1410,7 @@ mod json_view {
                 ));
             };
             let mut joined: Vec<Box<dyn Val + 'w>> = Vec::with_capacity(self.items.len());
-            joined.extend(self.items.iter().map(|item| Node::of(item).boxed()));
+            joined.extend(self.items.items().map(|item| Node::of(item).boxed()));
             let mut theirs = theirs.iter();
             while let Some(item) = theirs.next() {
                 joined.push(item.clone_as_boxed());
@@ -1611,11 +1584,13 @@ mod quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::Doc;
     use serde_json::json;
 
     fn eval(source: &str, object: serde_json::Value) -> Result<bool, EvalError> {
         let expect = compile(source).expect("test expressions compile");
-        evaluate(&expect, &[("object", &object)])
+        let object = Doc::from_value(&object);
+        evaluate(&expect, &[("object", object.root())])
     }
 
     #[test]
@@ -1864,12 +1839,13 @@ mod tests {
             panic!("spec is read in part")
         };
         assert_eq!(spec["replicas"], Needed::All);
-        let pod = serde_json::json!({
+        let pod = Doc::from_value(&serde_json::json!({
             "metadata": {"name": "web", "labels": {"app": "web"}, "annotations": {"big": "x"}},
             "spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "web:1"}]}}},
             "status": {"conditions": [{"type": "Ready"}]}
-        });
-        assert_eq!(evaluate(&e, &[("object", &pod)]), Ok(true));
+        }));
+        let pod = pod.root();
+        assert_eq!(evaluate(&e, &[("object", pod)]), Ok(true));
         // Used whole (iterated, or named alone), a variable is converted whole.
         let whole = compile("objects.exists(o, o.metadata.name == 'web')").expect("compiles");
         assert_eq!(whole.reads.of_var("objects"), &Needed::All);
@@ -1878,7 +1854,7 @@ mod tests {
         // A missing field is still missing, as on the whole object.
         let missing = compile("object.spec.paused").expect("compiles");
         assert!(matches!(
-            evaluate(&missing, &[("object", &pod)]),
+            evaluate(&missing, &[("object", pod)]),
             Err(EvalError::MissingField(_))
         ));
     }
@@ -1916,10 +1892,170 @@ mod tests {
     /// conversion of the fields it names: the two must agree.
     fn both_ways(source: &str, object: &serde_json::Value) -> Result<bool, EvalError> {
         let expect = compile(source).expect("test expressions compile");
-        let vars = [("object", object)];
+        let doc = Doc::from_value(object);
+        let vars = [("object", doc.root())];
         let converted = evaluate_converted(&expect, &vars);
         assert_eq!(evaluate(&expect, &vars), converted, "{source}");
+        let reference = over_a_value(&expect, object);
+        assert!(
+            agree(&evaluate(&expect, &vars), &reference),
+            "{source}: {:?} over the document, {reference:?} over a serde_json::Value",
+            evaluate(&expect, &vars)
+        );
         converted
+    }
+
+    /// The same result, the same missing field, or the same kind of error
+    /// (an error may quote only the fields the expression names).
+    fn agree(a: &Result<bool, EvalError>, b: &Result<bool, EvalError>) -> bool {
+        match (a, b) {
+            (Ok(x), Ok(y)) => x == y,
+            (Err(EvalError::MissingField(x)), Err(EvalError::MissingField(y))) => x == y,
+            (Err(EvalError::NotBool(_)), Err(EvalError::NotBool(_))) => true,
+            (Err(EvalError::Other(_)), Err(EvalError::Other(_))) => true,
+            _ => false,
+        }
+    }
+
+    /// A Pod-like object whose fields may be missing or of any JSON kind.
+    fn any_object() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(|b| json!(b)),
+            (-3i64..4).prop_map(|i| json!(i)),
+            prop_oneof![Just(json!(0.5)), Just(json!(2.0)), Just(json!(u64::MAX))],
+            "[ab]{0,2}".prop_map(|s| json!(s)),
+        ];
+        let value = scalar.prop_recursive(2, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map("[ab]{1,2}", inner, 0..3)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let maybe = |v: BoxedStrategy<serde_json::Value>| proptest::option::of(v);
+        let labels = prop::collection::btree_map("[ab]{1,2}", "[ab]{0,2}", 0..3)
+            .prop_map(|m| json!(m))
+            .boxed();
+        let container = (
+            maybe("[ab]{0,2}".prop_map(|s| json!(s)).boxed()),
+            maybe(value.clone().boxed()),
+            maybe(
+                prop::collection::vec(-1i64..3, 0..3)
+                    .prop_map(|v| json!(v))
+                    .boxed(),
+            ),
+        )
+            .prop_map(|(name, image, ports)| {
+                let mut c = serde_json::Map::new();
+                c.extend(name.map(|v| ("name".to_string(), v)));
+                c.extend(image.map(|v| ("image".to_string(), v)));
+                c.extend(ports.map(|v| ("ports".to_string(), v)));
+                serde_json::Value::Object(c)
+            });
+        (
+            maybe(labels),
+            maybe(value.clone().boxed()),
+            maybe(value.boxed()),
+            prop::collection::vec(container, 0..3),
+        )
+            .prop_map(|(labels, x, list, containers)| {
+                let mut metadata = serde_json::Map::new();
+                metadata.insert("name".into(), json!("web"));
+                metadata.extend(labels.map(|l| ("labels".to_string(), l)));
+                let mut spec = serde_json::Map::new();
+                spec.extend(x.map(|v| ("x".to_string(), v)));
+                spec.extend(list.map(|v| ("list".to_string(), v)));
+                spec.insert("containers".into(), json!(containers));
+                json!({"metadata": metadata, "spec": spec})
+            })
+    }
+
+    const AGREEING: &[&str] = &[
+        "object.spec.x == 1",
+        "object.spec.x != 'a' && has(object.spec.x)",
+        "has(object.metadata.labels) && 'a' in object.metadata.labels",
+        "object.metadata.labels == {'a': 'b'}",
+        "{'a': 'b'} == object.metadata.labels",
+        "size(object.metadata.labels) > 1",
+        "object.metadata.labels.all(k, k.startsWith('a'))",
+        "object.metadata.labels.exists(k, object.metadata.labels[k] == '')",
+        "object.spec.containers.all(c, has(c.image) && c.image != '')",
+        "object.spec.containers.exists(c, has(c.ports) && 1 in c.ports)",
+        "object.spec.containers.map(c, c.name) == ['a']",
+        "object.spec.containers.filter(c, has(c.name)).size() == 1",
+        "object.spec.containers.exists_one(c, c.image == null)",
+        "object.spec.x == null || type(object.spec.x) == int",
+        "object.spec.x in [1, 'a', true, null, [1], {'a': 1}]",
+        "object.spec.x == object.spec.list",
+        "[1, 2] == object.spec.list",
+        "object.spec.list + [1] == [1]",
+        "size(object.spec.list) == 0",
+        "object.spec.list.exists(i, i == 2.0)",
+        "object.spec.list[0] == 1",
+        "object.spec.x > 1",
+        "object.spec.x",
+        "object.spec.containers[0].image.startsWith('a')",
+        "object.spec.containers.all(c, c.ports.all(p, p >= 0))",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+        /// CEL over a document reads as CEL over the same JSON as a
+        /// `serde_json::Value`, converted whole.
+        #[test]
+        fn views_of_documents_agree_with_values(object in any_object()) {
+            let doc = Doc::from_value(&object);
+            for source in AGREEING {
+                let expect = compile(source).expect("test expressions compile");
+                let viewed = evaluate(&expect, &[("object", doc.root())]);
+                let reference = over_a_value(&expect, &object);
+                proptest::prop_assert!(
+                    agree(&viewed, &reference),
+                    "{}: {:?} over the document, {:?} over the value, object {}",
+                    source, viewed, reference, object
+                );
+            }
+        }
+    }
+
+    /// `expect` over `object` as a `serde_json::Value` converted whole to
+    /// CEL's own values, the way expressions were evaluated before views and
+    /// documents: the reference the views must agree with.
+    fn over_a_value(expect: &Expect, object: &serde_json::Value) -> Result<bool, EvalError> {
+        fn convert(v: &serde_json::Value) -> Value {
+            match v {
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(b) => Value::Bool(*b),
+                serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => Value::Int(i),
+                    (None, Some(u)) => Value::UInt(u),
+                    _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+                serde_json::Value::Array(items) => {
+                    Value::List(Arc::new(items.iter().map(convert).collect()))
+                }
+                serde_json::Value::Object(fields) => Value::Map(Map {
+                    map: Arc::new(
+                        fields
+                            .iter()
+                            .map(|(k, v)| (Key::String(Arc::new(k.clone())), convert(v)))
+                            .collect(),
+                    ),
+                }),
+            }
+        }
+        let mut context = Context::with_env(Arc::clone(&ENV));
+        context.add_variable_from_value("object", convert(object));
+        let doc = Doc::from_value(object);
+        let vars = [("object", doc.root())];
+        match expect.program.execute(&context) {
+            Ok(Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(EvalError::NotBool(describe(&other))),
+            Err(e) => Err(eval_error(e, expect, &vars)),
+        }
     }
 
     fn all_hold(cases: &[&str]) {
@@ -2162,8 +2298,8 @@ mod tests {
 
     #[test]
     fn views_borrow_the_json() {
-        let object = sample();
-        let view = json_view::bind(&object);
+        let object = Doc::from_value(&sample());
+        let view = json_view::bind(object.root());
         let name = CelString::from("metadata");
         let metadata = view
             .as_indexer()
@@ -2179,18 +2315,23 @@ mod tests {
         let read = read
             .downcast_ref::<CelString>()
             .expect("a name is a string");
-        let written = object["metadata"]["name"].as_str().expect("a string");
+        let written = object
+            .root()
+            .pointer(&["metadata", "name"])
+            .and_then(Json::as_str)
+            .expect("a string");
         assert!(std::ptr::eq(read.inner(), written), "the name was copied");
     }
 
     #[test]
     fn to_cel_keeps_json_shapes() {
-        assert_eq!(to_cel(&json!(1)), Value::Int(1));
-        assert_eq!(to_cel(&json!(u64::MAX)), Value::UInt(u64::MAX));
-        assert_eq!(to_cel(&json!(1.5)), Value::Float(1.5));
-        assert_eq!(to_cel(&json!(null)), Value::Null);
+        let cel = |value: serde_json::Value| to_cel(Doc::from_value(&value).root());
+        assert_eq!(cel(json!(1)), Value::Int(1));
+        assert_eq!(cel(json!(u64::MAX)), Value::UInt(u64::MAX));
+        assert_eq!(cel(json!(1.5)), Value::Float(1.5));
+        assert_eq!(cel(json!(null)), Value::Null);
         assert_eq!(
-            to_cel(&json!(["a"])),
+            cel(json!(["a"])),
             Value::List(Arc::new(vec![Value::String(Arc::new("a".into()))]))
         );
     }

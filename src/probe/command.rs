@@ -12,6 +12,7 @@ use tokio::process::Command;
 use super::Outcome;
 use super::cel;
 use crate::checklist::model::CommandProbe;
+use crate::doc::Doc;
 
 /// stdout and stderr are each kept up to this many bytes; the rest is read
 /// and dropped so the program never blocks on a full pipe.
@@ -131,10 +132,14 @@ fn judge(probe: &CommandProbe, cwd: &Path, run: &Finished) -> Outcome {
         return Outcome::fail(summary, detail);
     }
     if let Some(expect) = &probe.expect {
-        let exit = json!(code);
-        let stdout = json!(run.stdout.text);
-        let stderr = json!(run.stderr.text);
-        let vars = [("exit", &exit), ("stdout", &stdout), ("stderr", &stderr)];
+        let exit = Doc::from_value(&json!(code));
+        let stdout = Doc::from_value(&json!(run.stdout.text));
+        let stderr = Doc::from_value(&json!(run.stderr.text));
+        let vars = [
+            ("exit", exit.root()),
+            ("stdout", stdout.root()),
+            ("stderr", stderr.root()),
+        ];
         if let Err((verdict, summary)) = cel::check(expect, &vars) {
             return Outcome::new(verdict, summary, detail);
         }

@@ -13,6 +13,7 @@ use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use cel::{Context, Value};
 
 use super::cel::{ENV, to_cel_needed};
+use crate::doc::Json;
 
 /// How many reasons an explanation gives at most; the rest are counted.
 const MAX_REASONS: usize = 3;
@@ -22,13 +23,13 @@ const MAX_REASONS: usize = 3;
 /// data): the explanation names the path and the test only.
 pub fn why_false(
     expect: &crate::checklist::model::Expect,
-    vars: &[(&str, &serde_json::Value)],
+    vars: &[(&str, Json<'_>)],
     withhold: bool,
 ) -> Option<String> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     // Only the fields the expression names: the explanation reads no others.
     for (name, value) in vars {
-        context.add_variable_from_value(*name, to_cel_needed(value, expect.reads.of_var(name)));
+        context.add_variable_from_value(*name, to_cel_needed(*value, expect.reads.of_var(name)));
     }
     let explainer = Explainer { withhold };
     let reasons = explainer.reasons(expect.program.expression(), &context);

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::Outcome;
 use super::cel;
 use crate::checklist::model::FileProbe;
+use crate::doc::Doc;
 
 /// At most this many matching lines are kept for CEL and the evidence.
 const MAX_LINES: usize = 200;
@@ -207,10 +208,14 @@ fn judge(probe: &FileProbe, root: &Path, scan: &Scan) -> Outcome {
         return Outcome::fail(shortfall, detail);
     }
     if let Some(expect) = &probe.expect {
-        let files = json!(scan.files);
-        let matches = json!(scan.matches);
-        let lines = json!(scan.lines);
-        let vars = [("files", &files), ("matches", &matches), ("lines", &lines)];
+        let files = Doc::from_value(&json!(scan.files));
+        let matches = Doc::from_value(&json!(scan.matches));
+        let lines = Doc::from_value(&json!(scan.lines));
+        let vars = [
+            ("files", files.root()),
+            ("matches", matches.root()),
+            ("lines", lines.root()),
+        ];
         if let Err((verdict, summary)) = cel::check(expect, &vars) {
             return Outcome::new(verdict, summary, detail);
         }

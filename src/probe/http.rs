@@ -30,6 +30,7 @@ use super::cel::{self, EvalError};
 use super::tls;
 use super::{Outcome, Verdict};
 use crate::checklist::model::*;
+use crate::doc::Doc;
 use crate::text::{sanitize, truncate};
 
 /// `response.body` holds at most this much; the rest is not read.
@@ -645,11 +646,13 @@ pub(crate) fn expect_problem(
     value: &Value,
 ) -> Option<(Verdict, String)> {
     let shown = truncate(&expect.source, 160);
-    match cel::evaluate(expect, &[(var, value)]) {
+    let value = Doc::from_value(value);
+    let vars = [(var, value.root())];
+    match cel::evaluate(expect, &vars) {
         Ok(true) => None,
         Ok(false) => Some((
             Verdict::Fail,
-            super::explain::why_false(expect, &[(var, value)], false)
+            super::explain::why_false(expect, &vars, false)
                 .unwrap_or_else(|| format!("expect `{shown}` is false")),
         )),
         Err(EvalError::MissingField(field)) => Some((

@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use super::cel::{self, EvalError};
 use super::{Outcome, Verdict};
 use crate::checklist::model::{KubeProbe, Quantifier};
-use crate::cluster::{Change, Cursor, Delta, HEAD, Object, ObjectQuery, ObjectSource, SourceError};
+use crate::cluster::{
+    Change, Cursor, Delta, HEAD, Obj, Object, ObjectQuery, ObjectSource, SourceError,
+};
+use crate::doc::{Doc, Json};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
@@ -241,15 +244,11 @@ impl Tally {
 
 /// An object's place in key order: namespace (empty for cluster-scoped),
 /// then name.
-fn key_of(object: &Value) -> (&str, &str) {
-    let text = |field: &str| {
-        object
-            .get("metadata")
-            .and_then(|m| m.get(field))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    };
-    (text("namespace"), text("name"))
+fn key_of(object: &Obj) -> (&str, &str) {
+    (
+        object.namespace().unwrap_or(""),
+        object.name().unwrap_or(""),
+    )
 }
 
 fn is_secret(probe: &KubeProbe) -> bool {
@@ -299,16 +298,18 @@ impl Checked {
             object: Arc::clone(object),
             ok,
             reason: None,
-            keys: secret.then(|| secret_keys(object)),
+            keys: secret.then(|| secret_keys(object.json())),
         }
     }
 
     fn namespace(&self) -> Option<String> {
-        text_of(&self.object, "namespace")
+        self.object.namespace().map(|s| sanitize(s, false))
     }
 
     fn name(&self) -> String {
-        text_of(&self.object, "name").unwrap_or_else(|| "(unnamed)".into())
+        self.object
+            .name()
+            .map_or_else(|| "(unnamed)".into(), |s| sanitize(s, false))
     }
 
     fn id(&self) -> String {
@@ -345,19 +346,13 @@ impl Checked {
     }
 }
 
-fn text_of(object: &Value, key: &str) -> Option<String> {
-    object
-        .get("metadata")
-        .and_then(|m| m.get(key))
-        .and_then(Value::as_str)
-        .map(|s| sanitize(s, false))
-}
-
 /// `namespace/name`, or the name of a cluster-scoped object.
-fn id_of(object: &Value) -> String {
-    let name = text_of(object, "name").unwrap_or_else(|| "(unnamed)".into());
-    match text_of(object, "namespace") {
-        Some(ns) => format!("{ns}/{name}"),
+fn id_of(object: &Obj) -> String {
+    let name = object
+        .name()
+        .map_or_else(|| "(unnamed)".into(), |s| sanitize(s, false));
+    match object.namespace() {
+        Some(ns) => format!("{}/{name}", sanitize(ns, false)),
         None => name,
     }
 }
@@ -405,7 +400,9 @@ fn judge_each(probe: &KubeProbe, objects: &[Object]) -> Result<Judged, String> {
         .expect
         .as_ref()
         .filter(|e| reads_all(e))
-        .map(|_| Value::Array(objects.iter().map(|o| o.value().clone()).collect()));
+        .map(|_| Doc::list(objects.iter().map(|o| o.json())))
+        .transpose()
+        .map_err(|e| format!("cannot bind objects: {e}"))?;
     let mut judged = Judged {
         selected: objects.len(),
         ..Judged::default()
@@ -434,7 +431,7 @@ fn judge_each(probe: &KubeProbe, objects: &[Object]) -> Result<Judged, String> {
 /// satisfy `expect`). What an expectation says of one object depends on
 /// that object alone, unless it reads them all (`all`): otherwise it is
 /// remembered with the object.
-fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Value>) -> Result<bool, String> {
+fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Doc>) -> Result<bool, String> {
     let Some(expect) = &probe.expect else {
         return Ok(true);
     };
@@ -445,9 +442,9 @@ fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Value>) -> Result<bo
     let holds = match known {
         Some(held) => held,
         None => {
-            let mut vars = vec![("object", object.value())];
+            let mut vars: Vec<(&str, Json)> = vec![("object", object.json())];
             if let Some(all) = all {
-                vars.push(("objects", all));
+                vars.push(("objects", all.root()));
             }
             let held = cel::evaluate(expect, &vars).map_err(|e| unjudged(probe, object, e))?;
             if all.is_none() {
@@ -460,7 +457,7 @@ fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Value>) -> Result<bo
 }
 
 /// Why `expect` could not be judged on `object`.
-fn unjudged(probe: &KubeProbe, object: &Value, e: EvalError) -> String {
+fn unjudged(probe: &KubeProbe, object: &Obj, e: EvalError) -> String {
     let id = id_of(object);
     match e {
         // A field the object does not have: the expectation cannot be
@@ -483,14 +480,14 @@ fn unjudged(probe: &KubeProbe, object: &Value, e: EvalError) -> String {
 
 /// Why an object out of line is: from the values, for `expect` false (a
 /// Secret's withheld); `expect true` for `none`.
-fn reason(probe: &KubeProbe, object: &Object, all: Option<&Value>, secret: bool) -> String {
+fn reason(probe: &KubeProbe, object: &Object, all: Option<&Doc>, secret: bool) -> String {
     let Some(expect) = &probe.expect else {
         return String::new();
     };
     let holds = probe.quantifier == Quantifier::None;
-    let mut vars = vec![("object", object.value())];
+    let mut vars: Vec<(&str, Json)> = vec![("object", object.json())];
     if let Some(all) = all {
-        vars.push(("objects", all));
+        vars.push(("objects", all.root()));
     }
     (!holds)
         .then(|| super::explain::why_false(expect, &vars, secret))
@@ -499,11 +496,11 @@ fn reason(probe: &KubeProbe, object: &Object, all: Option<&Value>, secret: bool)
 }
 
 /// The sorted keys of a Secret's `data` and `stringData`.
-fn secret_keys(object: &Value) -> Vec<String> {
+fn secret_keys(object: Json) -> Vec<String> {
     let mut keys: Vec<String> = ["data", "stringData"]
         .iter()
-        .filter_map(|field| object.get(field).and_then(Value::as_object))
-        .flat_map(|map| map.keys().map(|k| sanitize(k, false)))
+        .filter_map(|field| object.get(field))
+        .flat_map(|map| map.entries().map(|(k, _)| sanitize(k, false)))
         .collect();
     keys.sort();
     keys.dedup();

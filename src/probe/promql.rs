@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::cel;
 use super::{Outcome, Verdict};
 use crate::checklist::model::PromqlProbe;
+use crate::doc::Doc;
 
 /// A larger answer is refused rather than held in memory.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -138,7 +139,9 @@ fn judge(probe: &PromqlProbe, answer: &Answer) -> Outcome {
             )
         };
     };
-    let vars = [("value", &answer.value), ("result", &answer.result)];
+    let value = Doc::from_value(&answer.value);
+    let result = Doc::from_value(&answer.result);
+    let vars = [("value", value.root()), ("result", result.root())];
     match cel::evaluate(expect, &vars) {
         Ok(true) => Outcome::pass(format!("expect holds: value {shown}"), detail),
         Ok(false) => Outcome::fail(
