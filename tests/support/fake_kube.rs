@@ -104,6 +104,9 @@ struct FakeState {
     store: Mutex<Store>,
     users: Mutex<HashMap<String, User>>,
     forbidden: Mutex<HashSet<String>>,
+    /// Per resource plural, the only verbs allowed on it (as a Role grants
+    /// them); others answer 403.
+    allowed: Mutex<HashMap<String, HashSet<String>>>,
     /// While set, every request answers a Status with this code.
     failing: Mutex<Option<u16>>,
     /// Every request to the Kubernetes paths, for asserting what the client
@@ -209,6 +212,7 @@ impl FakeKube {
             store: Mutex::new(store),
             users: Mutex::new(HashMap::from([(token.to_string(), reviewer)])),
             forbidden: Mutex::new(HashSet::new()),
+            allowed: Mutex::new(HashMap::new()),
             failing: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
         });
@@ -240,6 +244,14 @@ impl FakeKube {
     /// Makes every request for `plural` answer 403, as RBAC would.
     pub fn forbid(&self, plural: &str) {
         lock(&self.state.forbidden).insert(plural.to_string());
+    }
+
+    /// From now on only `verbs` (`get`, `list`, `watch`, `create`, `update`,
+    /// `patch`, `delete`) are allowed on `plural`, as a Role granting just
+    /// those would; any other answers 403.
+    pub fn allow_only(&self, plural: &str, verbs: &[&str]) {
+        let verbs = verbs.iter().map(|v| v.to_string()).collect();
+        lock(&self.state.allowed).insert(plural.to_string(), verbs);
     }
 
     /// Accepts `token` as `username` in `groups`.
@@ -1674,7 +1686,10 @@ impl ObjectRequest<'_> {
                 "the server does not allow this method on the requested resource",
             );
         };
-        if lock(&self.state.forbidden).contains(def.plural) {
+        let granted = lock(&self.state.allowed)
+            .get(def.plural)
+            .is_none_or(|verbs| verbs.contains(verb.name()));
+        if !granted || lock(&self.state.forbidden).contains(def.plural) {
             return self.forbidden(def, verb, target.namespace);
         }
         let filter = match self.filter(def, target.namespace) {
