@@ -715,3 +715,207 @@ fn state_copy_moves_a_log_between_the_stores_with_every_hash_intact() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// One change, two events, and another host in between.
+
+fn manual(id: &str) -> gonogo::checklist::model::Item {
+    gonogo::checklist::model::Item {
+        id: id.into(),
+        title: id.into(),
+        severity: gonogo::checklist::model::Severity::Blocker,
+        help: String::new(),
+        links: Vec::new(),
+        envs: None,
+        depends_on: Vec::new(),
+        evidence: true,
+        probe: None,
+    }
+}
+
+/// Alice ticks `runbook` with its evidence note (two events, two creates);
+/// `bob` writes his event just as her second create is sent.
+fn split_by(
+    bob: impl FnOnce(&dyn Store) + Send + 'static,
+) -> (
+    Logs,
+    Result<Vec<gonogo::ledger::Event>, gonogo::review::record::RecordError>,
+) {
+    use gonogo::review::record::{self, Where};
+    use gonogo::review::rules::Change;
+    let logs = kube_log_with(1);
+    let other = logs.open();
+    logs.fake()
+        .before_create(&Logs::object_name(3), move || bob(other.as_ref()));
+    let alice = logs.open();
+    let mut loaded = alice.load().expect("load");
+    let tick = Change::Tick {
+        item: manual("runbook"),
+        note: Some("drill record: https://wiki/drill".into()),
+    };
+    let place = Where {
+        env: ENV,
+        read_only: false,
+    };
+    let result = record::record(
+        alice.as_ref(),
+        &mut loaded,
+        "alice",
+        place,
+        &tick,
+        jiff::Timestamp::now(),
+    );
+    (logs, result)
+}
+
+fn who_did_what(logs: &Logs) -> Vec<(String, String)> {
+    logs.open()
+        .events()
+        .expect("events")
+        .iter()
+        .map(|e| (e.by.clone(), e.kind.name().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_change_split_by_another_hosts_event_is_judged_again_for_what_is_left() {
+    // Bob ticked the item between alice's note and her tick: the tick is
+    // refused (not doubled), and she is told her note went in.
+    let (logs, result) = split_by(|bob| {
+        bob.append(
+            "bob",
+            EventKind::Tick {
+                item: "runbook".into(),
+            },
+        )
+        .expect("bob's tick");
+    });
+    let refused = result.expect_err("already ticked by bob").to_string();
+    assert!(
+        refused.starts_with("runbook is already ticked (by bob"),
+        "{refused}"
+    );
+    assert!(
+        refused.ends_with("(its note went in before another session's change)"),
+        "{refused}"
+    );
+    let pairs = [("alice", "note"), ("alice", "note"), ("bob", "tick")];
+    let expected: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(who_did_what(&logs), expected);
+    assert!(logs.open().verify().expect("verify").is_intact());
+
+    // Bob only noted something: alice's tick goes in after his note, and
+    // her note is not written twice.
+    let (logs, result) = split_by(|bob| {
+        bob.append("bob", note("runbook", "looks fine"))
+            .expect("bob's note");
+    });
+    let written = result.expect("the tick still holds");
+    assert_eq!(written.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 4]);
+    let pairs = [
+        ("alice", "note"),
+        ("alice", "note"),
+        ("bob", "note"),
+        ("alice", "tick"),
+    ];
+    let expected: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(who_did_what(&logs), expected);
+    assert!(logs.open().verify().expect("verify").is_intact());
+}
+
+// ---------------------------------------------------------------------------
+
+/// Append rates to the kube store against the fake, printed:
+/// `cargo test --release --test kube_log -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_kube_appends() {
+    let n = 500;
+    let logs = Logs::new(Kind::Kube);
+    let log = logs.open();
+    let start = Instant::now();
+    for i in 0..n {
+        log.append("alice", note("one", &i.to_string()))
+            .expect("append");
+    }
+    let rate = f64::from(n) / start.elapsed().as_secs_f64();
+    println!("one writer: {rate:.0} appends/s ({n} appends, one create each)");
+
+    let start = Instant::now();
+    let loaded = logs.open().load().expect("load");
+    println!(
+        "load of {} events (one list): {:?}",
+        loaded.events,
+        start.elapsed()
+    );
+
+    let per_writer = 250;
+    for writers in [2, 4] {
+        let logs = Logs::new(Kind::Kube);
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for w in 0..writers {
+                let log = logs.open();
+                scope.spawn(move || {
+                    for i in 0..per_writer {
+                        log.append(&format!("w{w}"), note(&format!("w{w}"), &i.to_string()))
+                            .expect("append");
+                    }
+                });
+            }
+        });
+        let elapsed = start.elapsed();
+        let total = writers * per_writer;
+        let posts = logs
+            .fake()
+            .request_log()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count();
+        assert!(logs.open().verify().expect("verify").is_intact());
+        println!(
+            "{writers} writers racing: {:.0} appends/s in total ({total} appends, {} lost races)",
+            f64::from(total as u32) / elapsed.as_secs_f64(),
+            posts - total as usize
+        );
+    }
+
+    // The whole path a tick takes from the command line: load, judge,
+    // create, refresh.
+    use gonogo::review::record::{self, Where};
+    use gonogo::review::rules::Change;
+    let logs = Logs::new(Kind::Kube);
+    let log = logs.open();
+    let place = Where {
+        env: ENV,
+        read_only: false,
+    };
+    let n = 200;
+    let start = Instant::now();
+    for i in 0..n {
+        let mut loaded = log.load().expect("load");
+        let change = Change::Note {
+            item: manual("runbook"),
+            text: i.to_string(),
+        };
+        record::record(
+            log.as_ref(),
+            &mut loaded,
+            "alice",
+            place,
+            &change,
+            jiff::Timestamp::now(),
+        )
+        .expect("record");
+    }
+    println!(
+        "load + record of one note, {n} times into a growing log: {:.0}/s",
+        f64::from(n) / start.elapsed().as_secs_f64()
+    );
+}

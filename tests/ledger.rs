@@ -563,6 +563,12 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
         .expect("a note is judged again and chained after bob's untick");
     assert_eq!(written[0].seq, 3);
     assert_eq!(log.verify().expect("verify").problems.len(), 0);
+    // The state the writer keeps already holds its own event.
+    assert_eq!(
+        log.refresh(&mut stale).expect("refresh"),
+        Refresh::Unchanged
+    );
+    assert_eq!(stale.head, written[0].hash);
 
     let mut old = other.load().expect("load");
     log.append(

@@ -469,6 +469,39 @@ impl Store for KubeStore {
         Ok(loaded.fold(read))
     }
 
+    fn fold_appended(&self, loaded: &mut Loaded, events: &[Event]) -> Result<(), LedgerError> {
+        let follows = match (&loaded.mark, events.first()) {
+            (Mark::Objects(mark), Some(first)) => {
+                mark.chain.head() == first.prev
+                    && mark.next_name_seq == first.seq
+                    && loaded.head == first.prev
+            }
+            _ => false,
+        };
+        let Mark::Objects(mark) = &mut loaded.mark else {
+            return self.refresh(loaded).map(|_| ());
+        };
+        if !follows {
+            return self.refresh(loaded).map(|_| ());
+        }
+        // What a read of these objects would have added, without the read.
+        for event in events {
+            let record = Record {
+                name: self.object_name(event.seq),
+                seq: Some(event.seq),
+                line: Some(event.to_line().0),
+            };
+            mark.count += 1;
+            mark.fingerprint.update(record_bytes(&record));
+            mark.next_name_seq = event.seq.saturating_add(1);
+            loaded.state.apply(event);
+        }
+        mark.chain.advance(events);
+        loaded.events = mark.chain.events;
+        loaded.head = mark.chain.head();
+        Ok(())
+    }
+
     fn verify(&self) -> Result<VerifyReport, LedgerError> {
         let read = self.read(None)?;
         Ok(VerifyReport::of(&read.chain, read.found))

@@ -157,6 +157,16 @@ pub trait Store: Send + Sync {
     /// Whether the store answered its last request.
     fn health(&self) -> Health;
 
+    /// Brings `loaded` past `events`, which this store just appended after
+    /// `loaded`'s head. By default that is a refresh (which also folds in
+    /// whatever else came since); a store for which reading costs a round
+    /// trip may fold them in directly and leave others' events to the next
+    /// refresh.
+    fn fold_appended(&self, loaded: &mut Loaded, events: &[Event]) -> Result<(), LedgerError> {
+        let _ = events;
+        self.refresh(loaded).map(|_| ())
+    }
+
     /// Appends one event by operator `by`.
     fn append(&self, by: &str, kind: EventKind) -> Result<Event, LedgerError> {
         let mut events = self.append_after(None, by, vec![kind])?;

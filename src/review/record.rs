@@ -89,7 +89,9 @@ pub fn record(
         match ledger.append_after(Some(&head), by, kinds) {
             Ok(events) => {
                 // Fold our own events in, so the caller's state is current.
-                ledger.refresh(loaded).map_err(RecordError::Failed)?;
+                ledger
+                    .fold_appended(loaded, &events)
+                    .map_err(RecordError::Failed)?;
                 written.extend(events);
                 return Ok(written);
             }

@@ -107,6 +107,9 @@ struct FakeState {
     /// Per resource plural, the only verbs allowed on it (as a Role grants
     /// them); others answer 403.
     allowed: Mutex<HashMap<String, HashSet<String>>>,
+    /// By object name: what runs when a create of that name arrives, before
+    /// the fake looks at its store (another client's write landing first).
+    before_create: Mutex<HashMap<String, Box<dyn FnOnce() + Send>>>,
     /// While set, every request answers a Status with this code.
     failing: Mutex<Option<u16>>,
     /// Every request to the Kubernetes paths, for asserting what the client
@@ -213,6 +216,7 @@ impl FakeKube {
             users: Mutex::new(HashMap::from([(token.to_string(), reviewer)])),
             forbidden: Mutex::new(HashSet::new()),
             allowed: Mutex::new(HashMap::new()),
+            before_create: Mutex::new(HashMap::new()),
             failing: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
         });
@@ -252,6 +256,14 @@ impl FakeKube {
     pub fn allow_only(&self, plural: &str, verbs: &[&str]) {
         let verbs = verbs.iter().map(|v| v.to_string()).collect();
         lock(&self.state.allowed).insert(plural.to_string(), verbs);
+    }
+
+    /// When a create of an object named `name` next arrives, runs `first`
+    /// (on a thread that may block, say on another client's request to
+    /// this fake) before serving it: how a test makes another writer win a
+    /// race at an exact moment.
+    pub fn before_create(&self, name: &str, first: impl FnOnce() + Send + 'static) {
+        lock(&self.state.before_create).insert(name.to_string(), Box::new(first));
     }
 
     /// Accepts `token` as `username` in `groups`.
@@ -1832,6 +1844,12 @@ impl ObjectRequest<'_> {
         };
         if let Some(response) = self.missing_namespace(namespace) {
             return response;
+        }
+        let planned = object["metadata"]["name"]
+            .as_str()
+            .and_then(|name| lock(&self.state.before_create).remove(name));
+        if let Some(first) = planned {
+            tokio::task::block_in_place(first);
         }
         if let Some(metadata) = object["metadata"].as_object_mut() {
             for field in ["uid", "resourceVersion", "creationTimestamp"] {
