@@ -190,13 +190,7 @@ impl KubeStore {
     }
 
     fn seq_of(&self, name: &str) -> Option<u64> {
-        let digits = name
-            .strip_prefix(&self.checklist)?
-            .strip_prefix('.')?
-            .strip_prefix(&self.env)?
-            .strip_prefix('.')?;
-        let plain = digits.len() >= 8 && digits.bytes().all(|b| b.is_ascii_digit());
-        plain.then(|| digits.parse().ok()).flatten()
+        seq_in(name, &self.checklist, &self.env)
     }
 
     /// Every event object of the review, in name order (objects whose name
@@ -692,6 +686,18 @@ impl ObjectMark {
     }
 }
 
+/// The seq an event object's name carries: `<checklist>.<env>.` and at
+/// least 8 digits (more once a log passes 99,999,999 events).
+fn seq_in(name: &str, checklist: &str, env: &str) -> Option<u64> {
+    let digits = name
+        .strip_prefix(checklist)?
+        .strip_prefix('.')?
+        .strip_prefix(env)?
+        .strip_prefix('.')?;
+    let plain = digits.len() >= 8 && digits.bytes().all(|b| b.is_ascii_digit());
+    plain.then(|| digits.parse().ok()).flatten()
+}
+
 /// What the fingerprint of a run of objects takes from each.
 fn record_bytes(record: &Record) -> Vec<u8> {
     let mut bytes = record.name.clone().into_bytes();
@@ -812,4 +818,65 @@ fn run<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> Res
     });
     rx.recv()
         .map_err(|_| "the request to the cluster was dropped half way".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_object_is_named_by_its_review_and_seq_and_nothing_else() {
+        assert_eq!(seq_in("cmp.prod.00000042", "cmp", "prod"), Some(42));
+        assert_eq!(
+            seq_in("cmp.prod.123456789", "cmp", "prod"),
+            Some(123_456_789)
+        );
+        for other in [
+            "cmp.prod.42",
+            "cmp.prod.0000004x",
+            "cmp.staging.00000042",
+            "cmp-x.prod.00000042",
+            "cmp.prod.00000042.bak",
+            "cmp.prod.",
+        ] {
+            assert_eq!(seq_in(other, "cmp", "prod"), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn names_that_cannot_label_an_object_are_refused() {
+        for good in ["cmp-operator", "prod", "a", "x1"] {
+            assert!(check_name("environment", good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "Prod",
+            "-prod",
+            "prod-",
+            "pr_od",
+            "pr.od",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(
+                    check_name("environment", bad),
+                    Err(LedgerError::BadName { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_pauses_stay_short_and_grow() {
+        let mut backoff = Backoff::new();
+        let first = backoff.next();
+        assert!(first <= Duration::from_millis(2), "{first:?}");
+        let later: Vec<Duration> = (0..10).map(|_| backoff.next()).collect();
+        assert!(
+            later.iter().all(|p| *p <= Duration::from_millis(64)),
+            "{later:?}"
+        );
+    }
 }
