@@ -919,3 +919,21 @@ fn measure_kube_appends() {
         f64::from(n) / start.elapsed().as_secs_f64()
     );
 }
+
+/// The newline ends a line in a file and is no part of what is hashed: an
+/// event object whose line lacks it (written by hand) still reads, and its
+/// line goes into an archive as one line.
+#[test]
+fn an_object_without_the_final_newline_still_makes_one_line() {
+    let logs = kube_log_with(3);
+    let line = line_of(&logs.object(2).expect("event 2"));
+    replace_line(&logs, 2, line.trim_end());
+    let log = logs.open();
+    assert!(log.verify().expect("verify").is_intact());
+    let records = log.records().expect("records");
+    assert_eq!(records[1], line);
+    let archive = logs.root().join("archive.jsonl");
+    std::fs::write(&archive, records.concat()).expect("write");
+    let report = DirStore::at(archive).verify().expect("verify the archive");
+    assert!(report.is_intact() && report.events == 3, "{report:?}");
+}

@@ -507,6 +507,15 @@ impl Store for KubeStore {
             .into_iter()
             .filter(|r| r.seq.is_some())
             .filter_map(|r| r.line)
+            // An object written by hand may lack the newline; its line is
+            // still one line of the file.
+            .map(|line| {
+                if line.ends_with('\n') {
+                    line
+                } else {
+                    line + "\n"
+                }
+            })
             .collect())
     }
 
