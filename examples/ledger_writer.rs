@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use gonogo::ledger::{EventKind, Ledger};
+use gonogo::ledger::{DirStore, EventKind, Store};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,7 +16,7 @@ fn main() {
         std::process::exit(2);
     };
     let count: u64 = count.parse().expect("COUNT is a number");
-    let ledger = Ledger::open(Path::new(dir), checklist, env).expect("valid names");
+    let ledger = DirStore::open(Path::new(dir), checklist, env).expect("valid names");
     for i in (0..).take_while(|i| count == 0 || *i < count) {
         let note = EventKind::Note {
             item: writer.clone(),

@@ -103,6 +103,8 @@ pub enum Command {
     Export(ExportArgs),
     /// The audit trail of one checklist in one environment
     Log(LogArgs),
+    /// Where sign-off logs are kept: copy a log between the dir and kube stores
+    State(StateArgs),
     /// The bundled checklists (id, items, title, vars); `show ID` prints one to copy
     Checklists(ChecklistsArgs),
     #[command(flatten)]
@@ -207,9 +209,47 @@ pub struct LogArgs {
     /// Re-hash every line and check the chain; exit 1 if it was altered
     #[arg(long)]
     pub verify: bool,
+    /// Write the log, from whichever store keeps it, to this new JSON Lines
+    /// file (which `gonogo log --verify FILE` checks); exit 1 if it was altered
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub archive: Option<std::path::PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Copy the --env's logs (every loaded checklist's, or --checklist's)
+    /// from the other store into this one, byte for byte: every hash stays
+    Copy {
+        /// The store to copy into; the logs are read from the other one
+        #[arg(long, value_enum)]
+        to: StoreArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// A JSON Lines file per review under state_dir
+    Dir,
+    /// A ConfigMap per event in [state]'s namespace
+    Kube,
+}
+
+impl StoreArg {
+    pub fn kind(self) -> crate::config::StoreKind {
+        match self {
+            StoreArg::Dir => crate::config::StoreKind::Dir,
+            StoreArg::Kube => crate::config::StoreKind::Kube,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

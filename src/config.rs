@@ -21,6 +21,8 @@ pub struct Config {
     /// Which bundled checklists load besides the user's own.
     pub builtin: Builtin,
     pub state_dir: Option<PathBuf>,
+    /// `[state]`: which store keeps the sign-off logs.
+    pub state: StateConfig,
     pub export_dir: Option<PathBuf>,
     pub operator: Option<String>,
     pub theme: Option<String>,
@@ -43,6 +45,49 @@ pub enum Builtin {
     General,
     None,
     Ids(Vec<String>),
+}
+
+/// `[state]`: where sign-off logs are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateConfig {
+    pub store: StoreKind,
+    /// Where the kube store keeps its objects (also the target of
+    /// `gonogo state copy --to kube` when the dir store is in use).
+    pub namespace: String,
+    /// The kubeconfig context of the cluster that holds them; `None`: each
+    /// environment's own `kube_context`.
+    pub context: Option<String>,
+}
+
+/// Which store keeps the sign-off logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A JSON Lines file per review under `state_dir`.
+    Dir,
+    /// An immutable ConfigMap per event in a cluster.
+    Kube,
+}
+
+impl StoreKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Dir => "dir",
+            StoreKind::Kube => "kube",
+        }
+    }
+}
+
+/// The namespace of the kube store when `[state]` names none.
+pub const DEFAULT_STATE_NAMESPACE: &str = "gonogo";
+
+impl Default for StateConfig {
+    fn default() -> StateConfig {
+        StateConfig {
+            store: StoreKind::Dir,
+            namespace: DEFAULT_STATE_NAMESPACE.to_string(),
+            context: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +144,7 @@ struct RawConfig {
     checklists: Vec<String>,
     builtin: Option<Spanned<toml::Value>>,
     state_dir: Option<String>,
+    state: Option<RawState>,
     export_dir: Option<String>,
     operator: Option<String>,
     theme: Option<String>,
@@ -109,6 +155,14 @@ struct RawConfig {
     concurrency: Option<Spanned<i64>>,
     #[serde(default)]
     environments: Vec<RawEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    store: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    context: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +187,7 @@ impl Default for Config {
             checklists: Vec::new(),
             builtin: Builtin::General,
             state_dir: None,
+            state: StateConfig::default(),
             export_dir: None,
             operator: None,
             theme: None,
@@ -235,6 +290,10 @@ impl Config {
             None => Builtin::General,
             Some(value) => parse_builtin(&source, value, &mut errors),
         };
+        let state = match &raw.state {
+            None => StateConfig::default(),
+            Some(state) => parse_state(&source, state, &mut errors),
+        };
         let mut environments: Vec<Environment> = Vec::new();
         for env in raw.environments {
             let name = env.name.get_ref();
@@ -300,6 +359,7 @@ impl Config {
             checklists: raw.checklists,
             builtin,
             state_dir: raw.state_dir.map(|s| base_dir.join(s)),
+            state,
             export_dir: raw.export_dir.map(|s| base_dir.join(s)),
             operator: raw.operator,
             theme: raw.theme,
@@ -322,6 +382,56 @@ impl Config {
             .map(|d| d.data_dir().join("reviews"))
             .unwrap_or_else(|| PathBuf::from(".gonogo/reviews"))
     }
+}
+
+/// Reads `[state]`: `store` ("dir" or "kube"), `namespace` (a namespace
+/// name), `context` (a kubeconfig context); each error at its value.
+fn parse_state(source: &Source, raw: &RawState, errors: &mut Diagnostics) -> StateConfig {
+    let mut state = StateConfig::default();
+    if let Some(store) = &raw.store {
+        match store.get_ref().as_str() {
+            "dir" => state.store = StoreKind::Dir,
+            "kube" => state.store = StoreKind::Kube,
+            other => errors.push(source.error(
+                store.span(),
+                format!(
+                    "no store `{other}`: `store` is \"dir\" (a file per review under state_dir) \
+                     or \"kube\" (a ConfigMap per event in the cluster)"
+                ),
+            )),
+        }
+    }
+    if let Some(namespace) = &raw.namespace {
+        let name = namespace.get_ref();
+        let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        let valid = !name.is_empty()
+            && name.len() <= 63
+            && name.chars().all(|c| alnum(c) || c == '-')
+            && name.starts_with(alnum)
+            && name.ends_with(alnum);
+        if valid {
+            state.namespace = name.clone();
+        } else {
+            errors.push(source.error(
+                namespace.span(),
+                format!(
+                    "`{name}` is not a namespace name: lowercase letters, digits and dashes, \
+                     at most 63, starting and ending with a letter or digit"
+                ),
+            ));
+        }
+    }
+    if let Some(context) = &raw.context {
+        if context.get_ref().trim().is_empty() {
+            errors.push(source.error(
+                context.span(),
+                "`context` names a kubeconfig context; leave it out to use each environment's kube_context",
+            ));
+        } else {
+            state.context = Some(context.get_ref().clone());
+        }
+    }
+    state
 }
 
 /// Reads `builtin = true | false | ["id", …]`; an id that names no bundled
@@ -435,6 +545,56 @@ mod tests {
             "{}",
             e.0[0].headline()
         );
+    }
+
+    #[test]
+    fn the_state_table_picks_the_store() {
+        let c = Config::parse(Source::new("gonogo.toml", "")).expect("empty config");
+        assert_eq!(c.state, StateConfig::default());
+        assert_eq!(c.state.store, StoreKind::Dir);
+        let src = Source::new(
+            "gonogo.toml",
+            "[state]\nstore = \"kube\"\nnamespace = \"reviews\"\ncontext = \"ops\"\n",
+        );
+        let c = Config::parse(src).expect("valid config");
+        assert_eq!(
+            c.state,
+            StateConfig {
+                store: StoreKind::Kube,
+                namespace: "reviews".into(),
+                context: Some("ops".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_state_table_is_refused_at_the_value() {
+        let cases = [
+            (
+                "[state]\nstore = \"s3\"\n",
+                "gonogo.toml:2:9: error: no store `s3`: `store` is \"dir\"",
+            ),
+            (
+                "[state]\nstore = \"kube\"\nnamespace = \"Ops_Reviews\"\n",
+                "gonogo.toml:3:13: error: `Ops_Reviews` is not a namespace name",
+            ),
+            (
+                "[state]\ncontext = \" \"\n",
+                "gonogo.toml:2:11: error: `context` names a kubeconfig context",
+            ),
+            (
+                "[state]\nstore = \"kube\"\nnamespaec = \"x\"\n",
+                "gonogo.toml:3:1: error: unknown field `namespaec`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = Config::parse(Source::new("gonogo.toml", text)).expect_err(text);
+            assert!(
+                e.0[0].headline().starts_with(expected),
+                "{text}: {}",
+                e.0[0].headline()
+            );
+        }
     }
 
     #[test]

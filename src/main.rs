@@ -36,6 +36,7 @@ fn main() {
             None => gonogo::tui::run(&cli.global.options(), &cli.global.look()).await,
             Some(Command::Export(args)) => commands::export(&cli.global, args).await,
             Some(Command::Log(args)) => commands::decide::log(&cli.global, args),
+            Some(Command::State(args)) => commands::decide::state(&cli.global, args),
             Some(Command::Checklists(args)) => commands::checklists::run(&cli.global, args),
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
         }

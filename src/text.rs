@@ -62,6 +62,19 @@ pub fn truncate(input: &str, max: usize) -> String {
     out
 }
 
+/// `s` quoted for a POSIX shell when it needs it, so the verify command can
+/// be pasted as it stands.
+pub fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,~".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

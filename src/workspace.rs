@@ -11,10 +11,10 @@ use crate::checklist::load;
 use crate::checklist::model::{Checklist, Probe};
 use crate::checklist::resolve;
 use crate::cluster::{NoCluster, ObjectSource};
-use crate::config::{ClusterSource, Config, Environment};
+use crate::config::{ClusterSource, Config, Environment, StoreKind};
 use crate::diag::Diagnostics;
 use crate::export::{self, EnvironmentDoc};
-use crate::ledger::{Ledger, LogState};
+use crate::ledger::{DirStore, KubeStore, KubeTarget, LogState, Store};
 use crate::probe::Outcome;
 use crate::probe::ProbeContext;
 use crate::report::{self, Report};
@@ -153,6 +153,52 @@ impl Workspace {
             .unwrap_or_else(Config::default_state_dir)
     }
 
+    /// The store that keeps `checklist`'s log in `env`, as the config's
+    /// `[state]` says. Opening it reads nothing.
+    pub fn ledger(&self, checklist: &str, env: &Environment) -> Result<Arc<dyn Store>, LoadError> {
+        self.ledger_in(self.config.state.store, checklist, env)
+    }
+
+    /// The same log in the store `kind`, whichever one the config uses
+    /// (`gonogo state copy` reads one and writes the other).
+    pub fn ledger_in(
+        &self,
+        kind: StoreKind,
+        checklist: &str,
+        env: &Environment,
+    ) -> Result<Arc<dyn Store>, LoadError> {
+        let usage = |e: crate::ledger::LedgerError| LoadError::Usage(e.to_string());
+        Ok(match kind {
+            StoreKind::Dir => {
+                Arc::new(DirStore::open(&self.state_dir(), checklist, &env.name).map_err(usage)?)
+            }
+            StoreKind::Kube => {
+                let target = self.kube_target(env)?;
+                Arc::new(KubeStore::open(&target, checklist, &env.name).map_err(usage)?)
+            }
+        })
+    }
+
+    /// Where the kube store keeps `env`'s logs: `[state]`'s namespace, in
+    /// `[state]`'s context or else the environment's own.
+    pub fn kube_target(&self, env: &Environment) -> Result<KubeTarget, LoadError> {
+        let state = &self.config.state;
+        let context = match (&state.context, &env.cluster) {
+            (Some(context), _) | (None, ClusterSource::Context(context)) => context.clone(),
+            (None, _) => {
+                return Err(LoadError::Usage(format!(
+                    "the sign-off logs of {env} are to be kept in a cluster, but no cluster is named for them: \
+                     set `context` in [state], or `kube_context` for {env}",
+                    env = env.name
+                )));
+            }
+        };
+        Ok(KubeTarget {
+            namespace: state.namespace.clone(),
+            context: Some(context),
+        })
+    }
+
     /// Who a change is recorded as made by: `--operator`, the config's
     /// `operator`, else `$USER`. `None` when none of them names anyone: a
     /// write is then refused (`NO_OPERATOR`), never recorded as nobody.
@@ -280,11 +326,10 @@ impl Workspace {
             .iter()
             .filter(|c| only.is_none_or(|id| id == c.id));
         for c in wanted {
-            let ledger = Ledger::open(&self.state_dir(), &c.id, &env.name)
-                .map_err(|e| LoadError::Usage(e.to_string()))?;
+            let ledger = self.ledger(&c.id, env)?;
             let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
             if let Some(w) = loaded.torn_tail() {
-                warnings.push(format!("{}: {w}", ledger.path().display()));
+                warnings.push(format!("{}: {w}", ledger.location()));
             }
             let events = if loaded.is_tampered() {
                 loaded.state = LogState::default();
@@ -301,11 +346,10 @@ impl Workspace {
                 outcomes.get(&c.id).unwrap_or(&empty),
                 now,
             );
-            let path = ledger.path().display().to_string();
-            logs.insert(
-                c.id.clone(),
-                export::log_doc(&path, &loaded.view(), &events, &report, now),
-            );
+            let mut log =
+                export::log_doc(&ledger.location(), &loaded.view(), &events, &report, now);
+            log.verify = ledger.verify_command();
+            logs.insert(c.id.clone(), log);
             reports.push(report);
         }
         Ok(EnvironmentDoc {

@@ -1,10 +1,17 @@
 //! The sign-off log under the conditions it must survive: several processes
 //! and threads appending at once, writers killed mid-append, a second
 //! session watching, and the rules refusing changes without touching the
-//! file.
+//! log. What is about the log's behaviour runs against both stores (a
+//! folder, and the fake API server through the real kube-rs client); what
+//! is about files (other processes, torn writes) against the dir store.
 //!
 //! Other processes are `examples/ledger_writer.rs`, which `cargo test`
 //! builds beside the tests.
+
+#[path = "support/fake_kube.rs"]
+mod fake_kube;
+#[path = "support/logs.rs"]
+mod logs;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,13 +20,40 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gonogo::checklist::model::{Item, ProbeKind, ProbeTemplate, Severity};
-use gonogo::ledger::{Event, EventKind, Ledger, LedgerError, Refresh, SignoffDecision, watch};
+use gonogo::ledger::{
+    DirStore, Event, EventKind, LedgerError, Refresh, SignoffDecision, Store, watch::watch_store,
+};
 use gonogo::review::record::{self, RecordError, Where};
 use gonogo::review::rules::{self, Change, SignoffFacts, Standing};
 use gonogo::review::{Decision, Status, status_counts};
+use logs::{CHECKLIST, ENV, Kind, Logs};
 
-const CHECKLIST: &str = "cmp-operator";
-const ENV: &str = "prod";
+/// Runs each named test, a function of the store `Kind`, once per store:
+/// `dir::NAME` and `kube::NAME`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod dir {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Kind::Dir)
+            })*
+        }
+        mod kube {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Kind::Kube)
+            })*
+        }
+    };
+}
+
+on_both_stores!(
+    threads_appending_at_once_lose_nothing,
+    a_watcher_sees_another_sessions_append,
+    refused_changes_leave_the_log_as_it_was,
+    a_signoff_decided_on_a_stale_state_is_refused,
+    a_change_is_judged_again_when_another_session_wrote_first,
+);
 
 /// The writer process, built by `cargo test` (or built here when a single
 /// test binary was asked for).
@@ -68,13 +102,13 @@ fn note(item: &str, text: &str) -> EventKind {
     }
 }
 
-fn ledger(dir: &Path) -> Ledger {
-    Ledger::open(dir, CHECKLIST, ENV).expect("valid names")
+fn ledger(dir: &Path) -> DirStore {
+    DirStore::open(dir, CHECKLIST, ENV).expect("valid names")
 }
 
 /// Every writer's notes are present exactly once, in the order it wrote
 /// them, and the whole chain verifies.
-fn assert_all_present(ledger: &Ledger, writers: &[String], per_writer: u64) {
+fn assert_all_present(ledger: &dyn Store, writers: &[String], per_writer: u64) {
     let report = ledger.verify().expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
@@ -114,19 +148,18 @@ fn processes_appending_at_once_lose_nothing() {
     assert_all_present(&ledger(dir.path()), &writers, per_writer);
 }
 
-#[test]
-fn threads_appending_at_once_lose_nothing() {
-    let dir = tempfile::tempdir().expect("temp dir");
+fn threads_appending_at_once_lose_nothing(kind: Kind) {
+    let logs = Logs::new(kind);
     let per_writer = 60;
     // Two threads share one handle, three have their own.
-    let shared = Arc::new(ledger(dir.path()));
+    let shared = logs.open();
     let writers: Vec<String> = (0..5).map(|i| format!("thread-{i}")).collect();
     std::thread::scope(|scope| {
         for (i, writer) in writers.iter().enumerate() {
             let handle = if i < 2 {
                 Arc::clone(&shared)
             } else {
-                Arc::new(ledger(dir.path()))
+                logs.open()
             };
             scope.spawn(move || {
                 for n in 0..per_writer {
@@ -137,7 +170,7 @@ fn threads_appending_at_once_lose_nothing() {
             });
         }
     });
-    assert_all_present(&shared, &writers, per_writer);
+    assert_all_present(shared.as_ref(), &writers, per_writer);
 }
 
 /// A small xorshift: random enough for kill timings, no dependency.
@@ -226,29 +259,37 @@ fn writers_killed_mid_append_leave_a_log_that_loads_and_takes_the_next_append() 
     assert!(torn_copies(dir.path()).len() >= torn_written);
 }
 
-#[tokio::test]
-async fn a_watcher_sees_another_sessions_append() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mine = ledger(dir.path());
+/// A session watching the log sees another session's append within a
+/// second or so; for a file, one from another process too.
+fn a_watcher_sees_another_sessions_append(kind: Kind) {
+    let logs = Logs::new(kind);
+    let mine = logs.open();
     let mut loaded = mine.load().expect("load empty");
-    let mut watcher = watch(mine.path()).expect("watch");
+    let mut watcher = watch_store(mine.as_ref()).expect("watch");
+    // The watch is up once it reports the log as it stands (the kube store
+    // lists first); the file watcher says nothing until a write.
+    if kind == Kind::Kube {
+        let ready = logs.within(Duration::from_secs(5), watcher.changed());
+        assert_eq!(ready, Some(true), "the watch did not start");
+    }
 
-    let dir_path = dir.path().to_path_buf();
-    let theirs = tokio::task::spawn_blocking(move || {
-        ledger(&dir_path)
-            .append(
-                "bob",
-                EventKind::Tick {
-                    item: "runbook".into(),
-                },
-            )
-            .expect("their append")
-    })
-    .await
-    .expect("writer task");
-
-    let woke = tokio::time::timeout(Duration::from_secs(5), watcher.changed()).await;
-    assert_eq!(woke, Ok(true), "no change seen within 5 s");
+    let theirs = logs
+        .open()
+        .append(
+            "bob",
+            EventKind::Tick {
+                item: "runbook".into(),
+            },
+        )
+        .expect("their append");
+    let start = Instant::now();
+    let woke = logs.within(Duration::from_secs(5), watcher.changed());
+    assert_eq!(woke, Some(true), "no change seen within 5 s");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "seen after {:?}",
+        start.elapsed()
+    );
     let refresh = mine.refresh(&mut loaded).expect("refresh");
     assert_eq!(refresh, Refresh::Appended(vec![theirs]));
     assert_eq!(
@@ -256,13 +297,15 @@ async fn a_watcher_sees_another_sessions_append() {
         Some("bob")
     );
 
-    // A second append, from another process this time.
-    let mut child = spawn_child(dir.path(), "carol", 1);
-    assert!(child.wait().expect("wait").success());
-    let woke = tokio::time::timeout(Duration::from_secs(5), watcher.changed()).await;
-    assert_eq!(woke, Ok(true), "no change seen within 5 s");
-    mine.refresh(&mut loaded).expect("refresh");
-    assert_eq!(loaded.state.notes("carol").len(), 1);
+    if kind == Kind::Dir {
+        // A second append, from another process this time.
+        let mut child = spawn_child(&logs.state_dir(), "carol", 1);
+        assert!(child.wait().expect("wait").success());
+        let woke = logs.within(Duration::from_secs(5), watcher.changed());
+        assert_eq!(woke, Some(true), "no change seen within 5 s");
+        mine.refresh(&mut loaded).expect("refresh");
+        assert_eq!(loaded.state.notes("carol").len(), 1);
+    }
 }
 
 fn manual(id: &str, evidence: bool) -> Item {
@@ -280,7 +323,7 @@ fn manual(id: &str, evidence: bool) -> Item {
 }
 
 /// What every client does: load, then record through the one path.
-fn record(log: &Ledger, read_only: bool, change: &Change) -> Result<Vec<Event>, String> {
+fn record(log: &dyn Store, read_only: bool, change: &Change) -> Result<Vec<Event>, String> {
     let mut loaded = log.load().map_err(|e| e.to_string())?;
     let place = Where {
         env: ENV,
@@ -297,10 +340,10 @@ fn record(log: &Ledger, read_only: bool, change: &Change) -> Result<Vec<Event>, 
     .map_err(|e| e.to_string())
 }
 
-#[test]
-fn refused_changes_leave_the_log_as_it_was() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = ledger(dir.path());
+fn refused_changes_leave_the_log_as_it_was(kind: Kind) {
+    let logs = Logs::new(kind);
+    let log = logs.open();
+    let log = log.as_ref();
     let runbook = manual("runbook", false);
     let drill = manual("restore-drill", true);
     let tls = Item {
@@ -311,7 +354,7 @@ fn refused_changes_leave_the_log_as_it_was() {
         ..manual("tls-cert", false)
     };
     record(
-        &log,
+        log,
         false,
         &Change::Tick {
             item: runbook.clone(),
@@ -405,19 +448,19 @@ fn refused_changes_leave_the_log_as_it_was() {
             "read-only",
         ),
     ];
-    let before = std::fs::read(log.path()).expect("log exists");
+    let before = logs.records();
     for (change, read_only, expected) in &refusals {
-        let refused = record(&log, *read_only, change).expect_err("must be refused");
+        let refused = record(log, *read_only, change).expect_err("must be refused");
         assert!(
             refused.contains(expected),
             "{refused:?} should say {expected:?}"
         );
-        assert_eq!(std::fs::read(log.path()).expect("log exists"), before);
+        assert_eq!(logs.records(), before);
     }
 
     // The same changes, once allowed, are written.
     let ok = record(
-        &log,
+        log,
         false,
         &Change::Tick {
             item: drill.clone(),
@@ -427,17 +470,16 @@ fn refused_changes_leave_the_log_as_it_was() {
     .expect("a tick with its evidence");
     assert_eq!(ok.len(), 2);
     let signed =
-        record(&log, false, &signoff(SignoffDecision::NoGo)).expect("no-go is always allowed");
+        record(log, false, &signoff(SignoffDecision::NoGo)).expect("no-go is always allowed");
     let EventKind::Signoff { signed_hash, .. } = &signed[0].kind else {
         panic!("not a sign-off: {signed:?}");
     };
     assert_eq!(*signed_hash, ok[1].hash);
 }
 
-#[test]
-fn a_signoff_decided_on_a_stale_state_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = ledger(dir.path());
+fn a_signoff_decided_on_a_stale_state_is_refused(kind: Kind) {
+    let logs = Logs::new(kind);
+    let log = logs.open();
     log.append("alice", note("runbook", "prepared"))
         .expect("append");
     let loaded = log.load().expect("load");
@@ -454,7 +496,7 @@ fn a_signoff_decided_on_a_stale_state_is_refused() {
     };
     let kinds = rules::plan(&review, &change).expect("go is allowed when GO");
     // Meanwhile another session unticks something.
-    ledger(dir.path())
+    logs.open()
         .append(
             "bob",
             EventKind::Untick {
@@ -473,10 +515,12 @@ fn a_signoff_decided_on_a_stale_state_is_refused() {
 /// against what the first wrote: its tick of the same item is refused (not
 /// doubled), its note is chained after the other's events, and its sign-off,
 /// decided on the old state, is refused whole.
-#[test]
-fn a_change_is_judged_again_when_another_session_wrote_first() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = ledger(dir.path());
+fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
+    let logs = Logs::new(kind);
+    let log = logs.open();
+    let log = log.as_ref();
+    let other = logs.open();
+    let other = other.as_ref();
     let runbook = manual("runbook", false);
     let place = Where {
         env: ENV,
@@ -484,14 +528,14 @@ fn a_change_is_judged_again_when_another_session_wrote_first() {
     };
     let now = jiff::Timestamp::now();
     let mut ours = log.load().expect("load");
-    let mut theirs = ledger(dir.path()).load().expect("load");
+    let mut theirs = other.load().expect("load");
     let tick = Change::Tick {
         item: runbook.clone(),
         note: None,
     };
-    record::record(&ledger(dir.path()), &mut theirs, "bob", place, &tick, now).expect("bob ticks");
+    record::record(other, &mut theirs, "bob", place, &tick, now).expect("bob ticks");
 
-    let refused = record::record(&log, &mut ours, "alice", place, &tick, now)
+    let refused = record::record(log, &mut ours, "alice", place, &tick, now)
         .expect_err("already ticked by bob");
     assert!(
         matches!(&refused, RecordError::Refused(r) if r.message.starts_with("runbook is already ticked (by bob")),
@@ -501,7 +545,7 @@ fn a_change_is_judged_again_when_another_session_wrote_first() {
 
     let mut stale = log.load().expect("load");
     record::record(
-        &ledger(dir.path()),
+        other,
         &mut theirs,
         "bob",
         place,
@@ -515,12 +559,18 @@ fn a_change_is_judged_again_when_another_session_wrote_first() {
         item: runbook.clone(),
         text: "checked the runbook links".into(),
     };
-    let written = record::record(&log, &mut stale, "alice", place, &note, now)
+    let written = record::record(log, &mut stale, "alice", place, &note, now)
         .expect("a note is judged again and chained after bob's untick");
     assert_eq!(written[0].seq, 3);
     assert_eq!(log.verify().expect("verify").problems.len(), 0);
+    // The state the writer keeps already holds its own event.
+    assert_eq!(
+        log.refresh(&mut stale).expect("refresh"),
+        Refresh::Unchanged
+    );
+    assert_eq!(stale.head, written[0].hash);
 
-    let mut old = ledger(dir.path()).load().expect("load");
+    let mut old = other.load().expect("load");
     log.append(
         "bob",
         EventKind::Tick {
@@ -538,7 +588,7 @@ fn a_change_is_judged_again_when_another_session_wrote_first() {
             items: Default::default(),
         },
     };
-    let refused = record::record(&log, &mut old, "alice", place, &signoff, now)
+    let refused = record::record(log, &mut old, "alice", place, &signoff, now)
         .expect_err("the statuses it records are out of date");
     assert!(matches!(refused, RecordError::Moved), "{refused}");
 }

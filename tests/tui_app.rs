@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use gonogo::ledger::{EventKind, Ledger};
+use gonogo::ledger::{DirStore, EventKind, Store};
 use gonogo::probe::{Outcome, Verdict};
 use gonogo::review::rules::Change;
 use gonogo::review::{Decision, Status};
@@ -315,7 +315,7 @@ impl Session {
 
     /// Another session (another operator on the same host) appends.
     fn other_session_appends(&self, env: &str, by: &str, kind: EventKind) {
-        let ledger = Ledger::open(&self.root().join("state"), "launch", env).expect("open log");
+        let ledger = DirStore::open(&self.root().join("state"), "launch", env).expect("open log");
         ledger.append(by, kind).expect("append");
     }
 

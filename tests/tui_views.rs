@@ -220,8 +220,8 @@ impl Review {
         let log = root.join("reviews/checkout-launch/dev.jsonl");
         write_log(&log, DEV_LOG);
         let verified =
-            gonogo::ledger::Ledger::open(&root.join("reviews"), "checkout-launch", "dev")
-                .and_then(|l| l.verify())
+            gonogo::ledger::DirStore::open(&root.join("reviews"), "checkout-launch", "dev")
+                .and_then(|l| gonogo::ledger::Store::verify(&l))
                 .expect("the seeded log reads");
         assert!(
             verified.problems.is_empty(),

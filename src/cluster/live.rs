@@ -61,35 +61,67 @@ pub struct Live {
     stores: Mutex<HashMap<Followed, Arc<Store>>>,
 }
 
-impl Live {
+/// A kube-rs client and how messages name the server it talks to: what
+/// the live cluster source and the sign-off log in the cluster (`ledger::kube`)
+/// both connect with.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: kube::Client,
+    /// `context prod`, `in-cluster`.
+    pub label: String,
+    /// The API server URL, without a trailing `/`.
+    pub endpoint: String,
+}
+
+impl Connection {
     /// Connects through the kubeconfig (`KUBECONFIG` or `~/.kube/config`):
     /// the named context, or with `None` the current one, falling back to
     /// the in-cluster service account when there is no kubeconfig.
-    pub async fn from_context(context: Option<&str>) -> Result<Live, String> {
+    pub async fn to_context(context: Option<&str>) -> Result<Connection, String> {
+        Connection::to_context_with(context, |_| {}).await
+    }
+
+    /// As `to_context`, with the client's configuration adjusted first.
+    pub async fn to_context_with(
+        context: Option<&str>,
+        adjust: impl FnOnce(&mut kube::Config) + Send,
+    ) -> Result<Connection, String> {
         let kubeconfig = Kubeconfig::read();
         match (kubeconfig, context) {
-            (Ok(kubeconfig), context) => Live::from_kubeconfig(kubeconfig, context).await,
+            (Ok(kubeconfig), context) => {
+                Connection::through_with(kubeconfig, context, adjust).await
+            }
             (Err(e), Some(name)) => Err(format!(
                 "cannot use kube context {name}: cannot read the kubeconfig: {e}"
             )),
             (Err(no_file), None) => {
-                let config = kube::Config::incluster().map_err(|no_pod| {
+                let mut config = kube::Config::incluster().map_err(|no_pod| {
                     format!(
                         "no cluster to connect to: no kubeconfig ({no_file}) \
                          and not running in a pod ({no_pod})"
                     )
                 })?;
-                Live::from_config(config, "in-cluster").await
+                adjust(&mut config);
+                Connection::with(config, "in-cluster")
             }
         }
     }
 
     /// Connects through `context` of an already read kubeconfig (`None`: its
     /// current context).
-    pub async fn from_kubeconfig(
+    pub async fn through(
+        kubeconfig: Kubeconfig,
+        context: Option<&str>,
+    ) -> Result<Connection, String> {
+        Connection::through_with(kubeconfig, context, |_| {}).await
+    }
+
+    /// As `through`, with the client's configuration adjusted first.
+    pub async fn through_with(
         mut kubeconfig: Kubeconfig,
         context: Option<&str>,
-    ) -> Result<Live, String> {
+        adjust: impl FnOnce(&mut kube::Config) + Send,
+    ) -> Result<Connection, String> {
         if EXEC_OFF_TERMINAL.load(Ordering::Relaxed) {
             exec_plugins_off_terminal(&mut kubeconfig);
         }
@@ -116,18 +148,16 @@ impl Live {
             context: Some(name.clone()),
             ..KubeConfigOptions::default()
         };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|e| format!("cannot use kube context {name}: {e}"))?;
-        Live::from_config(config, format!("context {name}")).await
+        adjust(&mut config);
+        Connection::with(config, format!("context {name}"))
     }
 
-    /// Connects with a ready client configuration; `label` is what
-    /// `describe` shows.
-    pub async fn from_config(
-        config: kube::Config,
-        label: impl Into<String>,
-    ) -> Result<Live, String> {
+    /// A client with a ready configuration; `label` is how messages name
+    /// it. Needs a tokio runtime (the client starts a task).
+    pub fn with(config: kube::Config, label: impl Into<String>) -> Result<Connection, String> {
         crate::install_crypto_provider();
         let label = label.into();
         let endpoint = config.cluster_url.to_string();
@@ -137,15 +167,56 @@ impl Live {
                 chain(&e)
             )
         })?;
-        Ok(Live {
+        Ok(Connection {
             client,
             label,
             endpoint: endpoint.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Why the server could not answer `doing` (`list apps/v1/Deployment`),
+    /// in words, with control characters removed.
+    pub fn explain(&self, e: &kube::Error, doing: &str) -> String {
+        explain_error(e, doing, &self.endpoint, &self.label)
+    }
+}
+
+impl Live {
+    /// Connects through the kubeconfig (`KUBECONFIG` or `~/.kube/config`):
+    /// the named context, or with `None` the current one, falling back to
+    /// the in-cluster service account when there is no kubeconfig.
+    pub async fn from_context(context: Option<&str>) -> Result<Live, String> {
+        Ok(Live::new(Connection::to_context(context).await?))
+    }
+
+    /// Connects through `context` of an already read kubeconfig (`None`: its
+    /// current context).
+    pub async fn from_kubeconfig(
+        kubeconfig: Kubeconfig,
+        context: Option<&str>,
+    ) -> Result<Live, String> {
+        Ok(Live::new(Connection::through(kubeconfig, context).await?))
+    }
+
+    /// Connects with a ready client configuration; `label` is what
+    /// `describe` shows.
+    pub async fn from_config(
+        config: kube::Config,
+        label: impl Into<String>,
+    ) -> Result<Live, String> {
+        Ok(Live::new(Connection::with(config, label)?))
+    }
+
+    fn new(connection: Connection) -> Live {
+        Live {
+            client: connection.client,
+            label: connection.label,
+            endpoint: connection.endpoint,
             served: Mutex::new(HashMap::new()),
             discovering: tokio::sync::Mutex::new(()),
             everywhere: Mutex::new(HashSet::new()),
             stores: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// Tells the source which queries its probes will make, so that a type
@@ -258,6 +329,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Says why the server at `endpoint`, reached as `label`, could not answer
 /// `doing` (`list apps/v1/Deployment`).
 fn explain(e: &kube::Error, doing: &str, endpoint: &str, label: &str) -> SourceError {
+    SourceError::Unavailable(explain_error(e, doing, endpoint, label))
+}
+
+/// [`explain`] as words.
+fn explain_error(e: &kube::Error, doing: &str, endpoint: &str, label: &str) -> String {
     let message = match e {
         kube::Error::Api(status) => {
             let said = if status.message.is_empty() {
@@ -290,7 +366,7 @@ fn explain(e: &kube::Error, doing: &str, endpoint: &str, label: &str) -> SourceE
         }
         _ => format!("cannot {doing} at {endpoint}: {}", chain(e)),
     };
-    SourceError::Unavailable(crate::text::sanitize(&message, false))
+    crate::text::sanitize(&message, false)
 }
 
 impl ObjectSource for Live {

@@ -1,12 +1,15 @@
 //! The commands that record people's decisions in the sign-off log: tick,
-//! untick, note, waive, unwaive, signoff, and `log` to read it back. Every
-//! change is checked by `ledger::rules` before it is appended.
+//! untick, note, waive, unwaive, signoff; `log` to read it back, verify it
+//! or archive it; `state copy` to move it between stores. Every change is
+//! judged by `review::rules` before it is appended.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::checklist::model::{Checklist, Item};
-use crate::cli::{DecideCommand, Global, LogArgs, LogFormat};
-use crate::ledger::{Ledger, Loaded, SignoffDecision};
+use crate::cli::{DecideCommand, Global, LogArgs, LogFormat, StateAction, StateArgs};
+use crate::ledger::{DirStore, Loaded, SignoffDecision, Store};
 use crate::probe::Outcome;
 use crate::report;
 use crate::review::record::{self, RecordError, Where};
@@ -52,8 +55,8 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         }
         None => (single_checklist(&ws.checklists)?, None),
     };
-    let ledger = open(&ws, &checklist.id, &env.name)?;
-    let mut loaded = ledger.load().map_err(|e| Failure::Refused(e.to_string()))?;
+    let ledger = ws.ledger(&checklist.id, &env)?;
+    let mut loaded = ledger.load().map_err(refused)?;
     let item = item.cloned();
     let named = |what: &str| {
         item.clone()
@@ -100,7 +103,7 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
     }
     let operator = operator.unwrap_or_default();
     let events = record::record(
-        &ledger,
+        ledger.as_ref(),
         &mut loaded,
         &operator,
         place,
@@ -108,13 +111,13 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         jiff::Timestamp::now(),
     )
     .map_err(|e| match e {
-        RecordError::Failed(crate::ledger::LedgerError::Tampered { path, problem }) => {
+        RecordError::Failed(crate::ledger::LedgerError::Tampered { log, problem }) => {
             Failure::Refused(format!(
-                "{} has been altered ({problem}); run `gonogo log --verify {}` and restore it from version control before recording anything",
-                path.display(),
-                path.display()
+                "{log} has been altered ({problem}); run `{}` and restore it before recording anything",
+                ledger.verify_command()
             ))
         }
+        RecordError::Failed(e) => refused(e),
         other => Failure::Refused(other.to_string()),
     })?;
     let last = events
@@ -134,6 +137,17 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         last.seq,
         &last.hash[..12]
     ))
+}
+
+/// A log that cannot be read or written refuses the change; when its store
+/// cannot be reached, that nothing was recorded (anywhere) is said too.
+fn refused(e: crate::ledger::LedgerError) -> Failure {
+    match e {
+        e @ crate::ledger::LedgerError::Unavailable { .. } => {
+            Failure::Refused(format!("{e}; nothing was recorded"))
+        }
+        e => Failure::Refused(e.to_string()),
+    }
 }
 
 /// A sign-off needs the decision as it stands: run the checklist's probes
@@ -175,10 +189,6 @@ fn single_env(global: &Global) -> Result<Option<&str>, LoadError> {
             "give one --env: a decision is recorded for one environment".into(),
         )),
     }
-}
-
-fn open(ws: &Workspace, checklist: &str, env: &str) -> Result<Ledger, Failure> {
-    Ledger::open(&ws.state_dir(), checklist, env).map_err(|e| Failure::Refused(e.to_string()))
 }
 
 /// `ITEM` or `CHECKLIST/ITEM`; a bare id found in several checklists is an
@@ -235,30 +245,37 @@ fn single_checklist(checklists: &[Checklist]) -> Result<&Checklist, LoadError> {
     }
 }
 
-/// `gonogo log`: the audit trail of one checklist in one environment, or a
-/// verification of its hash chain.
+/// `gonogo log`: the audit trail of one checklist in one environment, a
+/// verification of its hash chain, or an archive of it as a file.
 pub fn log(global: &Global, args: &LogArgs) -> i32 {
     let run = || -> Result<i32, LoadError> {
-        let ledger = match &args.file {
+        let ledger: Arc<dyn Store> = match &args.file {
             Some(path) => {
+                if args.archive.is_some() {
+                    return Err(LoadError::Usage(
+                        "a log file is its own archive: copy it, or name the log with --env".into(),
+                    ));
+                }
                 if !path.is_file() {
                     return Err(LoadError::Usage(format!(
                         "{}: no such log file",
                         path.display()
                     )));
                 }
-                Ledger::at(path.clone())
+                Arc::new(DirStore::at(path.clone()))
             }
             None => {
                 let ws = Workspace::load(&global.options())?;
                 let env = ws.environment(single_env(global)?)?;
                 let checklist = single_checklist(&ws.checklists)?;
-                Ledger::open(&ws.state_dir(), &checklist.id, &env.name)
-                    .map_err(|e| LoadError::Usage(e.to_string()))?
+                ws.ledger(&checklist.id, &env)?
             }
         };
+        if let Some(out) = &args.archive {
+            return Ok(archive(ledger.as_ref(), out));
+        }
         if args.verify {
-            return Ok(verify(&ledger));
+            return Ok(verify(ledger.as_ref()));
         }
         let events = ledger
             .events()
@@ -273,7 +290,7 @@ pub fn log(global: &Global, args: &LogArgs) -> i32 {
             }
             LogFormat::Text => {
                 if events.is_empty() {
-                    println!("{}: no events yet", ledger.path().display());
+                    println!("{}: no events yet", ledger.location());
                 }
                 for e in &events {
                     println!("{}", describe(e));
@@ -288,7 +305,7 @@ pub fn log(global: &Global, args: &LogArgs) -> i32 {
     }
 }
 
-fn verify(ledger: &Ledger) -> i32 {
+fn verify(ledger: &dyn Store) -> i32 {
     let report = match ledger.verify() {
         Ok(r) => r,
         Err(e) => {
@@ -296,8 +313,13 @@ fn verify(ledger: &Ledger) -> i32 {
             return EXIT_USAGE;
         }
     };
+    print_report(&ledger.location(), &report)
+}
+
+/// Says what a verification found; the exit code of `--verify`.
+fn print_report(location: &str, report: &crate::ledger::VerifyReport) -> i32 {
     for w in &report.warnings {
-        eprintln!("warning: {}: {w}", ledger.path().display());
+        eprintln!("warning: {location}: {w}");
     }
     match report.first_problem() {
         None => {
@@ -314,8 +336,7 @@ fn verify(ledger: &Ledger) -> i32 {
         }
         Some(problem) => {
             eprintln!(
-                "tampered: {}: {problem} ({} problem{} in {} lines)",
-                ledger.path().display(),
+                "tampered: {location}: {problem} ({} problem{} in {} records)",
                 report.problems.len(),
                 if report.problems.len() == 1 { "" } else { "s" },
                 report.lines
@@ -323,6 +344,118 @@ fn verify(ledger: &Ledger) -> i32 {
             EXIT_GATE
         }
     }
+}
+
+/// `gonogo log --archive FILE`: the log's records, byte for byte, in a new
+/// file, then that file verified as `gonogo log --verify FILE` would. A
+/// log found altered is archived all the same (the archive is the
+/// evidence), and the exit code says so.
+fn archive(ledger: &dyn Store, out: &Path) -> i32 {
+    if out.exists() {
+        eprintln!(
+            "error: {} exists: an archive never replaces a file",
+            out.display()
+        );
+        return EXIT_USAGE;
+    }
+    let records = match ledger.records() {
+        Ok(records) => records,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Err(e) = crate::export::write_atomically(out, &records.concat()) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return EXIT_USAGE;
+    }
+    println!(
+        "archived {} records of {} to {}",
+        records.len(),
+        ledger.location(),
+        out.display()
+    );
+    let archived = DirStore::at(out.to_path_buf());
+    match archived.verify() {
+        Ok(report) => print_report(&out.display().to_string(), &report),
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// `gonogo state …`.
+pub fn state(global: &Global, args: &StateArgs) -> i32 {
+    match &args.action {
+        StateAction::Copy { to } => copy(global, to.kind()),
+    }
+}
+
+/// `gonogo state copy --to STORE`: each loaded checklist's log in `--env`,
+/// from the other store into `to`, record by record, then both verified to
+/// end on the same head. A log already (partly) copied is completed; one
+/// that differs is left alone.
+fn copy(global: &Global, to: crate::config::StoreKind) -> i32 {
+    use crate::config::StoreKind;
+    let from = match to {
+        StoreKind::Dir => StoreKind::Kube,
+        StoreKind::Kube => StoreKind::Dir,
+    };
+    let run = || -> Result<i32, LoadError> {
+        let ws = Workspace::load(&global.options())?;
+        let env = ws.environment(single_env(global)?)?;
+        let mut code = EXIT_OK;
+        for checklist in &ws.checklists {
+            let source = ws.ledger_in(from, &checklist.id, &env)?;
+            let target = ws.ledger_in(to, &checklist.id, &env)?;
+            let review = format!("{}/{}", checklist.id, env.name);
+            match copy_one(source.as_ref(), target.as_ref()) {
+                Ok(None) => println!("{review}: nothing to copy ({} is empty)", source.location()),
+                Ok(Some((copied, total, head))) => println!(
+                    "{review}: copied {copied} of {total} events from {} to {}; head {head}",
+                    source.location(),
+                    target.location()
+                ),
+                Err(message) => {
+                    eprintln!("error: {review}: {message}");
+                    code = EXIT_USAGE;
+                }
+            }
+        }
+        Ok(code)
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => print_load_error(&e),
+    }
+}
+
+/// Copies one log; `(copied, events in all, head)`, or `None` when the
+/// source holds nothing.
+fn copy_one(
+    source: &dyn Store,
+    target: &dyn Store,
+) -> Result<Option<(u64, usize, String)>, String> {
+    let records = source.records().map_err(|e| e.to_string())?;
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let copied = target.import(&records).map_err(|e| e.to_string())?;
+    let (there, here) = (
+        source.verify().map_err(|e| e.to_string())?,
+        target.verify().map_err(|e| e.to_string())?,
+    );
+    if !here.is_intact() || here.head != there.head {
+        return Err(format!(
+            "the copy in {} does not end on the head of {} ({} against {})",
+            target.location(),
+            source.location(),
+            short(&here.head),
+            short(&there.head)
+        ));
+    }
+    Ok(Some((copied, records.len(), here.head)))
 }
 
 /// One line per event for `gonogo log`.

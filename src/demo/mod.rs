@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::checklist::model::Checklist;
 use crate::config::{Config, Environment};
 use crate::diag::Source;
-use crate::ledger::{EventKind, Ledger};
+use crate::ledger::{DirStore, EventKind, Store};
 use crate::workspace::{Options, Workspace};
 
 use endpoints::{Endpoints, Pki};
@@ -135,6 +135,7 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
         checklists: Vec::new(),
         builtin: crate::config::Builtin::None,
         state_dir: None,
+        state: Default::default(),
         export_dir: None,
         // The demo needs no set-up: with no $USER (a bare container), its
         // changes go under a stand-in name rather than being refused.
@@ -163,7 +164,7 @@ fn seed(ws: &Workspace, state_dir: &Path) -> Result<(), String> {
         .checked_add(jiff::Span::new().days(30))
         .ok();
     for env in &ws.config.environments {
-        let ledger = Ledger::open(state_dir, id, &env.name).map_err(|e| e.to_string())?;
+        let ledger = DirStore::open(state_dir, id, &env.name).map_err(|e| e.to_string())?;
         let loaded = ledger.load().map_err(|e| e.to_string())?;
         if loaded.events > 0 {
             continue;

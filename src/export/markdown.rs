@@ -485,11 +485,7 @@ fn audit(out: &mut String, doc: &Document) {
             for p in &log.problems {
                 let _ = writeln!(out, "  - **ALTERED LOG**: {}", escape(p));
             }
-            let _ = writeln!(
-                out,
-                "  - verify: {}",
-                code(&format!("gonogo log --verify {}", shell_word(&log.path)))
-            );
+            let _ = writeln!(out, "  - verify: {}", code(&log.verify));
         }
     }
     let _ = writeln!(
@@ -498,17 +494,4 @@ fn audit(out: &mut String, doc: &Document) {
          the verify command re-hashes every event, and the head it ends with must be \
          the one above."
     );
-}
-
-/// `s` quoted for a POSIX shell when it needs it, so the verify command can
-/// be pasted as it stands.
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,~".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }

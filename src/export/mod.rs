@@ -44,8 +44,10 @@ pub struct EnvironmentDoc {
 /// What the sign-off log of one (checklist, environment) holds.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LogDoc {
-    /// Where the log lives, for the verify command.
+    /// Where the log lives: a file's path, or where its event objects are.
     pub path: String,
+    /// The command that re-hashes it.
+    pub verify: String,
     pub events: u64,
     pub head: String,
     /// Problems found when reading it (tampering): shown loudly.
@@ -110,6 +112,7 @@ pub fn log_doc(
     let state = &log.state;
     let mut doc = LogDoc {
         path: path.to_string(),
+        verify: format!("gonogo log --verify {}", crate::text::shell_word(path)),
         events: log.events,
         head: log.head.clone(),
         problems: log.problems.clone(),

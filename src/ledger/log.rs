@@ -1,44 +1,45 @@
-//! The log file of one review: where it lives, locked appends that survive a
-//! crash at any point, and loads that fold it into a [`LogState`].
+//! The log of one review, wherever it is kept: the [`Store`] trait that the
+//! dir store (one file per review, `dir.rs`) and the kube store (one
+//! ConfigMap per event, `kube.rs`) implement, and what they share: the
+//! errors, the state read from a log ([`Loaded`]), what a refresh or a
+//! verification found, and how new events are cleaned and chained.
 //!
-//! Checking policy: every load and verify re-hashes every line, so tampering
-//! is always seen when a session starts. `refresh` and `append` parse and
-//! re-hash only the lines written since the cursor they carry, after making
-//! sure the part already checked is byte for byte what it was.
+//! Checking policy, for both: every load and verify re-hashes every event,
+//! so tampering is always seen when a session starts; a refresh checks
+//! only what came after what it already checked, once it has made sure
+//! that part is as it was.
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::io;
+use std::path::PathBuf;
 
-use super::event::{Event, EventKind};
-use super::scan::{Cursor, Problem, Scan, Torn, Warning, WarningKind, scan};
+use super::event::{Event, EventKind, parse_line};
+use super::scan::{Chain, Cursor, Findings, Problem, Warning, WarningKind};
 use super::state::LogState;
+use super::watch::{WatchError, WatchGuard};
 use crate::text::sanitize;
-
-/// How long an append waits for another session's append to finish.
-const WRITE_WAIT: Duration = Duration::from_secs(10);
-/// How long a read waits for a consistent view before reading anyway (a
-/// half-written line then shows as a torn tail until the next refresh).
-const READ_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 pub enum LedgerError {
-    /// A checklist id or environment name that cannot be a file name.
+    /// A checklist id or environment name the store cannot use in a name.
     BadName { what: &'static str, name: String },
     Io {
         action: &'static str,
         path: PathBuf,
         source: io::Error,
     },
-    /// Another session held the lock for longer than an append should take.
-    Busy { path: PathBuf },
+    /// Another session held the log for longer than an append should take.
+    Busy { log: String },
     /// The log has been edited, cut or reordered: appends are refused.
-    Tampered { path: PathBuf, problem: Problem },
+    Tampered { log: String, problem: Problem },
     /// The log's head was not the one the caller decided on.
     HeadMoved { expected: String, found: String },
+    /// Another writer appended between the events of one change (only a
+    /// store without a lock over several events can say this): `written`
+    /// went in, the rest did not.
+    PartlyWritten { written: Vec<Event>, found: String },
+    /// The store cannot be reached, or refuses us: nothing was written.
+    Unavailable { log: String, reason: String },
     /// An event that cannot be written (no operator, no item, unknown kind).
     Invalid(String),
 }
@@ -47,23 +48,20 @@ impl fmt::Display for LedgerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LedgerError::BadName { what, name } => {
-                write!(f, "{what} {name:?} cannot be used as a file name")
+                write!(f, "{what} {name:?} cannot be used to name a log")
             }
             LedgerError::Io {
                 action,
                 path,
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
-            LedgerError::Busy { path } => write!(
+            LedgerError::Busy { log } => write!(
                 f,
-                "{} is locked by another session and stayed locked for {} s",
-                path.display(),
-                WRITE_WAIT.as_secs()
+                "{log} is being written by another session and stayed busy for too long"
             ),
-            LedgerError::Tampered { path, problem } => write!(
+            LedgerError::Tampered { log, problem } => write!(
                 f,
-                "{} has been altered ({problem}); nothing more is written to it until it is restored",
-                path.display()
+                "{log} has been altered ({problem}); nothing more is written to it until it is restored"
             ),
             LedgerError::HeadMoved { expected, found } => write!(
                 f,
@@ -71,6 +69,14 @@ impl fmt::Display for LedgerError {
                 short(expected),
                 short(found)
             ),
+            LedgerError::PartlyWritten { written, found } => write!(
+                f,
+                "another session appended while this change was written: {} of its events went in, \
+                 the rest did not (head is now {})",
+                written.len(),
+                short(found)
+            ),
+            LedgerError::Unavailable { log, reason } => write!(f, "cannot use {log}: {reason}"),
             LedgerError::Invalid(reason) => f.write_str(reason),
         }
     }
@@ -93,24 +99,126 @@ fn short(hash: &str) -> &str {
     }
 }
 
+/// Whether the store answers: what the dashboard's header shows beside the
+/// review. A dir store is always `Ok`; its errors come with each call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Health {
+    #[default]
+    Ok,
+    /// The last request failed: the API server cannot be reached, or it
+    /// refused the credentials or the request (the reason says which).
+    Unreachable(String),
+}
+
+/// Where one review's log is kept. Every method may block on the disk or
+/// the network: the dashboard calls them off its input path.
+pub trait Store: Send + Sync {
+    /// The log as messages name it: a file's path, or where its objects live.
+    fn location(&self) -> String;
+
+    /// The command that verifies this log, for the sign-off document.
+    fn verify_command(&self) -> String;
+
+    /// Reads and checks the whole log and folds it. A log nobody wrote to
+    /// yet is an empty review.
+    fn load(&self) -> Result<Loaded, LedgerError>;
+
+    /// Folds in whatever was appended since `loaded` was read (reading all
+    /// of it again if what was read before has changed).
+    fn refresh(&self, loaded: &mut Loaded) -> Result<Refresh, LedgerError>;
+
+    /// Re-hashes and re-links every event.
+    fn verify(&self) -> Result<VerifyReport, LedgerError>;
+
+    /// Every complete record as written, `\n` included, in log order: the
+    /// lines of a file, the line each event object holds. Their
+    /// concatenation is the log as a JSON Lines file.
+    fn records(&self) -> Result<Vec<String>, LedgerError>;
+
+    /// Appends `kinds` as `by`, in order. With `head`, refused with
+    /// `HeadMoved` unless the log's head is still `head`: for a caller that
+    /// judged the change against that state.
+    fn append_after(
+        &self,
+        head: Option<&str>,
+        by: &str,
+        kinds: Vec<EventKind>,
+    ) -> Result<Vec<Event>, LedgerError>;
+
+    /// Writes the records of another store's log, byte for byte, where this
+    /// store holds nothing of that log or a first part of it (a copy that
+    /// stopped half way). Returns how many it wrote.
+    fn import(&self, records: &[String]) -> Result<u64, LedgerError>;
+
+    /// Calls `on_change` (from a background thread) when the log may have
+    /// changed, or the store's health did; until the guard is dropped.
+    fn watch(&self, on_change: Box<dyn FnMut() + Send>) -> Result<WatchGuard, WatchError>;
+
+    /// Whether the store answered its last request.
+    fn health(&self) -> Health;
+
+    /// Brings `loaded` past `events`, which this store just appended after
+    /// `loaded`'s head. By default that is a refresh (which also folds in
+    /// whatever else came since); a store for which reading costs a round
+    /// trip may fold them in directly and leave others' events to the next
+    /// refresh.
+    fn fold_appended(&self, loaded: &mut Loaded, events: &[Event]) -> Result<(), LedgerError> {
+        let _ = events;
+        self.refresh(loaded).map(|_| ())
+    }
+
+    /// Appends one event by operator `by`.
+    fn append(&self, by: &str, kind: EventKind) -> Result<Event, LedgerError> {
+        let mut events = self.append_after(None, by, vec![kind])?;
+        events
+            .pop()
+            .ok_or_else(|| LedgerError::Invalid("nothing to append".into()))
+    }
+
+    /// Appends several events in order (a note and the tick it justifies).
+    fn append_many(&self, by: &str, kinds: Vec<EventKind>) -> Result<Vec<Event>, LedgerError> {
+        self.append_after(None, by, kinds)
+    }
+
+    /// Every event that parses, in log order (for `gonogo log`); pair with
+    /// `verify` to say how far to trust them.
+    fn events(&self) -> Result<Vec<Event>, LedgerError> {
+        Ok(self
+            .records()?
+            .iter()
+            .filter_map(|r| parse_line(r.trim_end_matches('\n').as_bytes()).ok())
+            .map(|read| read.event)
+            .collect())
+    }
+}
+
+/// How far a store has read a log, in the store's own terms.
+#[derive(Debug, Clone)]
+pub(crate) enum Mark {
+    /// Nothing read yet.
+    None,
+    File(Cursor),
+    Objects(super::kube::ObjectMark),
+}
+
 /// A review's state as read from its log, with what the reading found.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub state: LogState,
-    /// Events folded (every line that parsed).
+    /// Events folded (every record that parsed).
     pub events: u64,
-    /// Hash of the last complete line; empty for an empty log.
+    /// Hash of the last complete record; empty for an empty log.
     pub head: String,
     /// Torn tail, unknown kinds: shown, not fatal.
     pub warnings: Vec<Warning>,
-    /// Tampering, in line order: shown loudly; appends are refused.
+    /// Tampering, in log order: shown loudly; appends are refused.
     pub problems: Vec<Problem>,
-    cursor: Cursor,
+    pub(crate) mark: Mark,
 }
 
 /// A log as the people side is shown it (the dashboard, the export): the
 /// folded state, where the log stands, and what was wrong with it, in
-/// words. What `Loaded` is to the ledger, without the read cursor.
+/// words. What `Loaded` is to the ledger, without the read position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogView {
     pub state: LogState,
@@ -121,6 +229,17 @@ pub struct LogView {
     pub problems: Vec<String>,
     /// A torn last line, unknown kinds: shown, not fatal.
     pub warnings: Vec<String>,
+}
+
+/// One read of a log by a store: the events it checked (all of them, or
+/// those after the mark it started from) and what it found.
+pub(crate) struct Read {
+    pub events: Vec<Event>,
+    pub chain: Chain,
+    pub found: Findings,
+    /// Read from the start, not from the mark given.
+    pub from_start: bool,
+    pub mark: Mark,
 }
 
 impl Loaded {
@@ -135,18 +254,59 @@ impl Loaded {
         }
     }
 
-    fn empty() -> Loaded {
-        Loaded::from_scan(LogState::default(), Scan::empty())
+    pub(crate) fn empty() -> Loaded {
+        Loaded {
+            state: LogState::default(),
+            events: 0,
+            head: String::new(),
+            warnings: Vec::new(),
+            problems: Vec::new(),
+            mark: Mark::None,
+        }
     }
 
-    fn from_scan(state: LogState, scan: Scan) -> Loaded {
+    /// The log as one read from its start found it.
+    pub(crate) fn from_read(read: Read) -> Loaded {
         Loaded {
-            state,
-            events: scan.cursor.events,
-            head: scan.cursor.head(),
-            warnings: scan.warnings,
-            problems: scan.problems,
-            cursor: scan.cursor,
+            state: LogState::from_events(&read.events),
+            events: read.chain.events,
+            head: read.chain.head(),
+            warnings: read.found.warnings,
+            problems: read.found.problems,
+            mark: read.mark,
+        }
+    }
+
+    /// Folds in a read that started at this log's mark (or, when it had to,
+    /// from the start) and says what changed.
+    pub(crate) fn fold(&mut self, read: Read) -> Refresh {
+        if read.from_start {
+            *self = Loaded::from_read(read);
+            return Refresh::Reloaded;
+        }
+        let torn_before = self.torn_tail().cloned();
+        let found_more = !read.found.problems.is_empty()
+            || read
+                .found
+                .warnings
+                .iter()
+                .any(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
+        self.warnings
+            .retain(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
+        self.warnings.extend(read.found.warnings);
+        self.problems.extend(read.found.problems);
+        self.events = read.chain.events;
+        self.head = read.chain.head();
+        self.mark = read.mark;
+        for event in &read.events {
+            self.state.apply(event);
+        }
+        if !read.events.is_empty() {
+            Refresh::Appended(read.events)
+        } else if found_more || self.torn_tail() != torn_before.as_ref() {
+            Refresh::ReportChanged
+        } else {
+            Refresh::Unchanged
         }
     }
 
@@ -168,16 +328,18 @@ pub enum Refresh {
     Unchanged,
     /// These events were folded in.
     Appended(Vec<Event>),
-    /// The file was replaced or cut: it was read again from the start.
+    /// What was read before changed (a file replaced or cut, an event
+    /// object deleted): the log was read again from the start.
     Reloaded,
     /// No new events, but the warnings or problems changed (a torn tail
-    /// appeared or went away, a line that is not an event was added).
+    /// appeared or went away, a record that is not an event was added).
     ReportChanged,
 }
 
 /// The outcome of re-hashing a whole log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Records read: lines of a file, event objects.
     pub lines: u64,
     pub events: u64,
     pub head: String,
@@ -186,7 +348,17 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// No line edited, deleted or reordered (a torn tail is only a warning).
+    pub(crate) fn of(chain: &Chain, found: Findings) -> VerifyReport {
+        VerifyReport {
+            lines: chain.records,
+            events: chain.events,
+            head: chain.head(),
+            problems: found.problems,
+            warnings: found.warnings,
+        }
+    }
+
+    /// No record edited, deleted or reordered (a torn tail is only a warning).
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }
@@ -196,310 +368,34 @@ impl VerifyReport {
     }
 }
 
-/// The log of one (checklist, environment). Cheap to open; the file and its
-/// folder are created by the first append.
-#[derive(Debug)]
-pub struct Ledger {
-    path: PathBuf,
-    /// What the last append checked, so the next one reads only what came after.
-    cursor: Mutex<Cursor>,
-}
-
-impl Ledger {
-    /// The log at `<state_dir>/<checklist>/<env>.jsonl`.
-    pub fn open(state_dir: &Path, checklist: &str, env: &str) -> Result<Ledger, LedgerError> {
-        check_name("checklist id", checklist)?;
-        check_name("environment", env)?;
-        Ok(Ledger {
-            path: state_dir.join(checklist).join(format!("{env}.jsonl")),
-            cursor: Mutex::new(Cursor::default()),
-        })
-    }
-
-    /// The log in the file at `path`, wherever it lives (to read or verify
-    /// a log a document names, without its checklist or config).
-    pub fn at(path: PathBuf) -> Ledger {
-        Ledger {
-            path,
-            cursor: Mutex::new(Cursor::default()),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Reads and checks the whole log and folds it. A missing file is an
-    /// empty review.
-    pub fn load(&self) -> Result<Loaded, LedgerError> {
-        let mut state = LogState::default();
-        let scan = self.read_all(&mut |event| state.apply(&event))?;
-        Ok(Loaded::from_scan(state, scan))
-    }
-
-    /// Folds in whatever was appended since `loaded` was read, reading only
-    /// the new bytes (the whole file again if it was replaced or cut).
-    pub fn refresh(&self, loaded: &mut Loaded) -> Result<Refresh, LedgerError> {
-        let Some(file) = self.open_for_reading()? else {
-            if loaded.cursor.offset == 0 && loaded.warnings.is_empty() {
-                return Ok(Refresh::Unchanged);
-            }
-            *loaded = Loaded::empty();
-            return Ok(Refresh::Reloaded);
-        };
-        let _lock = lock(&file, Lock::Shared, &self.path)?;
-        let mut new = Vec::new();
-        let scan =
-            scan(&file, &loaded.cursor, &mut |e| new.push(e)).map_err(|e| self.io("read", e))?;
-        if scan.from_start {
-            *loaded = Loaded::from_scan(LogState::from_events(&new), scan);
-            return Ok(Refresh::Reloaded);
-        }
-        let torn_before = loaded.torn_tail().cloned();
-        let found_more = !scan.problems.is_empty()
-            || scan
-                .warnings
-                .iter()
-                .any(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
-        loaded
-            .warnings
-            .retain(|w| !matches!(w.kind, WarningKind::TornTail { .. }));
-        loaded.warnings.extend(scan.warnings);
-        loaded.problems.extend(scan.problems);
-        loaded.events = scan.cursor.events;
-        loaded.head = scan.cursor.head();
-        loaded.cursor = scan.cursor;
-        for event in &new {
-            loaded.state.apply(event);
-        }
-        if !new.is_empty() {
-            Ok(Refresh::Appended(new))
-        } else if found_more || loaded.torn_tail() != torn_before.as_ref() {
-            Ok(Refresh::ReportChanged)
-        } else {
-            Ok(Refresh::Unchanged)
-        }
-    }
-
-    /// Re-hashes and re-links every line.
-    pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
-        let scan = self.read_all(&mut |_| {})?;
-        Ok(VerifyReport {
-            lines: scan.cursor.lines,
-            events: scan.cursor.events,
-            head: scan.cursor.head(),
-            problems: scan.problems,
-            warnings: scan.warnings,
-        })
-    }
-
-    /// Every event that parses, in file order (for `gonogo log`); pair with
-    /// `verify` to say how far to trust them.
-    pub fn events(&self) -> Result<Vec<Event>, LedgerError> {
-        let mut events = Vec::new();
-        self.read_all(&mut |e| events.push(e))?;
-        Ok(events)
-    }
-
-    /// Appends one event by operator `by`.
-    pub fn append(&self, by: &str, kind: EventKind) -> Result<Event, LedgerError> {
-        let mut events = self.write(by, vec![kind], None)?;
-        events
-            .pop()
-            .ok_or_else(|| LedgerError::Invalid("nothing to append".into()))
-    }
-
-    /// Appends several events under one lock and one fsync, in order (a note
-    /// and the tick it justifies).
-    pub fn append_many(&self, by: &str, kinds: Vec<EventKind>) -> Result<Vec<Event>, LedgerError> {
-        self.write(by, kinds, None)
-    }
-
-    /// Like `append_many`, but refused with `HeadMoved` unless the log's head
-    /// is still `head`: for a caller that checked the rules against a state
-    /// and must not append if another session changed it meanwhile.
-    pub fn append_after(
-        &self,
-        head: &str,
-        by: &str,
-        kinds: Vec<EventKind>,
-    ) -> Result<Vec<Event>, LedgerError> {
-        self.write(by, kinds, Some(head))
-    }
-
-    fn write(
-        &self,
-        by: &str,
-        kinds: Vec<EventKind>,
-        expected_head: Option<&str>,
-    ) -> Result<Vec<Event>, LedgerError> {
-        let by = clean_operator(by)?;
-        let kinds = kinds
-            .into_iter()
-            .map(clean_kind)
-            .collect::<Result<Vec<_>, _>>()?;
-        if kinds.is_empty() {
-            return Ok(Vec::new());
-        }
-        let file = self.open_for_appending()?;
-        let _lock = lock(&file, Lock::Exclusive, &self.path)?;
-        let known = self.cursor_snapshot();
-        let scan = scan(&file, &known, &mut |_| {}).map_err(|e| self.io("read", e))?;
-        let mut cursor = scan.cursor;
-        if let Some(problem) = cursor.first_problem.clone() {
-            self.remember(cursor);
-            return Err(LedgerError::Tampered {
-                path: self.path.clone(),
-                problem,
-            });
-        }
-        if let Some(torn) = &scan.torn {
-            self.set_aside(&file, torn)?;
-        }
-        let head = cursor.head();
-        if let Some(expected) = expected_head
-            && expected != head
-        {
-            self.remember(cursor);
-            return Err(LedgerError::HeadMoved {
-                expected: expected.to_string(),
-                found: head,
-            });
-        }
-        let (events, text) = chain(&cursor, &by, kinds)?;
-        (&file)
-            .write_all(text.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| self.io("append to", e))?;
-        cursor.advance(&events, text.as_bytes());
-        self.remember(cursor);
-        Ok(events)
-    }
-
-    fn read_all(&self, sink: &mut dyn FnMut(Event)) -> Result<Scan, LedgerError> {
-        let Some(file) = self.open_for_reading()? else {
-            return Ok(Scan::empty());
-        };
-        let _lock = lock(&file, Lock::Shared, &self.path)?;
-        scan(&file, &Cursor::default(), sink).map_err(|e| self.io("read", e))
-    }
-
-    fn open_for_reading(&self) -> Result<Option<File>, LedgerError> {
-        match File::open(&self.path) {
-            Ok(file) => Ok(Some(file)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(self.io("open", e)),
-        }
-    }
-
-    fn open_for_appending(&self) -> Result<File, LedgerError> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| LedgerError::Io {
-            action: "create the folder",
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-        let existed = self.path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| self.io("open", e))?;
-        if !existed {
-            // A new file's name must be durable too, or a crash can lose
-            // the whole log along with its first line.
-            sync_dir(dir);
-        }
-        Ok(file)
-    }
-
-    /// Moves a torn tail into `<file>.torn-<time>` and cuts it off the log.
-    fn set_aside(&self, file: &File, torn: &Torn) -> Result<(), LedgerError> {
-        let aside = self.torn_path();
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&aside)
-            .map_err(|e| LedgerError::Io {
-                action: "create",
-                path: aside.clone(),
-                source: e,
-            })?;
-        out.write_all(&torn.bytes)
-            .and_then(|()| out.sync_all())
-            .map_err(|e| LedgerError::Io {
-                action: "write",
-                path: aside.clone(),
-                source: e,
-            })?;
-        file.set_len(torn.start)
-            .map_err(|e| self.io("cut the torn line off", e))?;
-        tracing::warn!(
-            log = %self.path.display(),
-            aside = %aside.display(),
-            bytes = torn.bytes.len(),
-            "moved an incomplete last line aside"
-        );
-        Ok(())
-    }
-
-    /// A free `<file>.torn-<UTC time>[-n]` name.
-    fn torn_path(&self) -> PathBuf {
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%S%.3fZ")
-            .to_string();
-        let base = format!("{}.torn-{stamp}", self.path.display());
-        (1..)
-            .map(|n| {
-                if n == 1 {
-                    PathBuf::from(&base)
-                } else {
-                    PathBuf::from(format!("{base}-{n}"))
-                }
-            })
-            .find(|p| !p.exists())
-            .expect("an unbounded range always has a free name")
-    }
-
-    fn cursor_snapshot(&self) -> Cursor {
-        // A poisoned lock only means another thread panicked mid-append; the
-        // cursor is re-checked against the file anyway.
-        match self.cursor.lock() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn remember(&self, cursor: Cursor) {
-        match self.cursor.lock() {
-            Ok(mut c) => *c = cursor,
-            Err(poisoned) => *poisoned.into_inner() = cursor,
-        }
-    }
-
-    fn io(&self, action: &'static str, source: io::Error) -> LedgerError {
-        LedgerError::Io {
-            action,
-            path: self.path.clone(),
-            source,
-        }
-    }
-}
-
-/// The new events with seq, time and links filled in, and their lines.
-fn chain(
-    cursor: &Cursor,
+/// The events `by` asks for, cleaned for writing, or why they cannot be
+/// written. Empty when there is nothing to write.
+pub(crate) fn clean(
     by: &str,
     kinds: Vec<EventKind>,
-) -> Result<(Vec<Event>, String), LedgerError> {
+) -> Result<(String, Vec<EventKind>), LedgerError> {
+    let by = clean_operator(by)?;
+    let kinds = kinds
+        .into_iter()
+        .map(clean_kind)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((by, kinds))
+}
+
+/// The new events after `head` (whose seq was `next_seq - 1`), with seq,
+/// time and links filled in, and each one's line (`\n` included).
+pub(crate) fn chain(
+    next_seq: u64,
+    head: &str,
+    by: &str,
+    kinds: Vec<EventKind>,
+) -> Result<(Vec<Event>, Vec<String>), LedgerError> {
     let now = jiff::Timestamp::now();
     let at = now.round(jiff::Unit::Millisecond).unwrap_or(now);
-    let first_seq = cursor.next_seq.unwrap_or(1);
-    let mut prev = cursor.head();
+    let mut prev = head.to_string();
     let mut events = Vec::with_capacity(kinds.len());
-    let mut text = String::new();
-    for (seq, mut kind) in (first_seq..).zip(kinds) {
+    let mut lines = Vec::with_capacity(kinds.len());
+    for (seq, mut kind) in (next_seq..).zip(kinds) {
         if let EventKind::Signoff { signed_hash, .. } = &mut kind {
             if signed_hash.is_empty() {
                 signed_hash.clone_from(&prev);
@@ -520,26 +416,35 @@ fn chain(
         };
         let (line, hash) = event.to_line();
         event.hash.clone_from(&hash);
-        text.push_str(&line);
+        lines.push(line);
         events.push(event);
         prev = hash;
     }
-    Ok((events, text))
+    Ok((events, lines))
 }
 
-impl Scan {
-    fn empty() -> Scan {
-        Scan {
-            cursor: Cursor::default(),
-            from_start: true,
-            torn: None,
-            problems: Vec::new(),
-            warnings: Vec::new(),
-        }
+/// Checks that `records` are a whole, untampered log, as `import` needs.
+pub(crate) fn check_import(records: &[String], into: &str) -> Result<Chain, LedgerError> {
+    let mut chain = Chain::default();
+    let mut found = Findings::default();
+    for record in records {
+        let Some(line) = record.strip_suffix('\n') else {
+            return Err(LedgerError::Invalid(format!(
+                "not copied into {into}: a record does not end its line"
+            )));
+        };
+        chain.take(parse_line(line.as_bytes()), None, &mut found);
+    }
+    match found.problems.into_iter().next() {
+        Some(problem) => Err(LedgerError::Tampered {
+            log: format!("the log to copy into {into}"),
+            problem,
+        }),
+        None => Ok(chain),
     }
 }
 
-/// Operator names go on one line; control characters never reach the file.
+/// Operator names go on one line; control characters never reach the log.
 fn clean_operator(by: &str) -> Result<String, LedgerError> {
     let by = sanitize(by, false).trim().to_string();
     if by.is_empty() {
@@ -596,674 +501,4 @@ fn clean_kind(kind: EventKind) -> Result<EventKind, LedgerError> {
             )));
         }
     })
-}
-
-/// A name that becomes one path component, and nothing else.
-fn check_name(what: &'static str, name: &str) -> Result<(), LedgerError> {
-    let bad = name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.contains(['/', '\\'])
-        || name.chars().any(char::is_control);
-    if bad {
-        return Err(LedgerError::BadName {
-            what,
-            name: name.to_string(),
-        });
-    }
-    Ok(())
-}
-
-#[derive(Clone, Copy)]
-enum Lock {
-    Shared,
-    Exclusive,
-}
-
-/// Holds a lock on a file until dropped.
-struct Held<'a>(&'a File);
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        // Closing the file releases the lock as well; unlocking first just
-        // lets a waiting session in before our handle is dropped.
-        let _ = self.0.unlock();
-    }
-}
-
-/// Takes a lock, polling so a stuck holder (a suspended process) turns into
-/// an error for writers instead of a hang. Readers that wait too long read
-/// anyway: the worst they see is a line still being written, as a torn tail.
-fn lock<'a>(file: &'a File, kind: Lock, path: &Path) -> Result<Option<Held<'a>>, LedgerError> {
-    let (wait, tried) = match kind {
-        Lock::Shared => (READ_WAIT, File::try_lock_shared as fn(&File) -> _),
-        Lock::Exclusive => (WRITE_WAIT, File::try_lock as fn(&File) -> _),
-    };
-    let deadline = Instant::now() + wait;
-    let mut pause = Duration::from_micros(200);
-    loop {
-        match tried(file) {
-            Ok(()) => return Ok(Some(Held(file))),
-            Err(std::fs::TryLockError::WouldBlock) => {}
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(LedgerError::Io {
-                    action: "lock",
-                    path: path.to_path_buf(),
-                    source: e,
-                });
-            }
-        }
-        if Instant::now() >= deadline {
-            return match kind {
-                Lock::Shared => Ok(None),
-                Lock::Exclusive => Err(LedgerError::Busy {
-                    path: path.to_path_buf(),
-                }),
-            };
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(5));
-    }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ledger::event::{SignoffDecision, StatusCounts, hex_sha256};
-    use crate::ledger::scan::ProblemKind;
-
-    fn note(item: &str, text: &str) -> EventKind {
-        EventKind::Note {
-            item: item.into(),
-            text: text.into(),
-        }
-    }
-
-    /// A ledger in a fresh folder with `n` notes on item `a`.
-    fn ledger_with(n: usize) -> (tempfile::TempDir, Ledger) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ledger = Ledger::open(dir.path(), "cmp-operator", "prod").expect("valid names");
-        for i in 1..=n {
-            ledger
-                .append("alice", note("a", &format!("note {i}")))
-                .expect("append to a healthy log");
-        }
-        (dir, ledger)
-    }
-
-    fn lines(ledger: &Ledger) -> Vec<String> {
-        let text = std::fs::read_to_string(ledger.path()).expect("log exists");
-        text.lines().map(str::to_string).collect()
-    }
-
-    fn rewrite(ledger: &Ledger, lines: &[String]) {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        std::fs::write(ledger.path(), text).expect("rewrite log");
-    }
-
-    #[test]
-    fn opening_creates_nothing_and_the_first_append_creates_the_file() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ledger = Ledger::open(&dir.path().join("state"), "cmp", "prod").expect("valid names");
-        assert!(!dir.path().join("state").exists());
-        let loaded = ledger.load().expect("a missing log loads empty");
-        assert_eq!((loaded.events, loaded.head.as_str()), (0, ""));
-        let event = ledger
-            .append("alice", note("a", "hi"))
-            .expect("first append");
-        assert_eq!(ledger.path(), dir.path().join("state/cmp/prod.jsonl"));
-        assert_eq!((event.seq, event.prev.as_str()), (1, ""));
-    }
-
-    #[test]
-    fn appends_chain_and_load_folds_them() {
-        let (_dir, ledger) = ledger_with(3);
-        let tick = ledger
-            .append("bob", EventKind::Tick { item: "a".into() })
-            .expect("append");
-        let events = ledger.events().expect("read events");
-        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [1, 2, 3, 4]);
-        for pair in events.windows(2) {
-            assert_eq!(pair[1].prev, pair[0].hash);
-        }
-        let loaded = ledger.load().expect("load");
-        assert_eq!(loaded.events, 4);
-        assert_eq!(loaded.head, tick.hash);
-        assert_eq!(loaded.state.tick("a").map(|t| t.by.as_str()), Some("bob"));
-        assert_eq!(
-            loaded.state.notes("a").next().map(|n| n.text.as_str()),
-            Some("note 3")
-        );
-        assert!(loaded.problems.is_empty() && loaded.warnings.is_empty());
-        assert!(ledger.verify().expect("verify").is_intact());
-    }
-
-    #[test]
-    fn names_and_text_are_cleaned_before_they_are_written() {
-        let (_dir, ledger) = ledger_with(0);
-        let event = ledger
-            .append(
-                "ev\u{1b}[31mil\nops",
-                note("a", "line one\nline\u{7} two\u{202e}"),
-            )
-            .expect("append");
-        assert_eq!(event.by, "evil ops");
-        assert_eq!(event.kind, note("a", "line one\nline two"));
-        let raw = std::fs::read_to_string(ledger.path()).expect("log exists");
-        assert!(!raw.contains('\u{1b}') && !raw.contains('\u{7}'));
-        assert!(matches!(
-            ledger.append(" \u{7} ", note("a", "x")),
-            Err(LedgerError::Invalid(_))
-        ));
-        assert!(matches!(
-            Ledger::open(Path::new("/tmp"), "cmp", "../prod"),
-            Err(LedgerError::BadName { .. })
-        ));
-    }
-
-    #[test]
-    fn a_signoff_signs_the_line_before_it() {
-        let (_dir, ledger) = ledger_with(2);
-        let head = ledger.load().expect("load").head;
-        let signoff = |signed_hash: String| EventKind::Signoff {
-            decision: SignoffDecision::NoGo,
-            note: None,
-            counts: StatusCounts::new(),
-            items: Default::default(),
-            signed_hash,
-        };
-        let event = ledger.append("dana", signoff(String::new())).expect("sign");
-        assert_eq!(event.kind, signoff(head.clone()));
-        // Signing a head that is no longer the head is refused.
-        let before = lines(&ledger);
-        let refused = ledger.append("dana", signoff(head));
-        assert!(matches!(refused, Err(LedgerError::HeadMoved { .. })));
-        assert_eq!(lines(&ledger), before);
-    }
-
-    #[test]
-    fn append_after_a_stale_head_is_refused() {
-        let (_dir, ledger) = ledger_with(1);
-        let seen = ledger.load().expect("load").head;
-        ledger
-            .append("bob", note("a", "meanwhile"))
-            .expect("append");
-        let before = lines(&ledger);
-        let refused =
-            ledger.append_after(&seen, "alice", vec![EventKind::Tick { item: "a".into() }]);
-        assert!(
-            matches!(refused, Err(LedgerError::HeadMoved { .. })),
-            "{refused:?}"
-        );
-        assert_eq!(lines(&ledger), before);
-        let head = ledger.load().expect("load").head;
-        let done = ledger
-            .append_after(
-                &head,
-                "alice",
-                vec![note("a", "proof"), EventKind::Tick { item: "a".into() }],
-            )
-            .expect("head is current");
-        assert_eq!(done.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
-    }
-
-    /// Checks that verify and load report `expected` first, and that
-    /// appending is refused without touching the file.
-    fn assert_tampered(ledger: &Ledger, expected: &str) {
-        let report = ledger.verify().expect("verify");
-        let first = report.first_problem().map(ToString::to_string);
-        assert_eq!(first.as_deref(), Some(expected), "{:?}", report.problems);
-        let loaded = ledger.load().expect("a tampered log still loads");
-        assert_eq!(
-            loaded.problems.first().map(ToString::to_string).as_deref(),
-            Some(expected)
-        );
-        let before = std::fs::read(ledger.path()).expect("log exists");
-        let refused = ledger.append("mallory", note("a", "more"));
-        match refused {
-            Err(LedgerError::Tampered { problem, .. }) => assert_eq!(problem.to_string(), expected),
-            other => panic!("append to a tampered log: {other:?}"),
-        }
-        assert_eq!(std::fs::read(ledger.path()).expect("log exists"), before);
-    }
-
-    #[test]
-    fn an_edited_line_is_named() {
-        let (_dir, ledger) = ledger_with(10);
-        let mut l = lines(&ledger);
-        l[6] = l[6].replace("note 7", "note 8");
-        rewrite(&ledger, &l);
-        assert_tampered(&ledger, "line 7: hash does not match its content (edited?)");
-        assert_eq!(ledger.verify().expect("verify").problems.len(), 1);
-    }
-
-    #[test]
-    fn an_edited_line_with_a_fresh_hash_breaks_the_next_link() {
-        let (_dir, ledger) = ledger_with(10);
-        let mut l = lines(&ledger);
-        let edited = l[6].replace("note 7", "note 8");
-        let body = &edited[..edited.len() - 75];
-        let hash = hex_sha256(format!("{body}}}").as_bytes());
-        l[6] = format!("{body},\"hash\":\"{hash}\"}}");
-        rewrite(&ledger, &l);
-        assert_tampered(
-            &ledger,
-            "line 8: prev does not link to line 7 (deleted or reordered line?)",
-        );
-    }
-
-    #[test]
-    fn a_deleted_line_is_named() {
-        let (_dir, ledger) = ledger_with(10);
-        let mut l = lines(&ledger);
-        l.remove(8);
-        rewrite(&ledger, &l);
-        assert_tampered(
-            &ledger,
-            "line 9: prev does not link to line 8 (deleted or reordered line?)",
-        );
-        let mut l = lines(&ledger);
-        l.remove(0);
-        rewrite(&ledger, &l);
-        assert_tampered(
-            &ledger,
-            "line 1: prev is not empty, so lines before it are missing (deleted?)",
-        );
-    }
-
-    #[test]
-    fn a_reordered_pair_is_named() {
-        let (_dir, ledger) = ledger_with(10);
-        let mut l = lines(&ledger);
-        l.swap(3, 4);
-        rewrite(&ledger, &l);
-        assert_tampered(
-            &ledger,
-            "line 4: prev does not link to line 3 (deleted or reordered line?)",
-        );
-    }
-
-    #[test]
-    fn a_garbled_middle_line_is_tampering_not_a_torn_tail() {
-        let (_dir, ledger) = ledger_with(5);
-        let mut l = lines(&ledger);
-        l[2] = "{\"seq\":3".into();
-        rewrite(&ledger, &l);
-        let report = ledger.verify().expect("verify");
-        let first = report.first_problem().expect("a problem");
-        assert_eq!(first.line, 3);
-        assert!(matches!(first.kind, ProblemKind::Malformed { .. }));
-        assert!(report.warnings.is_empty());
-    }
-
-    #[test]
-    fn a_torn_tail_is_reported_then_moved_aside_by_the_next_append() {
-        let (dir, ledger) = ledger_with(4);
-        let good = std::fs::read(ledger.path()).expect("log exists");
-        let (half, _) = Event {
-            seq: 5,
-            at: jiff::Timestamp::now(),
-            by: "alice".into(),
-            kind: note("a", "cut short"),
-            prev: String::new(),
-            hash: String::new(),
-        }
-        .to_line();
-        let torn = &half.as_bytes()[..half.len() / 2];
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        file.write_all(torn).expect("write half a line");
-
-        let loaded = ledger.load().expect("a torn log loads");
-        assert_eq!(loaded.events, 4);
-        assert!(loaded.problems.is_empty());
-        let warning = loaded.torn_tail().expect("torn tail reported");
-        assert_eq!(warning.line, 5);
-        assert!(ledger.verify().expect("verify").is_intact());
-
-        let event = ledger
-            .append("bob", note("a", "after the crash"))
-            .expect("append");
-        assert_eq!(event.seq, 5);
-        let aside: Vec<PathBuf> = std::fs::read_dir(dir.path().join("cmp-operator"))
-            .expect("state folder")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.to_string_lossy().contains(".jsonl.torn-"))
-            .collect();
-        assert_eq!(aside.len(), 1, "{aside:?}");
-        assert_eq!(std::fs::read(&aside[0]).expect("torn copy"), torn);
-        let now = std::fs::read(ledger.path()).expect("log exists");
-        assert!(now.starts_with(&good));
-        let report = ledger.verify().expect("verify");
-        assert!(
-            report.is_intact() && report.warnings.is_empty(),
-            "{report:?}"
-        );
-        assert_eq!(report.events, 5);
-    }
-
-    #[test]
-    fn a_complete_but_unreadable_last_line_counts_as_torn() {
-        let (_dir, ledger) = ledger_with(2);
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        file.write_all(b"\0\0\0\0\n").expect("write zeros");
-        let loaded = ledger.load().expect("load");
-        assert!(loaded.torn_tail().is_some() && loaded.problems.is_empty());
-        ledger
-            .append("bob", note("a", "x"))
-            .expect("append after a torn tail");
-        assert!(ledger.verify().expect("verify").warnings.is_empty());
-    }
-
-    #[test]
-    fn refresh_reads_only_what_is_new() {
-        let (_dir, ledger) = ledger_with(2);
-        let other = Ledger::open(
-            ledger
-                .path()
-                .parent()
-                .and_then(Path::parent)
-                .expect("state dir"),
-            "cmp-operator",
-            "prod",
-        )
-        .expect("valid names");
-        let mut loaded = ledger.load().expect("load");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::Unchanged
-        );
-
-        let tick = other
-            .append("bob", EventKind::Tick { item: "b".into() })
-            .expect("append from another session");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::Appended(vec![tick.clone()])
-        );
-        assert_eq!(
-            (loaded.events, loaded.head.as_str()),
-            (3, tick.hash.as_str())
-        );
-        assert!(loaded.state.tick("b").is_some());
-
-        // A torn tail appearing is news; its repair by an append is too.
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        file.write_all(b"{\"seq\":4,").expect("write torn bytes");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::ReportChanged
-        );
-        assert!(loaded.torn_tail().is_some());
-        let untick = other
-            .append("bob", EventKind::Untick { item: "b".into() })
-            .expect("append repairs the tail");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::Appended(vec![untick])
-        );
-        assert!(loaded.torn_tail().is_none() && loaded.state.tick("b").is_none());
-
-        // A file replaced under its name (a git checkout) is read again.
-        let mut l = lines(&ledger);
-        l.truncate(1);
-        let replacement = ledger.path().with_extension("new");
-        std::fs::write(&replacement, format!("{}\n", l[0])).expect("write replacement");
-        std::fs::rename(&replacement, ledger.path()).expect("replace log");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::Reloaded
-        );
-        assert_eq!(loaded.events, 1);
-        assert_eq!(loaded.state, ledger.load().expect("load").state);
-    }
-
-    #[test]
-    fn refresh_reports_tampering_as_it_arrives() {
-        let (_dir, ledger) = ledger_with(3);
-        let mut loaded = ledger.load().expect("load");
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        file.write_all(b"not an event\nnor this\n")
-            .expect("write junk");
-        assert_eq!(
-            ledger.refresh(&mut loaded).expect("refresh"),
-            Refresh::ReportChanged
-        );
-        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            found,
-            ["line 4: not a log event (no hash as its last field)"]
-        );
-        assert!(loaded.torn_tail().is_some_and(|w| w.line == 5));
-        assert!(matches!(
-            ledger.append("bob", note("a", "x")),
-            Err(LedgerError::Tampered { .. })
-        ));
-    }
-
-    #[test]
-    fn a_replayed_line_is_caught_by_a_running_session() {
-        let (_dir, ledger) = ledger_with(3);
-        let mut loaded = ledger.load().expect("load");
-        let last = lines(&ledger).pop().expect("three lines");
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        writeln!(file, "{last}").expect("replay the last line");
-        assert!(matches!(
-            ledger.refresh(&mut loaded),
-            Ok(Refresh::Appended(_))
-        ));
-        let found: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            found,
-            ["line 4: prev does not link to line 3 (deleted or reordered line?)"]
-        );
-    }
-
-    #[test]
-    fn a_newer_kind_is_kept_in_the_chain_and_skipped_by_the_fold() {
-        let (_dir, ledger) = ledger_with(1);
-        let head = ledger.load().expect("load").head;
-        let body = format!(
-            r#"{{"seq":2,"at":"2026-01-09T10:00:00Z","by":"bob","kind":"assign","item":"a","to":"carol","prev":"{head}"}}"#
-        );
-        let hash = hex_sha256(body.as_bytes());
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(ledger.path())
-            .expect("open");
-        writeln!(file, "{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]).expect("write");
-        let loaded = ledger.load().expect("load");
-        assert_eq!(loaded.events, 2);
-        assert!(loaded.problems.is_empty());
-        assert!(
-            loaded.warnings[0]
-                .to_string()
-                .contains("unknown event kind \"assign\"")
-        );
-        let event = ledger
-            .append("alice", note("a", "x"))
-            .expect("append after it");
-        assert_eq!((event.seq, event.prev.as_str()), (3, hash.as_str()));
-    }
-
-    mod property {
-        use std::collections::{HashMap, VecDeque};
-
-        use proptest::prelude::*;
-
-        use super::*;
-        use crate::ledger::state::{Note, Signoff, Tick, Waiver};
-
-        fn item() -> impl Strategy<Value = String> {
-            prop::sample::select(vec!["a", "b", "c"]).prop_map(String::from)
-        }
-
-        fn text() -> impl Strategy<Value = String> {
-            "[a-z \n\t\u{1b}\u{7}é]{0,12}"
-        }
-
-        fn kind() -> impl Strategy<Value = EventKind> {
-            let until = prop::option::of((2020i16..2031, 1i8..13, 1i8..29))
-                .prop_map(|d| d.map(|(y, m, day)| jiff::civil::date(y, m, day)));
-            let counts = prop::collection::btree_map("[a-z]{1,7}", 0u64..50, 0..4);
-            prop_oneof![
-                item().prop_map(|item| EventKind::Tick { item }),
-                item().prop_map(|item| EventKind::Untick { item }),
-                (item(), text()).prop_map(|(item, text)| EventKind::Note { item, text }),
-                (item(), text(), until).prop_map(|(item, reason, until)| EventKind::Waive {
-                    item,
-                    reason,
-                    until
-                }),
-                item().prop_map(|item| EventKind::Unwaive { item }),
-                (
-                    prop::sample::select(SignoffDecision::ALL.to_vec()),
-                    prop::option::of(text()),
-                    counts
-                )
-                    .prop_map(|(decision, note, counts)| EventKind::Signoff {
-                        decision,
-                        note,
-                        counts,
-                        items: Default::default(),
-                        signed_hash: String::new(),
-                    }),
-            ]
-        }
-
-        /// The state as the log format defines it, computed without `apply`:
-        /// the last tick-or-untick (waive-or-unwaive) of an item decides.
-        fn model(events: &[Event]) -> LogState {
-            let mut state = LogState::default();
-            let mut last: HashMap<(&str, bool), &Event> = HashMap::new();
-            for event in events {
-                match &event.kind {
-                    EventKind::Tick { item } | EventKind::Untick { item } => {
-                        last.insert((item, true), event);
-                    }
-                    EventKind::Waive { item, .. } | EventKind::Unwaive { item } => {
-                        last.insert((item, false), event);
-                    }
-                    _ => {}
-                }
-            }
-            for ((item, _), event) in last {
-                match &event.kind {
-                    EventKind::Tick { .. } => {
-                        let tick = Tick {
-                            by: event.by.clone(),
-                            at: event.at,
-                        };
-                        state.ticks.insert(item.to_string(), tick);
-                    }
-                    EventKind::Waive { reason, until, .. } => {
-                        let waiver = Waiver {
-                            by: event.by.clone(),
-                            at: event.at,
-                            reason: reason.clone(),
-                            until: *until,
-                        };
-                        state.waivers.insert(item.to_string(), waiver);
-                    }
-                    _ => {}
-                }
-            }
-            for event in events.iter().rev() {
-                if let EventKind::Note { item, text } = &event.kind {
-                    let notes: &mut VecDeque<Note> = state.notes.entry(item.clone()).or_default();
-                    notes.push_back(Note {
-                        by: event.by.clone(),
-                        at: event.at,
-                        text: text.clone(),
-                    });
-                }
-            }
-            for event in events {
-                if let EventKind::Signoff {
-                    decision,
-                    note,
-                    counts,
-                    items,
-                    signed_hash,
-                } = &event.kind
-                {
-                    state.signoffs.push(Signoff {
-                        by: event.by.clone(),
-                        at: event.at,
-                        decision: *decision,
-                        note: note.clone(),
-                        counts: counts.clone(),
-                        items: items.clone(),
-                        signed_hash: signed_hash.clone(),
-                        seq: event.seq,
-                    });
-                }
-            }
-            state
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-            #[test]
-            fn the_fold_agrees_with_the_model_replayed_and_reloaded(
-                chunks in prop::collection::vec(
-                    (prop::sample::select(vec!["alice", "bob\u{1b}[1m", "carol"]),
-                     prop::collection::vec(kind(), 1..6)),
-                    0..8,
-                )
-            ) {
-                let (_dir, ledger) = ledger_with(0);
-                let mut watching = ledger.load().expect("load empty");
-                let mut written = Vec::new();
-                for (by, kinds) in chunks {
-                    let events = ledger.append_many(by, kinds).expect("append");
-                    prop_assert!(matches!(
-                        ledger.refresh(&mut watching).expect("refresh"),
-                        Refresh::Appended(ref new) if *new == events
-                    ));
-                    written.extend(events);
-                }
-                let expected = model(&written);
-                prop_assert_eq!(&LogState::from_events(&written), &expected);
-                let mut one_by_one = LogState::default();
-                for event in &written {
-                    one_by_one.apply(event);
-                }
-                prop_assert_eq!(&one_by_one, &expected);
-                let loaded = ledger.load().expect("load");
-                prop_assert_eq!(&loaded.state, &expected);
-                prop_assert_eq!(&watching.state, &expected);
-                prop_assert_eq!(loaded.events, written.len() as u64);
-                prop_assert!(loaded.problems.is_empty() && loaded.warnings.is_empty());
-                prop_assert_eq!(ledger.events().expect("events"), written);
-            }
-        }
-    }
 }

@@ -1,6 +1,8 @@
-//! Reading the log back: every line is re-hashed and checked against the one
-//! before, a torn last line is told apart from tampering, and a cursor
-//! remembers how far the file has been checked so later reads start there.
+//! Reading the log back. [`Chain`] checks records one by one, whatever
+//! holds them (the lines of a file, the event objects in a cluster): each is
+//! re-hashed and linked to the one before. For a file, [`scan`] also tells a
+//! torn last line apart from tampering, and a [`Cursor`] remembers how far
+//! the file has been checked so later reads start there.
 
 use std::fmt;
 use std::fs::File;
@@ -8,14 +10,17 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use sha2::{Digest, Sha256};
 
-use super::event::{Event, EventKind, LineError, is_genesis, parse_line};
+use super::event::{Event, EventKind, LineError, ReadLine, is_genesis, parse_line};
 
 /// Something wrong in the middle of the log: an edit, a deletion, a
 /// reordering. Never repaired; appends are refused while one stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// 1-based line number in the file.
+    /// 1-based position in the log: a file's line, or the n-th event object.
     pub line: u64,
+    /// The record's own name, when the store names each one (an event
+    /// object in the cluster); messages then name it instead of a line.
+    pub object: Option<String>,
     pub kind: ProblemKind,
 }
 
@@ -29,10 +34,18 @@ pub enum ProblemKind {
     SeqOutOfOrder { found: u64, expected: u64 },
     /// The line is not an event at all.
     Malformed { reason: String },
+    /// Records the store's names promise are not there: this one and the
+    /// `count - 1` after it (an event object deleted).
+    Missing { count: u64 },
+    /// The record's name promises one event and it holds another.
+    Misnamed { holds: u64 },
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.object {
+            return write!(f, "{name}: {}", object_problem(self.line, &self.kind));
+        }
         let line = self.line;
         match &self.kind {
             ProblemKind::HashMismatch => {
@@ -54,6 +67,34 @@ impl fmt::Display for Problem {
             ProblemKind::Malformed { reason } => {
                 write!(f, "line {line}: not a log event ({reason})")
             }
+            ProblemKind::Missing { count } => {
+                write!(f, "line {line}: {count} line(s) missing (deleted?)")
+            }
+            ProblemKind::Misnamed { holds } => write!(f, "line {line}: holds event {holds}"),
+        }
+    }
+}
+
+/// A problem of a named record, after its name.
+fn object_problem(position: u64, kind: &ProblemKind) -> String {
+    match kind {
+        ProblemKind::HashMismatch => "hash does not match its content (edited or replaced?)".into(),
+        ProblemKind::BrokenLink if position == 1 => {
+            "prev is not empty, so events before it are missing (deleted?)".into()
+        }
+        ProblemKind::BrokenLink => {
+            "prev does not link to the event before it (replaced, or an event deleted?)".into()
+        }
+        ProblemKind::SeqOutOfOrder { found, expected } => {
+            format!("seq is {found} where {expected} was expected (replaced?)")
+        }
+        ProblemKind::Malformed { reason } => format!("not a log event ({reason})"),
+        ProblemKind::Missing { count: 1 } => "missing (deleted?)".into(),
+        ProblemKind::Missing { count } => {
+            format!("missing, and the {} after it (deleted?)", count - 1)
+        }
+        ProblemKind::Misnamed { holds } => {
+            format!("holds event {holds}, not the one its name says (replaced?)")
         }
     }
 }
@@ -62,6 +103,8 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     pub line: u64,
+    /// As for [`Problem::object`].
+    pub object: Option<String>,
     pub kind: WarningKind,
 }
 
@@ -76,18 +119,199 @@ pub enum WarningKind {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let line = self.line;
+        match &self.object {
+            Some(name) => write!(f, "{name}: ")?,
+            None => write!(f, "line {}: ", self.line)?,
+        }
         match &self.kind {
             WarningKind::TornTail { bytes } => write!(
                 f,
-                "line {line}: incomplete last line ({bytes} bytes; a write was interrupted): \
+                "incomplete last line ({bytes} bytes; a write was interrupted): \
                  skipped, and moved aside before the next append"
             ),
             WarningKind::UnknownKind { kind } => write!(
                 f,
-                "line {line}: unknown event kind {kind:?} (written by a newer gonogo?): ignored"
+                "unknown event kind {kind:?} (written by a newer gonogo?): ignored"
             ),
         }
+    }
+}
+
+/// What reading records found besides their events.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Findings {
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Warning>,
+}
+
+/// What the next record must link to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    /// Nothing read yet: the next record starts the chain.
+    Start,
+    /// The hash the next record's `prev` must name.
+    To(String),
+    /// The record before had no readable hash, or records are missing: the
+    /// next link cannot be judged (the reason is already reported).
+    Unknown,
+}
+
+/// The hash chain as checked so far, whatever holds the records.
+#[derive(Debug, Clone)]
+pub(crate) struct Chain {
+    link: Link,
+    /// Records read (lines of a file, event objects), well-formed or not.
+    pub records: u64,
+    /// Records that parsed as events.
+    pub events: u64,
+    /// The seq the next record must carry; `None` after one too broken to tell.
+    pub next_seq: Option<u64>,
+    pub first_problem: Option<Problem>,
+}
+
+impl Default for Chain {
+    fn default() -> Chain {
+        Chain {
+            link: Link::Start,
+            records: 0,
+            events: 0,
+            next_seq: Some(1),
+            first_problem: None,
+        }
+    }
+}
+
+impl Chain {
+    /// The hash a new record must name as `prev` (empty for the first).
+    pub fn head(&self) -> String {
+        match &self.link {
+            Link::To(hash) => hash.clone(),
+            Link::Start | Link::Unknown => String::new(),
+        }
+    }
+
+    /// Takes the next complete record, as `parse_line` read it; `object`
+    /// names it when the store names records. Returns its event when it
+    /// parsed (edited ones included: the state shows what the log says, and
+    /// the problems say how far to trust it).
+    pub fn take(
+        &mut self,
+        read: Result<ReadLine, (LineError, Option<String>)>,
+        object: Option<&str>,
+        found: &mut Findings,
+    ) -> Option<Event> {
+        let position = self.records + 1;
+        self.records = position;
+        match read {
+            Ok(read) => {
+                self.check(position, object, &read.event, read.hash_ok, found);
+                self.link = Link::To(read.event.hash.clone());
+                self.next_seq = read.event.seq.checked_add(1);
+                self.events += 1;
+                if let EventKind::Unknown { kind, .. } = &read.event.kind {
+                    found.warnings.push(Warning {
+                        line: position,
+                        object: object.map(str::to_string),
+                        kind: WarningKind::UnknownKind { kind: kind.clone() },
+                    });
+                }
+                Some(read.event)
+            }
+            Err((error, stored_hash)) => {
+                let reason = match error {
+                    LineError::NoHash => "no hash as its last field".to_string(),
+                    LineError::Invalid(reason) => reason,
+                };
+                self.problem(position, object, ProblemKind::Malformed { reason }, found);
+                // Without a hash the next link cannot be judged: let the
+                // next record restart the chain rather than blame it.
+                self.link = stored_hash.map_or(Link::Unknown, Link::To);
+                self.next_seq = None;
+                None
+            }
+        }
+    }
+
+    /// Records that should come next are not there: `count` of them, the
+    /// first named `object`. Reported once; the record after the gap is not
+    /// blamed for a link the gap broke.
+    pub fn gap(&mut self, object: &str, count: u64, found: &mut Findings) {
+        let position = self.records + 1;
+        self.problem(
+            position,
+            Some(object),
+            ProblemKind::Missing { count },
+            found,
+        );
+        self.link = Link::Unknown;
+        self.next_seq = None;
+    }
+
+    /// Reports a problem of the record just taken (one the chain cannot see,
+    /// such as a name that promises another event), unless it already has one.
+    pub fn flag_last(&mut self, object: &str, kind: ProblemKind, found: &mut Findings) {
+        let position = self.records;
+        if found.problems.last().is_some_and(|p| p.line == position) {
+            return;
+        }
+        self.problem(position, Some(object), kind, found);
+    }
+
+    /// Moves past events just appended.
+    pub fn advance(&mut self, events: &[Event]) {
+        let Some(last) = events.last() else { return };
+        self.link = Link::To(last.hash.clone());
+        self.records += events.len() as u64;
+        self.events += events.len() as u64;
+        self.next_seq = last.seq.checked_add(1);
+    }
+
+    /// One problem per record at most: the first of hash, link, seq that fails.
+    fn check(
+        &mut self,
+        position: u64,
+        object: Option<&str>,
+        event: &Event,
+        hash_ok: bool,
+        found: &mut Findings,
+    ) {
+        let linked = match &self.link {
+            Link::Start => is_genesis(&event.prev),
+            Link::To(prev) => event.prev == *prev,
+            Link::Unknown => true,
+        };
+        let kind = if !hash_ok {
+            ProblemKind::HashMismatch
+        } else if !linked {
+            ProblemKind::BrokenLink
+        } else {
+            match self.next_seq {
+                Some(expected) if event.seq != expected => ProblemKind::SeqOutOfOrder {
+                    found: event.seq,
+                    expected,
+                },
+                _ => return,
+            }
+        };
+        self.problem(position, object, kind, found);
+    }
+
+    fn problem(
+        &mut self,
+        line: u64,
+        object: Option<&str>,
+        kind: ProblemKind,
+        found: &mut Findings,
+    ) {
+        let problem = Problem {
+            line,
+            object: object.map(str::to_string),
+            kind,
+        };
+        if self.first_problem.is_none() {
+            self.first_problem = Some(problem.clone());
+        }
+        found.problems.push(problem);
     }
 }
 
@@ -102,23 +326,14 @@ pub(crate) struct Cursor {
     /// than parsing and re-hashing every line), so a line edited in place
     /// while a session keeps the log open is still caught before an append.
     prefix: Sha256,
-    /// The last complete line's stored hash, when it had one.
-    pub last_hash: Option<String>,
-    /// Complete lines read.
-    pub lines: u64,
-    /// Lines that parsed as events.
-    pub events: u64,
-    /// The seq the next line must carry; `None` after a line too broken to tell.
-    pub next_seq: Option<u64>,
-    pub first_problem: Option<Problem>,
+    pub chain: Chain,
 }
 
 impl fmt::Debug for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cursor")
             .field("offset", &self.offset)
-            .field("lines", &self.lines)
-            .field("last_hash", &self.last_hash)
+            .field("chain", &self.chain)
             .finish_non_exhaustive()
     }
 }
@@ -126,18 +341,17 @@ impl fmt::Debug for Cursor {
 impl Cursor {
     /// Moves past lines just appended: `events`, written as `text`.
     pub fn advance(&mut self, events: &[Event], text: &[u8]) {
-        let Some(last) = events.last() else { return };
+        if events.is_empty() {
+            return;
+        }
         self.offset += text.len() as u64;
         self.prefix.update(text);
-        self.last_hash = Some(last.hash.clone());
-        self.lines += events.len() as u64;
-        self.events += events.len() as u64;
-        self.next_seq = last.seq.checked_add(1);
+        self.chain.advance(events);
     }
 
     /// The hash a new line must name as `prev` (empty for the first line).
     pub fn head(&self) -> String {
-        self.last_hash.clone().unwrap_or_default()
+        self.chain.head()
     }
 }
 
@@ -153,15 +367,13 @@ pub(crate) struct Scan {
     /// The file was read from the start (not from the cursor given).
     pub from_start: bool,
     pub torn: Option<Torn>,
-    pub problems: Vec<Problem>,
-    pub warnings: Vec<Warning>,
+    pub found: Findings,
 }
 
 /// Reads `file` and checks the lines after where `from` left off (all of
 /// them, when the file is not the one `from` describes or its checked part
 /// has changed), handing every event that parses to `sink`, edited ones
-/// included: the state shows what the file says, and the problems say how
-/// far to trust it.
+/// included.
 pub(crate) fn scan(file: &File, from: &Cursor, sink: &mut dyn FnMut(Event)) -> io::Result<Scan> {
     // Reading through `&File` leaves the caller's lock guard borrowing it.
     let mut file = file;
@@ -180,7 +392,6 @@ pub(crate) fn scan(file: &File, from: &Cursor, sink: &mut dyn FnMut(Event)) -> i
     } else {
         let fresh = Cursor {
             identity,
-            next_seq: Some(1),
             ..Cursor::default()
         };
         // Starting over discards what the cursor knew, if it knew anything.
@@ -193,13 +404,12 @@ pub(crate) fn scan(file: &File, from: &Cursor, sink: &mut dyn FnMut(Event)) -> i
 }
 
 impl Scan {
-    fn new(cursor: Cursor, from_start: bool) -> Scan {
+    pub fn new(cursor: Cursor, from_start: bool) -> Scan {
         Scan {
             cursor,
             from_start,
             torn: None,
-            problems: Vec::new(),
-            warnings: Vec::new(),
+            found: Findings::default(),
         }
     }
 
@@ -208,86 +418,30 @@ impl Scan {
         let mut pos = 0;
         while pos < buf.len() {
             let start = base + pos as u64;
-            let line_no = self.cursor.lines + 1;
             let Some(len) = buf[pos..].iter().position(|&b| b == b'\n') else {
-                self.tear(line_no, start, &buf[pos..]);
+                self.tear(start, &buf[pos..]);
                 return;
             };
-            let line = &buf[pos..pos + len];
+            let read = parse_line(&buf[pos..pos + len]);
+            // A complete line that does not parse is a crash artefact only
+            // at the very end (a filesystem can leave zeros there).
             let is_last = pos + len + 1 == buf.len();
-            match parse_line(line) {
-                Ok(read) => {
-                    self.check(line_no, &read.event, read.hash_ok);
-                    self.cursor.last_hash = Some(read.event.hash.clone());
-                    self.cursor.next_seq = read.event.seq.checked_add(1);
-                    self.cursor.events += 1;
-                    if let EventKind::Unknown { kind, .. } = &read.event.kind {
-                        self.warnings.push(Warning {
-                            line: line_no,
-                            kind: WarningKind::UnknownKind { kind: kind.clone() },
-                        });
-                    }
-                    sink(read.event);
-                }
-                // A complete line that does not parse is a crash artefact
-                // only at the very end (a filesystem can leave zeros there).
-                Err(_) if is_last => {
-                    self.tear(line_no, start, &buf[pos..]);
-                    return;
-                }
-                Err((error, stored_hash)) => {
-                    let reason = match error {
-                        LineError::NoHash => "no hash as its last field".to_string(),
-                        LineError::Invalid(reason) => reason,
-                    };
-                    self.problem(line_no, ProblemKind::Malformed { reason });
-                    // Without a hash the next link cannot be judged: let
-                    // the next line restart the chain rather than blame it.
-                    self.cursor.last_hash = stored_hash;
-                    self.cursor.next_seq = None;
-                }
+            if read.is_err() && is_last {
+                self.tear(start, &buf[pos..]);
+                return;
             }
-            self.cursor.lines = line_no;
+            if let Some(event) = self.cursor.chain.take(read, None, &mut self.found) {
+                sink(event);
+            }
             pos += len + 1;
             self.cursor.offset = base + pos as u64;
         }
     }
 
-    /// One problem per line at most: the first of hash, link, seq that fails.
-    fn check(&mut self, line_no: u64, event: &Event, hash_ok: bool) {
-        let linked = match (&self.cursor.last_hash, line_no) {
-            (_, 1) => is_genesis(&event.prev),
-            (Some(prev), _) => event.prev == *prev,
-            // The line before had no readable hash: already reported.
-            (None, _) => true,
-        };
-        let kind = if !hash_ok {
-            ProblemKind::HashMismatch
-        } else if !linked {
-            ProblemKind::BrokenLink
-        } else {
-            match self.cursor.next_seq {
-                Some(expected) if event.seq != expected => ProblemKind::SeqOutOfOrder {
-                    found: event.seq,
-                    expected,
-                },
-                _ => return,
-            }
-        };
-        self.problem(line_no, kind);
-    }
-
-    fn problem(&mut self, line: u64, kind: ProblemKind) {
-        let problem = Problem { line, kind };
-        if self.cursor.first_problem.is_none() {
-            self.cursor.first_problem = Some(problem.clone());
-        }
-        self.problems.push(problem);
-    }
-
-    fn tear(&mut self, line: u64, start: u64, bytes: &[u8]) {
-        self.warnings.push(Warning {
-            line,
+    fn tear(&mut self, start: u64, bytes: &[u8]) {
+        self.found.warnings.push(Warning {
+            line: self.cursor.chain.records + 1,
+            object: None,
             kind: WarningKind::TornTail { bytes: bytes.len() },
         });
         self.torn = Some(Torn {

@@ -1,6 +1,7 @@
-//! Noticing another session's appends: a file-system watch on the log's
-//! folder, filtered to the log and debounced, so a running TUI refreshes
-//! within a second of someone else's tick.
+//! Noticing another session's appends: for a file, a file-system watch on
+//! the log's folder, filtered to the log; for a store in the cluster, a
+//! watch on the review's objects (`kube.rs`). Either way debounced, so a
+//! running TUI refreshes within a second of someone else's tick.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub enum WatchError {
         source: std::io::Error,
     },
     Notify(notify::Error),
+    /// The watch on the cluster could not start.
+    Cluster(String),
 }
 
 impl fmt::Display for WatchError {
@@ -31,6 +34,9 @@ impl fmt::Display for WatchError {
                 write!(f, "cannot watch {}: {source}", path.display())
             }
             WatchError::Notify(e) => write!(f, "cannot watch the state folder: {e}"),
+            WatchError::Cluster(reason) => {
+                write!(f, "cannot watch the log in the cluster: {reason}")
+            }
         }
     }
 }
@@ -39,7 +45,16 @@ impl std::error::Error for WatchError {}
 
 /// Keeps a watch alive; dropping it stops the watch and its debounce thread.
 pub struct WatchGuard {
-    _watcher: notify::RecommendedWatcher,
+    _watch: Box<dyn Send>,
+}
+
+impl WatchGuard {
+    /// Keeps `watch` (a file watcher, a task that ends when dropped) alive.
+    pub(crate) fn new(watch: impl Send + 'static) -> WatchGuard {
+        WatchGuard {
+            _watch: Box::new(watch),
+        }
+    }
 }
 
 /// A watch whose changes arrive on a tokio channel.
@@ -60,19 +75,33 @@ impl LedgerWatcher {
     }
 }
 
-/// Watches the log at `path` (a `Ledger::path()`). Changes that come in a
-/// burst are reported once; a change that arrives while one is still
-/// unread is folded into it, so the reader refreshes once per wake-up.
+/// Watches the log file at `path` (a `DirStore::path()`). Changes that
+/// come in a burst are reported once; a change that arrives while one is
+/// still unread is folded into it, so the reader refreshes once per wake-up.
 pub fn watch(path: &Path) -> Result<LedgerWatcher, WatchError> {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
-    let guard = watch_with(path, move || {
-        // Full means a change is already waiting to be read: nothing to add.
-        let _ = tx.try_send(());
-    })?;
+    let guard = watch_with(path, notifier(tx))?;
     Ok(LedgerWatcher {
         changes: rx,
         _guard: guard,
     })
+}
+
+/// Like `watch`, for the log in any store.
+pub fn watch_store(store: &dyn super::Store) -> Result<LedgerWatcher, WatchError> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let guard = store.watch(Box::new(notifier(tx)))?;
+    Ok(LedgerWatcher {
+        changes: rx,
+        _guard: guard,
+    })
+}
+
+fn notifier(tx: tokio::sync::mpsc::Sender<()>) -> impl FnMut() + Send + 'static {
+    move || {
+        // Full means a change is already waiting to be read: nothing to add.
+        let _ = tx.try_send(());
+    }
 }
 
 /// Like `watch`, calling `on_change` (from a background thread) instead: for
@@ -95,7 +124,10 @@ pub fn watch_with(
         path: dir.to_path_buf(),
         source,
     })?;
-    let (raw_tx, raw_rx) = std_mpsc::channel::<()>();
+    let raw_tx = debounced(on_change).map_err(|source| WatchError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let ours = match event {
             Ok(event) => {
@@ -113,14 +145,19 @@ pub fn watch_with(
     watcher
         .watch(dir, RecursiveMode::NonRecursive)
         .map_err(WatchError::Notify)?;
+    Ok(WatchGuard::new(watcher))
+}
+
+/// A sender of raw change signals whose bursts reach `on_change` once, on
+/// a thread of its own that ends when every sender is dropped.
+pub(crate) fn debounced(
+    on_change: impl FnMut() + Send + 'static,
+) -> std::io::Result<std_mpsc::Sender<()>> {
+    let (raw_tx, raw_rx) = std_mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("ledger-watch".into())
-        .spawn(move || debounce(&raw_rx, on_change))
-        .map_err(|source| WatchError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(WatchGuard { _watcher: watcher })
+        .spawn(move || debounce(&raw_rx, on_change))?;
+    Ok(raw_tx)
 }
 
 /// Whether a file event can mean new content. Reads and opens are left out:

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use super::rules::{self, Change, Refusal, Standing};
-use crate::ledger::{Event, Ledger, LedgerError, Loaded};
+use crate::ledger::{Event, LedgerError, Loaded, Store};
 
 /// How many times a change is judged again when other writers keep
 /// appending in between; more means someone is scripting a flood.
@@ -51,18 +51,25 @@ impl std::error::Error for RecordError {}
 /// tick someone else already made is refused, not doubled. A sign-off is
 /// not retried, because the statuses it records were computed before.
 /// On return `loaded` includes what was written.
+///
+/// A store that cannot hold several events under one lock (the kube store)
+/// may take the first events of a change and then find that another host
+/// appended: the change is judged again, and only what it still needs
+/// after the events already in is written (a tick's evidence note stays;
+/// the tick is refused if the other host ticked the item meanwhile).
 pub fn record(
-    ledger: &Ledger,
+    ledger: &dyn Store,
     loaded: &mut Loaded,
     by: &str,
     place: Where,
     change: &Change,
     now: jiff::Timestamp,
 ) -> Result<Vec<Event>, RecordError> {
+    let mut written: Vec<Event> = Vec::new();
     for _ in 0..ATTEMPTS {
         if let Some(problem) = loaded.problems.first() {
             return Err(RecordError::Failed(LedgerError::Tampered {
-                path: ledger.path().to_path_buf(),
+                log: ledger.location(),
                 problem: problem.clone(),
             }));
         }
@@ -73,13 +80,20 @@ pub fn record(
             head: &loaded.head,
             now,
         };
-        let kinds = rules::plan(&standing, change).map_err(RecordError::Refused)?;
+        let mut kinds = rules::plan(&standing, change)
+            .map_err(|refusal| RecordError::Refused(with_written(refusal, &written)))?;
+        // The events of this change already in the log come first in its
+        // plan; only the rest is still to write.
+        kinds.drain(..written.len().min(kinds.len()));
         let head = loaded.head.clone();
-        match ledger.append_after(&head, by, kinds) {
+        match ledger.append_after(Some(&head), by, kinds) {
             Ok(events) => {
                 // Fold our own events in, so the caller's state is current.
-                ledger.refresh(loaded).map_err(RecordError::Failed)?;
-                return Ok(events);
+                ledger
+                    .fold_appended(loaded, &events)
+                    .map_err(RecordError::Failed)?;
+                written.extend(events);
+                return Ok(written);
             }
             Err(LedgerError::HeadMoved { .. }) => {
                 ledger.refresh(loaded).map_err(RecordError::Failed)?;
@@ -87,10 +101,27 @@ pub fn record(
                     return Err(RecordError::Moved);
                 }
             }
+            Err(LedgerError::PartlyWritten { written: part, .. }) => {
+                ledger.refresh(loaded).map_err(RecordError::Failed)?;
+                written.extend(part);
+            }
             Err(e) => return Err(RecordError::Failed(e)),
         }
     }
     Err(RecordError::Failed(LedgerError::Busy {
-        path: ledger.path().to_path_buf(),
+        log: ledger.location(),
     }))
+}
+
+/// A refusal of a change whose first events are already in the log says so.
+fn with_written(refusal: Refusal, written: &[Event]) -> Refusal {
+    if written.is_empty() {
+        return refusal;
+    }
+    let kinds: Vec<&str> = written.iter().map(|e| e.kind.name()).collect();
+    Refusal::new(format!(
+        "{} (its {} went in before another session's change)",
+        refusal.message,
+        kinds.join(" and ")
+    ))
 }

@@ -38,7 +38,6 @@ enum Control {
 pub struct Executor {
     ws: Arc<Workspace>,
     mode: Mode,
-    state_dir: PathBuf,
     /// `None`: nobody to record a change under; writes are refused.
     operator: Option<String>,
     tx: UnboundedSender<Action>,
@@ -54,7 +53,6 @@ pub struct Executor {
 impl Executor {
     pub fn new(ws: Arc<Workspace>, tx: UnboundedSender<Action>, mode: Mode) -> Executor {
         Executor {
-            state_dir: ws.state_dir(),
             operator: ws.operator(),
             ws,
             mode,
@@ -115,14 +113,19 @@ impl Executor {
             }
         };
         for c in &self.ws.checklists {
-            match LogStore::open(&self.state_dir, &c.id, &env.name) {
-                Ok(store) => {
-                    self.stores.insert(c.id.clone(), Arc::new(store));
+            match self.ws.ledger(&c.id, &env) {
+                Ok(ledger) => {
+                    self.stores
+                        .insert(c.id.clone(), Arc::new(LogStore::new(ledger)));
                 }
-                Err(message) => self.send(Action::ReviewFailed {
+                Err(e) => self.send(Action::ReviewFailed {
                     generation,
                     checklist: c.id.clone(),
-                    message,
+                    message: e
+                        .to_string()
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_string(),
                 }),
             }
         }
@@ -382,7 +385,7 @@ fn open_logs(
         });
         match watched {
             Ok(g) => guards.push(g),
-            Err(e) => tracing::warn!("not watching {}: {e}", store.path().display()),
+            Err(e) => tracing::warn!("not watching {}: {e}", store.location()),
         }
     }
     guards

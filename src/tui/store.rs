@@ -3,11 +3,10 @@
 //! event loop runs them off the input path; the headless driver calls them
 //! directly.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::ledger::watch::{WatchGuard, watch_with};
-use crate::ledger::{Event, EventKind, Ledger, Loaded, LogView, Refresh};
+use crate::ledger::watch::WatchGuard;
+use crate::ledger::{Event, EventKind, Health, LedgerError, Loaded, LogView, Refresh, Store};
 use crate::review::record::{self, RecordError, Where};
 use crate::review::rules::Change;
 
@@ -18,54 +17,89 @@ pub struct LogSnapshot {
     pub log: LogView,
     /// Other sessions' changes folded in by this refresh, for toasts.
     pub news: Vec<String>,
+    /// Whether the store answered (the kube store's API server): the hook
+    /// for the dashboard header. While it does not, `log` is the log as
+    /// last read.
+    pub store: Health,
 }
 
 /// One review's log, with what was last read from it.
 pub struct LogStore {
-    ledger: Ledger,
+    ledger: Arc<dyn Store>,
     loaded: Mutex<Option<Loaded>>,
+    /// The health the last snapshot reported.
+    health: Mutex<Health>,
 }
 
 impl LogStore {
     /// Cheap: nothing is read until `load`.
-    pub fn open(state_dir: &Path, checklist: &str, env: &str) -> Result<LogStore, String> {
-        let ledger = Ledger::open(state_dir, checklist, env).map_err(|e| e.to_string())?;
-        Ok(LogStore {
+    pub fn new(ledger: Arc<dyn Store>) -> LogStore {
+        LogStore {
             ledger,
             loaded: Mutex::new(None),
-        })
+            health: Mutex::new(Health::Ok),
+        }
     }
 
-    pub fn path(&self) -> &Path {
-        self.ledger.path()
+    /// Where the log is kept, as messages name it.
+    pub fn location(&self) -> String {
+        self.ledger.location()
     }
 
     /// Reads and checks the whole log.
     pub fn load(&self) -> Result<LogSnapshot, String> {
         let loaded = self.ledger.load().map_err(|e| e.to_string())?;
-        let snap = snapshot(&loaded, Vec::new());
+        let snap = self.snapshot(&loaded, Vec::new());
         *self.lock() = Some(loaded);
         Ok(snap)
     }
 
     /// Folds in what other sessions appended; `None` when nothing changed.
+    /// A store that stops answering (or answers again) is a change: the
+    /// snapshot then shows the log as last read, with the store's health.
     pub fn refresh(&self) -> Result<Option<LogSnapshot>, String> {
         let mut guard = self.lock();
         let Some(loaded) = guard.as_mut() else {
             drop(guard);
             return self.load().map(Some);
         };
-        match self.ledger.refresh(loaded).map_err(|e| e.to_string())? {
+        let refresh = match self.ledger.refresh(loaded) {
+            Ok(refresh) => refresh,
+            Err(LedgerError::Unavailable { reason, .. }) => {
+                let down = Health::Unreachable(reason);
+                if *lock(&self.health) == down {
+                    return Ok(None);
+                }
+                return Ok(Some(self.snapshot(loaded, Vec::new())));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let came_back = *lock(&self.health) != self.ledger.health();
+        match refresh {
+            Refresh::Unchanged if came_back => Ok(Some(self.snapshot(loaded, Vec::new()))),
             Refresh::Unchanged => Ok(None),
             Refresh::Appended(events) => {
                 let news = events.iter().map(describe).collect();
-                Ok(Some(snapshot(loaded, news)))
+                Ok(Some(self.snapshot(loaded, news)))
             }
-            Refresh::Reloaded => Ok(Some(snapshot(
+            Refresh::Reloaded => Ok(Some(self.snapshot(
                 loaded,
-                vec!["the sign-off log was replaced on disk and read again".into()],
+                vec![format!(
+                    "the sign-off log changed under what was read ({}): read again",
+                    self.ledger.location()
+                )],
             ))),
-            Refresh::ReportChanged => Ok(Some(snapshot(loaded, Vec::new()))),
+            Refresh::ReportChanged => Ok(Some(self.snapshot(loaded, Vec::new()))),
+        }
+    }
+
+    fn snapshot(&self, loaded: &Loaded, news: Vec<String>) -> LogSnapshot {
+        let store = self.ledger.health();
+        lock(&self.health).clone_from(&store);
+        LogSnapshot {
+            log: loaded.view(),
+            news,
+            store,
         }
     }
 
@@ -89,9 +123,9 @@ impl LogStore {
             *guard = Some(loaded);
         }
         let loaded = guard.as_mut().expect("loaded just above");
-        let result = record::record(&self.ledger, loaded, by, place, change, now);
+        let result = record::record(self.ledger.as_ref(), loaded, by, place, change, now);
         // Whatever happened, show the log as it now is.
-        let fresh = snapshot(loaded, Vec::new());
+        let fresh = self.snapshot(loaded, Vec::new());
         match result {
             Ok(_) => Ok(fresh),
             Err(RecordError::Moved) => Err(WriteError::Moved(Some(Box::new(fresh)))),
@@ -102,15 +136,22 @@ impl LogStore {
         }
     }
 
-    /// Calls `on_change` (from a background thread) when the log file changes.
+    /// Calls `on_change` (from a background thread) when the log may have
+    /// changed: the file, or the review's objects in the cluster.
     pub fn watch(&self, on_change: impl FnMut() + Send + 'static) -> Result<WatchGuard, String> {
-        watch_with(self.ledger.path(), on_change).map_err(|e| e.to_string())
+        self.ledger
+            .watch(Box::new(on_change))
+            .map_err(|e| e.to_string())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Loaded>> {
-        // A panic while holding the lock leaves `Loaded` as it was: usable.
-        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.loaded)
     }
+}
+
+/// A panic while holding a lock leaves what it guards as it was: usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,13 +163,6 @@ pub enum WriteError {
     /// first), the rules refused it; carries that log and why.
     Refused(Option<Box<LogSnapshot>>, String),
     Failed(String),
-}
-
-fn snapshot(loaded: &Loaded, news: Vec<String>) -> LogSnapshot {
-    LogSnapshot {
-        log: loaded.view(),
-        news,
-    }
 }
 
 /// "bob ticked rollback-drill", for a toast.

@@ -104,6 +104,12 @@ struct FakeState {
     store: Mutex<Store>,
     users: Mutex<HashMap<String, User>>,
     forbidden: Mutex<HashSet<String>>,
+    /// Per resource plural, the only verbs allowed on it (as a Role grants
+    /// them); others answer 403.
+    allowed: Mutex<HashMap<String, HashSet<String>>>,
+    /// By object name: what runs when a create of that name arrives, before
+    /// the fake looks at its store (another client's write landing first).
+    before_create: Mutex<HashMap<String, Box<dyn FnOnce() + Send>>>,
     /// While set, every request answers a Status with this code.
     failing: Mutex<Option<u16>>,
     /// Every request to the Kubernetes paths, for asserting what the client
@@ -209,6 +215,8 @@ impl FakeKube {
             store: Mutex::new(store),
             users: Mutex::new(HashMap::from([(token.to_string(), reviewer)])),
             forbidden: Mutex::new(HashSet::new()),
+            allowed: Mutex::new(HashMap::new()),
+            before_create: Mutex::new(HashMap::new()),
             failing: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
         });
@@ -240,6 +248,22 @@ impl FakeKube {
     /// Makes every request for `plural` answer 403, as RBAC would.
     pub fn forbid(&self, plural: &str) {
         lock(&self.state.forbidden).insert(plural.to_string());
+    }
+
+    /// From now on only `verbs` (`get`, `list`, `watch`, `create`, `update`,
+    /// `patch`, `delete`) are allowed on `plural`, as a Role granting just
+    /// those would; any other answers 403.
+    pub fn allow_only(&self, plural: &str, verbs: &[&str]) {
+        let verbs = verbs.iter().map(|v| v.to_string()).collect();
+        lock(&self.state.allowed).insert(plural.to_string(), verbs);
+    }
+
+    /// When a create of an object named `name` next arrives, runs `first`
+    /// (on a thread that may block, say on another client's request to
+    /// this fake) before serving it: how a test makes another writer win a
+    /// race at an exact moment.
+    pub fn before_create(&self, name: &str, first: impl FnOnce() + Send + 'static) {
+        lock(&self.state.before_create).insert(name.to_string(), Box::new(first));
     }
 
     /// Accepts `token` as `username` in `groups`.
@@ -1674,7 +1698,10 @@ impl ObjectRequest<'_> {
                 "the server does not allow this method on the requested resource",
             );
         };
-        if lock(&self.state.forbidden).contains(def.plural) {
+        let granted = lock(&self.state.allowed)
+            .get(def.plural)
+            .is_none_or(|verbs| verbs.contains(verb.name()));
+        if !granted || lock(&self.state.forbidden).contains(def.plural) {
             return self.forbidden(def, verb, target.namespace);
         }
         let filter = match self.filter(def, target.namespace) {
@@ -1817,6 +1844,12 @@ impl ObjectRequest<'_> {
         };
         if let Some(response) = self.missing_namespace(namespace) {
             return response;
+        }
+        let planned = object["metadata"]["name"]
+            .as_str()
+            .and_then(|name| lock(&self.state.before_create).remove(name));
+        if let Some(first) = planned {
+            tokio::task::block_in_place(first);
         }
         if let Some(metadata) = object["metadata"].as_object_mut() {
             for field in ["uid", "resourceVersion", "creationTimestamp"] {
