@@ -2333,3 +2333,19 @@ fn y_copies_the_item_id_and_capital_y_its_evidence() {
             .any(|(_, t)| t == "copying is off (--no-clipboard)")
     );
 }
+
+#[test]
+fn a_no_go_review_opens_on_its_worst_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ws = workspace(dir.path());
+    let mut s = Session {
+        h: Headless::new(ws, now()),
+        dir,
+    };
+    s.resize(80, 24);
+    s.probe("api-health", Verdict::Pass, "200 OK");
+    s.probe("hsts", Verdict::Fail, "no Strict-Transport-Security header");
+    // Once the results are in, the order turns problems first and the
+    // cursor starts on the first of them.
+    assert_eq!(s.selected().as_deref(), Some("hsts"));
+}

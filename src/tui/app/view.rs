@@ -35,7 +35,13 @@ impl App {
             .unwrap_or(&empty_outcomes);
         let report = report::checklist_report(&checklist, &env, state, outcomes, self.now);
         if self.ui.sort == Sort::Auto && self.ui.auto_sort.is_none() && self.settled(&report) {
-            self.ui.auto_sort = Some(Sort::auto_for(report.decision));
+            let order = Sort::auto_for(report.decision);
+            self.ui.auto_sort = Some(order);
+            if order == Sort::Status {
+                // The rows just became problems first: start at the worst.
+                self.ui.selected = None;
+                self.ui.cursor = 0;
+            }
         }
         let rows = self.rows(&report);
         let link = self.link();
