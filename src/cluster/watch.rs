@@ -153,22 +153,8 @@ impl Store {
     /// (and the age of the last good data) while the server cannot answer.
     pub async fn read(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
         let filter = ObjectFilter::new(query);
-        let mut ticks = self.subscribe();
-        loop {
-            {
-                let state = self.read_state();
-                match &state.health {
-                    Health::Starting => {}
-                    Health::Synced => return Ok(select(&state.objects, query, &filter)),
-                    Health::Broken { reason, since } => {
-                        return Err(aged(reason, *since));
-                    }
-                }
-            }
-            if ticks.changed().await.is_err() {
-                return Err(SourceError::Unavailable("the watch was stopped".into()));
-            }
-        }
+        self.synced(|state| select(&state.objects, query, &filter))
+            .await
     }
 
     /// What changed in `query`'s selection since `since`, or everything it
@@ -180,13 +166,20 @@ impl Store {
         since: Option<Cursor>,
     ) -> Result<Delta, SourceError> {
         let filter = ObjectFilter::new(query);
+        self.synced(|state| state.delta(query, &filter, since))
+            .await
+    }
+
+    /// `answer` of the objects once the first list is in; the reason (and
+    /// the age of the last good data) while the server cannot answer.
+    async fn synced<T>(&self, answer: impl Fn(&State) -> T) -> Result<T, SourceError> {
         let mut ticks = self.subscribe();
         loop {
             {
                 let state = self.read_state();
                 match &state.health {
                     Health::Starting => {}
-                    Health::Synced => return Ok(state.delta(query, &filter, since)),
+                    Health::Synced => return Ok(answer(&state)),
                     Health::Broken { reason, since } => {
                         return Err(aged(reason, *since));
                     }
@@ -381,23 +374,10 @@ fn head(
     query: &ObjectQuery,
     filter: &ObjectFilter,
 ) -> Vec<Object> {
-    let keep = |(key, object): &(&Key, &Object)| in_scope(query, key) && filter.matches(object);
-    let shared = |(_, object): (&Key, &Object)| Arc::clone(object);
-    match &query.namespace {
-        Some(ns) => {
-            let mut found: Vec<Object> = within(objects, "")
-                .filter(keep)
-                .map(shared)
-                .take(HEAD)
-                .collect();
-            if !ns.is_empty() {
-                let room = HEAD - found.len();
-                found.extend(within(objects, ns).filter(keep).map(shared).take(room));
-            }
-            found
-        }
-        None => objects.iter().filter(keep).map(shared).take(HEAD).collect(),
-    }
+    selected(objects, query, filter)
+        .take(HEAD)
+        .cloned()
+        .collect()
 }
 
 /// The reason, with how old the data it replaces is.
@@ -420,32 +400,36 @@ fn select(
     query: &ObjectQuery,
     filter: &ObjectFilter,
 ) -> Vec<Object> {
+    selected(objects, query, filter).cloned().collect()
+}
+
+/// What `query` selects, in key order.
+fn selected<'a>(
+    objects: &'a BTreeMap<Key, Object>,
+    query: &'a ObjectQuery,
+    filter: &'a ObjectFilter,
+) -> Box<dyn Iterator<Item = &'a Object> + 'a> {
     // One object by namespace and name: no need to look at the rest. A
     // cluster-scoped object has no namespace and is found wherever asked.
     if let (Some(ns), Some(name)) = (&query.namespace, &query.name) {
         let key = |ns: &str| -> Key { (ns.into(), name.as_str().into()) };
-        return objects
-            .get(&key(ns))
-            .or_else(|| objects.get(&key("")))
-            .filter(|o| filter.matches(o))
-            .into_iter()
-            .cloned()
-            .collect();
+        let found = objects.get(&key(ns)).or_else(|| objects.get(&key("")));
+        return Box::new(found.filter(|o| filter.matches(o)).into_iter());
     }
-    let keep = |(_, object): &(&Key, &Object)| filter.matches(object);
-    let shared = |(_, object): (&Key, &Object)| Arc::clone(object);
-    match &query.namespace {
+    let keep = move |object: &&Object| filter.matches(object);
+    let object = |(_, object): (&'a Key, &'a Object)| object;
+    match query.namespace.as_deref() {
         // Keys sort by namespace first: one namespace of fifty is a range,
         // not a walk over every object of the type. Objects without a
-        // namespace (cluster-scoped) are found wherever asked.
-        Some(ns) => {
-            let mut found: Vec<Object> = within(objects, "").filter(keep).map(shared).collect();
-            if !ns.is_empty() {
-                found.extend(within(objects, ns).filter(keep).map(shared));
-            }
-            found
-        }
-        None => objects.iter().filter(keep).map(shared).collect(),
+        // namespace (cluster-scoped) are found wherever asked, first.
+        Some("") => Box::new(within(objects, "").map(object).filter(keep)),
+        Some(ns) => Box::new(
+            within(objects, "")
+                .chain(within(objects, ns))
+                .map(object)
+                .filter(keep),
+        ),
+        None => Box::new(objects.values().filter(keep)),
     }
 }
 
