@@ -207,6 +207,21 @@ fn lists_started(fake: &FakeKube) -> usize {
         .count()
 }
 
+/// Compacts the fake's history away (the open watch ends with 410 Gone and
+/// its version can no longer be watched from), then waits for the store to
+/// list again.
+async fn relisted_after_compaction(env: &Env) {
+    let lists = lists_started(&env.fake);
+    env.fake.compact();
+    tokio::time::timeout(PATIENCE, async {
+        while lists_started(&env.fake) == lists {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a 410 makes the store list again");
+}
+
 fn is_collection(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
     path.ends_with("/deployments") || path.ends_with("/configmaps")
@@ -398,17 +413,7 @@ async fn gone_lists_again_and_keeps_following() {
     let env = start().await;
     let (_runner, mut events) = follow(&env, vec![web_replicas(&env)]);
     next_outcome(&mut events, "web-replicas").await;
-    let lists = lists_started(&env.fake);
-    // The history is compacted away: the open watch ends with 410 Gone and
-    // its version can no longer be watched from.
-    env.fake.compact();
-    tokio::time::timeout(PATIENCE, async {
-        while lists_started(&env.fake) == lists {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("a 410 makes the store list again");
+    relisted_after_compaction(&env).await;
     env.fake.apply(deployment("shop", "web", 1));
     let after = outcome_until(&mut events, "web-replicas", |o| o.verdict == Verdict::Fail).await;
     assert!(after.evidence.summary.contains("spec.replicas is 1"));
@@ -704,15 +709,7 @@ async fn a_probe_that_keeps_a_tally_says_what_a_fresh_read_says() {
 
     // The history is compacted away: the store lists again and replaces
     // everything.
-    let lists = lists_started(&env.fake);
-    env.fake.compact();
-    tokio::time::timeout(PATIENCE, async {
-        while lists_started(&env.fake) == lists {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("a 410 makes the store list again");
+    relisted_after_compaction(&env).await;
     env.fake.apply(config_map("shop", "cm-2", "on"));
     compare(1, "after a new list", &mut tallies).await;
 }

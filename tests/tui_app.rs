@@ -154,12 +154,18 @@ struct Session {
     h: Headless,
 }
 
-fn session() -> Session {
+/// A session as a user starts it: the default (auto) order of the rows.
+fn session_as_started() -> Session {
     let dir = tempfile::tempdir().expect("temp dir");
     let ws = workspace(dir.path());
     let h = Headless::new(ws, now());
     let mut s = Session { dir, h };
     s.resize(80, 24);
+    s
+}
+
+fn session() -> Session {
+    let mut s = session_as_started();
     // These tests move through the rows by position: in the checklist's
     // order, not the problems-first order a NO-GO review starts in (which
     // `problems_come_first_while_no_go` tests).
@@ -2231,13 +2237,7 @@ fn help_ends_with_a_legend_of_the_status_glyphs() {
 
 #[test]
 fn problems_come_first_while_no_go_and_o_changes_the_order() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ws = workspace(dir.path());
-    let mut s = Session {
-        h: Headless::new(ws, now()),
-        dir,
-    };
-    s.resize(80, 24);
+    let mut s = session_as_started();
     s.probe("hsts", Verdict::Fail, "no Strict-Transport-Security header");
     s.probe("api-health", Verdict::Pass, "200 OK");
     assert_eq!(s.h.app.view.report.decision, gonogo::review::Decision::NoGo);
@@ -2336,13 +2336,7 @@ fn y_copies_the_item_id_and_capital_y_its_evidence() {
 
 #[test]
 fn a_no_go_review_opens_on_its_worst_problem() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ws = workspace(dir.path());
-    let mut s = Session {
-        h: Headless::new(ws, now()),
-        dir,
-    };
-    s.resize(80, 24);
+    let mut s = session_as_started();
     s.probe("api-health", Verdict::Pass, "200 OK");
     s.probe("hsts", Verdict::Fail, "no Strict-Transport-Security header");
     // Once the results are in, the order turns problems first and the

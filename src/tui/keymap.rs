@@ -662,7 +662,7 @@ pub enum Arg {
     File,
     /// An item's id in the shown checklist.
     Item,
-    /// An order of the rows (`Sort::NAMES`).
+    /// An order of the rows (`Sort::names`).
     Sort,
 }
 

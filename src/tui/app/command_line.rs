@@ -68,7 +68,10 @@ impl App {
                         (sort == Sort::Auto).then(|| Sort::auto_for(self.view.report.decision));
                     self.stale = true;
                 }
-                None => self.error(format!("no order `{arg}`: try {}", Sort::NAMES.join(", "))),
+                None => self.error(format!(
+                    "no order `{arg}`: try {}",
+                    Sort::names().collect::<Vec<_>>().join(", ")
+                )),
             },
             Does::JumpToItem => self.jump_to(arg),
         }
@@ -131,7 +134,7 @@ impl App {
                     Some(Arg::Checklist) => lists,
                     Some(Arg::Filter) => vec!["all".into(), "open".into(), "failing".into()],
                     Some(Arg::Item) => items,
-                    Some(Arg::Sort) => Sort::NAMES.iter().map(|s| s.to_string()).collect(),
+                    Some(Arg::Sort) => Sort::names().map(str::to_string).collect(),
                     _ => Vec::new(),
                 };
                 (opts, format!("{cmd} "), arg.to_string())

@@ -218,7 +218,18 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const NAMES: [&'static str; 5] = ["auto", "checklist", "status", "severity", "age"];
+    pub const ALL: [Sort; 5] = [
+        Sort::Auto,
+        Sort::Checklist,
+        Sort::Status,
+        Sort::Severity,
+        Sort::Age,
+    ];
+
+    /// The words `:sort` takes.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Sort::ALL.into_iter().map(Sort::label)
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -231,15 +242,7 @@ impl Sort {
     }
 
     pub fn parse(word: &str) -> Option<Sort> {
-        [
-            Sort::Auto,
-            Sort::Checklist,
-            Sort::Status,
-            Sort::Severity,
-            Sort::Age,
-        ]
-        .into_iter()
-        .find(|s| s.label() == word)
+        Sort::ALL.into_iter().find(|s| s.label() == word)
     }
 
     pub(super) fn next(self) -> Sort {
