@@ -14,7 +14,7 @@ use crate::cluster::{NoCluster, ObjectSource};
 use crate::config::{ClusterSource, Config, Environment, StoreKind};
 use crate::diag::Diagnostics;
 use crate::export::{self, EnvironmentDoc};
-use crate::ledger::{DirStore, KubeStore, KubeTarget, LogState, Store};
+use crate::ledger::{DirStore, KubeStore, KubeTarget, LogState, Signer, Store};
 use crate::probe::Outcome;
 use crate::probe::ProbeContext;
 use crate::report::{self, Report};
@@ -209,6 +209,28 @@ impl Workspace {
             .or_else(|| set(&self.config.operator))
             .or_else(|| env("USER"))
             .or_else(|| env("USERNAME"))
+    }
+
+    /// Who a change to the log `ledger` is recorded as made by. The kube
+    /// store records the user and groups the API server reports for the
+    /// credentials, and refuses `--operator` (the cluster says who you
+    /// are); the dir store records `operator()`, and refuses when that
+    /// names nobody.
+    pub fn signer(&self, ledger: &dyn crate::ledger::Store) -> Result<Signer, String> {
+        match ledger.identity().map_err(|e| e.to_string())? {
+            Some(who) => match &self.options.operator {
+                Some(asked) if !asked.trim().is_empty() => Err(format!(
+                    "--operator cannot be used when the log is kept in the cluster: \
+                     the API server records you as {} (asked to record {asked})",
+                    who.name
+                )),
+                _ => Ok(who),
+            },
+            None => self
+                .operator()
+                .map(Signer::named)
+                .ok_or_else(|| NO_OPERATOR.to_string()),
+        }
     }
 
     /// Whether `command` probes of `checklist` may run.

@@ -37,6 +37,7 @@ fn event(seq: u64, minute: i64, kind: EventKind) -> Event {
         seq,
         at: at(minute),
         by: "alice".into(),
+        groups: Vec::new(),
         kind,
         prev: if seq == 1 {
             String::new()

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use binary::gonogo;
-use gonogo::ledger::{DirStore, EventKind, Health, LedgerError, Refresh, Store};
+use gonogo::ledger::{DirStore, EventKind, Health, LedgerError, Refresh, Signer, Store};
 use gonogo::tui::store::LogStore;
-use logs::{CHECKLIST, ENV, Kind, Logs, NAMESPACE};
+use logs::{CHECKLIST, ENV, Kind, Logs, NAMESPACE, REVIEWER};
 use serde_json::{Value, json};
 
 fn note(item: &str, text: &str) -> EventKind {
@@ -495,11 +495,35 @@ fn head_of(stdout: &str) -> String {
 fn the_command_line_records_reads_verifies_and_archives_a_log_in_the_cluster() {
     let logs = Logs::new(Kind::Kube);
     let root = review(&logs, "kube");
+    // The cluster says who signs: not the config's `operator`, not $USER.
     let ticked = ok(run(&logs, &root, &["tick", "runbook", "--env", "prod"]));
     assert!(
-        ticked.starts_with("tick runbook in cmp-operator/prod as alice (event 1, "),
+        ticked.starts_with(&format!(
+            "tick runbook in cmp-operator/prod as {REVIEWER} (event 1, "
+        )),
         "{ticked}"
     );
+    let first = &logs.records()[0];
+    assert!(
+        first.contains(&format!(
+            "\"by\":\"{REVIEWER}\",\"groups\":[\"system:serviceaccounts\",\"system:serviceaccounts:gonogo\",\"system:authenticated\"],"
+        )),
+        "the event records the groups the cluster reported: {first}"
+    );
+    // Nobody names themselves when the cluster can say who they are.
+    let (code, _, stderr) = run(
+        &logs,
+        &root,
+        &["note", "drill", "x", "--env", "prod", "--operator", "alice"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "--operator cannot be used when the log is kept in the cluster: the API server records you as {REVIEWER}"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(logs.records().len(), 1, "nothing written by the refusal");
     ok(run(
         &logs,
         &root,
@@ -508,7 +532,7 @@ fn the_command_line_records_reads_verifies_and_archives_a_log_in_the_cluster() {
     let refused = run(&logs, &root, &["tick", "runbook", "--env", "prod"]);
     assert_eq!(refused.0, 2);
     assert!(
-        refused.2.contains("runbook is already ticked (by alice"),
+        refused.2.contains(&format!("runbook is already ticked (by {REVIEWER}")),
         "{}",
         refused.2
     );
@@ -760,7 +784,7 @@ fn split_by(
     let result = record::record(
         alice.as_ref(),
         &mut loaded,
-        "alice",
+        &Signer::named("alice"),
         place,
         &tick,
         jiff::Timestamp::now(),
@@ -907,7 +931,7 @@ fn measure_kube_appends() {
         record::record(
             log.as_ref(),
             &mut loaded,
-            "alice",
+            &Signer::named("alice"),
             place,
             &change,
             jiff::Timestamp::now(),

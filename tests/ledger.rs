@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use gonogo::checklist::model::{Item, ProbeKind, ProbeTemplate, Severity};
 use gonogo::ledger::{
-    DirStore, Event, EventKind, LedgerError, Refresh, SignoffDecision, Store, watch::watch_store,
+    DirStore, Event, EventKind, LedgerError, Refresh, Signer, SignoffDecision, Store,
+    watch::watch_store,
 };
 use gonogo::review::record::{self, RecordError, Where};
 use gonogo::review::rules::{self, Change, SignoffFacts, Standing};
@@ -332,7 +333,7 @@ fn record(log: &dyn Store, read_only: bool, change: &Change) -> Result<Vec<Event
     record::record(
         log,
         &mut loaded,
-        "alice",
+        &Signer::named("alice"),
         place,
         change,
         jiff::Timestamp::now(),
@@ -533,9 +534,10 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
         item: runbook.clone(),
         note: None,
     };
-    record::record(other, &mut theirs, "bob", place, &tick, now).expect("bob ticks");
+    record::record(other, &mut theirs, &Signer::named("bob"), place, &tick, now)
+        .expect("bob ticks");
 
-    let refused = record::record(log, &mut ours, "alice", place, &tick, now)
+    let refused = record::record(log, &mut ours, &Signer::named("alice"), place, &tick, now)
         .expect_err("already ticked by bob");
     assert!(
         matches!(&refused, RecordError::Refused(r) if r.message.starts_with("runbook is already ticked (by bob")),
@@ -547,7 +549,7 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
     record::record(
         other,
         &mut theirs,
-        "bob",
+        &Signer::named("bob"),
         place,
         &Change::Untick {
             item: runbook.clone(),
@@ -559,7 +561,7 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
         item: runbook.clone(),
         text: "checked the runbook links".into(),
     };
-    let written = record::record(log, &mut stale, "alice", place, &note, now)
+    let written = record::record(log, &mut stale, &Signer::named("alice"), place, &note, now)
         .expect("a note is judged again and chained after bob's untick");
     assert_eq!(written[0].seq, 3);
     assert_eq!(log.verify().expect("verify").problems.len(), 0);
@@ -588,7 +590,7 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
             items: Default::default(),
         },
     };
-    let refused = record::record(log, &mut old, "alice", place, &signoff, now)
+    let refused = record::record(log, &mut old, &Signer::named("alice"), place, &signoff, now)
         .expect_err("the statuses it records are out of date");
     assert!(matches!(refused, RecordError::Moved), "{refused}");
 }

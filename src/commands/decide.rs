@@ -95,17 +95,17 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         env: &env.name,
         read_only: env.read_only,
     };
-    // A change needs a name to be recorded under (a read-only environment
+    // A change needs someone to be recorded under (a read-only environment
     // refuses it before that matters).
-    let operator = ws.operator();
-    if operator.is_none() && !env.read_only {
-        return Err(Failure::Refused(crate::workspace::NO_OPERATOR.into()));
-    }
-    let operator = operator.unwrap_or_default();
+    let by = if env.read_only {
+        crate::ledger::Signer::default()
+    } else {
+        ws.signer(ledger.as_ref()).map_err(Failure::Refused)?
+    };
     let events = record::record(
         ledger.as_ref(),
         &mut loaded,
-        &operator,
+        &by,
         place,
         &change,
         jiff::Timestamp::now(),
@@ -131,9 +131,10 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         },
     };
     Ok(format!(
-        "{what} in {}/{} as {operator} (event {}, {})",
+        "{what} in {}/{} as {} (event {}, {})",
         checklist.id,
         env.name,
+        last.by,
         last.seq,
         &last.hash[..12]
     ))

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::event::{Event, EventKind};
+use super::event::{Event, EventKind, Signer};
 use super::log::{
     Health, LedgerError, Loaded, Mark, Read, Refresh, Store, VerifyReport, chain, check_import,
     clean,
@@ -269,7 +269,7 @@ impl Store for DirStore {
     fn append_after(
         &self,
         head: Option<&str>,
-        by: &str,
+        by: &Signer,
         kinds: Vec<EventKind>,
     ) -> Result<Vec<Event>, LedgerError> {
         let (by, kinds) = clean(by, kinds)?;
@@ -550,7 +550,7 @@ mod tests {
         let before = lines(&ledger);
         let refused = ledger.append_after(
             Some(&seen),
-            "alice",
+            &Signer::named("alice"),
             vec![EventKind::Tick { item: "a".into() }],
         );
         assert!(
@@ -562,7 +562,7 @@ mod tests {
         let done = ledger
             .append_after(
                 Some(&head),
-                "alice",
+                &Signer::named("alice"),
                 vec![note("a", "proof"), EventKind::Tick { item: "a".into() }],
             )
             .expect("head is current");
@@ -666,6 +666,7 @@ mod tests {
             seq: 5,
             at: jiff::Timestamp::now(),
             by: "alice".into(),
+            groups: Vec::new(),
             kind: note("a", "cut short"),
             prev: String::new(),
             hash: String::new(),

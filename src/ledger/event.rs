@@ -135,6 +135,24 @@ impl EventKind {
     }
 }
 
+/// Who writes an event: the operator's name, and the groups the cluster
+/// vouches for (none when nobody vouches: the dir store).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signer {
+    pub name: String,
+    pub groups: Vec<String>,
+}
+
+impl Signer {
+    /// A signer known by name only.
+    pub fn named(name: impl Into<String>) -> Signer {
+        Signer {
+            name: name.into(),
+            groups: Vec::new(),
+        }
+    }
+}
+
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -142,6 +160,9 @@ pub struct Event {
     pub seq: u64,
     pub at: jiff::Timestamp,
     pub by: String,
+    /// The groups the cluster reported for `by` when the event was written
+    /// to the kube store (its `SelfSubjectReview`); empty in the dir store.
+    pub groups: Vec<String>,
     pub kind: EventKind,
     /// Hash of the line before; empty for the first line.
     pub prev: String,
@@ -258,6 +279,8 @@ struct Wire {
     seq: u64,
     at: jiff::Timestamp,
     by: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<String>,
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     item: Option<String>,
@@ -288,6 +311,7 @@ impl Wire {
             seq: event.seq,
             at: event.at,
             by: event.by.clone(),
+            groups: event.groups.clone(),
             kind: event.kind.name().to_string(),
             item: event.item().map(str::to_string),
             text: None,
@@ -361,6 +385,7 @@ impl Wire {
             seq: self.seq,
             at: self.at,
             by: self.by,
+            groups: self.groups,
             kind: kind_value,
             prev: self.prev,
             hash: self.hash.ok_or("no `hash`")?,
@@ -379,6 +404,7 @@ mod tests {
                 .parse()
                 .expect("literal timestamp"),
             by: "alice".into(),
+            groups: Vec::new(),
             kind,
             prev: "ab".repeat(32),
             hash: String::new(),

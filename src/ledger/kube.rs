@@ -19,13 +19,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
 use kube::config::Kubeconfig;
 use kube::runtime::watcher;
 use sha2::{Digest, Sha256};
 
-use super::event::{Event, EventKind, LineError, parse_line};
+use super::event::{Event, EventKind, LineError, Signer, parse_line};
 use super::log::{
     Health, LedgerError, Loaded, Mark, Read, Refresh, Store, VerifyReport, chain, check_import,
     clean,
@@ -75,6 +76,8 @@ pub struct KubeStore {
     /// append or read is one request.
     tip: Mutex<Option<Tip>>,
     health: Arc<Mutex<Health>>,
+    /// Who the API server says these credentials are, once asked.
+    who: Mutex<Option<Signer>>,
 }
 
 /// The end of the log as last read or written.
@@ -173,6 +176,7 @@ impl KubeStore {
             env: env.to_string(),
             tip: Mutex::new(None),
             health: Arc::new(Mutex::new(Health::Ok)),
+            who: Mutex::new(None),
         })
     }
 
@@ -453,6 +457,37 @@ impl Store for KubeStore {
         Ok(Loaded::from_read(self.read(None)?))
     }
 
+    /// The user and groups the API server reports for the store's
+    /// credentials (a `SelfSubjectReview`, as `kubectl auth whoami` asks),
+    /// asked once per store.
+    fn identity(&self) -> Result<Option<Signer>, LedgerError> {
+        if let Some(who) = lock(&self.who).clone() {
+            return Ok(Some(who));
+        }
+        let api: Api<SelfSubjectReview> = Api::all(self.connection.client.clone());
+        let review = self.send("create selfsubjectreviews", async move {
+            api.create(&PostParams::default(), &SelfSubjectReview::default())
+                .await
+        })?;
+        let user = review.status.and_then(|s| s.user_info).unwrap_or_default();
+        let name = user.username.unwrap_or_default();
+        if name.trim().is_empty() {
+            return Err(LedgerError::Unavailable {
+                log: self.location(),
+                reason: format!(
+                    "the API server at {} did not say who these credentials are (SelfSubjectReview named no user)",
+                    self.connection.endpoint
+                ),
+            });
+        }
+        let who = Signer {
+            name,
+            groups: user.groups.unwrap_or_default(),
+        };
+        *lock(&self.who) = Some(who.clone());
+        Ok(Some(who))
+    }
+
     fn refresh(&self, loaded: &mut Loaded) -> Result<Refresh, LedgerError> {
         let read = match &loaded.mark {
             Mark::Objects(mark) => self.read(Some(mark))?,
@@ -522,7 +557,7 @@ impl Store for KubeStore {
     fn append_after(
         &self,
         head: Option<&str>,
-        by: &str,
+        by: &Signer,
         kinds: Vec<EventKind>,
     ) -> Result<Vec<Event>, LedgerError> {
         let (by, mut rest) = clean(by, kinds)?;

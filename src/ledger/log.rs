@@ -13,7 +13,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::event::{Event, EventKind, parse_line};
+use super::event::{Event, EventKind, Signer, parse_line};
 use super::scan::{Chain, Cursor, Findings, Problem, Warning, WarningKind};
 use super::state::LogState;
 use super::watch::{WatchError, WatchGuard};
@@ -141,7 +141,7 @@ pub trait Store: Send + Sync {
     fn append_after(
         &self,
         head: Option<&str>,
-        by: &str,
+        by: &Signer,
         kinds: Vec<EventKind>,
     ) -> Result<Vec<Event>, LedgerError>;
 
@@ -157,6 +157,13 @@ pub trait Store: Send + Sync {
     /// Whether the store answered its last request.
     fn health(&self) -> Health;
 
+    /// Who the store itself vouches its writer is: `None` when it takes
+    /// the operator's word (a file), the cluster's user and groups for the
+    /// kube store.
+    fn identity(&self) -> Result<Option<Signer>, LedgerError> {
+        Ok(None)
+    }
+
     /// Brings `loaded` past `events`, which this store just appended after
     /// `loaded`'s head. By default that is a refresh (which also folds in
     /// whatever else came since); a store for which reading costs a round
@@ -169,7 +176,7 @@ pub trait Store: Send + Sync {
 
     /// Appends one event by operator `by`.
     fn append(&self, by: &str, kind: EventKind) -> Result<Event, LedgerError> {
-        let mut events = self.append_after(None, by, vec![kind])?;
+        let mut events = self.append_after(None, &Signer::named(by), vec![kind])?;
         events
             .pop()
             .ok_or_else(|| LedgerError::Invalid("nothing to append".into()))
@@ -177,7 +184,7 @@ pub trait Store: Send + Sync {
 
     /// Appends several events in order (a note and the tick it justifies).
     fn append_many(&self, by: &str, kinds: Vec<EventKind>) -> Result<Vec<Event>, LedgerError> {
-        self.append_after(None, by, kinds)
+        self.append_after(None, &Signer::named(by), kinds)
     }
 
     /// Every event that parses, in log order (for `gonogo log`); pair with
@@ -371,10 +378,18 @@ impl VerifyReport {
 /// The events `by` asks for, cleaned for writing, or why they cannot be
 /// written. Empty when there is nothing to write.
 pub(crate) fn clean(
-    by: &str,
+    by: &Signer,
     kinds: Vec<EventKind>,
-) -> Result<(String, Vec<EventKind>), LedgerError> {
-    let by = clean_operator(by)?;
+) -> Result<(Signer, Vec<EventKind>), LedgerError> {
+    let by = Signer {
+        name: clean_operator(&by.name)?,
+        groups: by
+            .groups
+            .iter()
+            .map(|g| sanitize(g, false).trim().to_string())
+            .filter(|g| !g.is_empty())
+            .collect(),
+    };
     let kinds = kinds
         .into_iter()
         .map(clean_kind)
@@ -387,7 +402,7 @@ pub(crate) fn clean(
 pub(crate) fn chain(
     next_seq: u64,
     head: &str,
-    by: &str,
+    by: &Signer,
     kinds: Vec<EventKind>,
 ) -> Result<(Vec<Event>, Vec<String>), LedgerError> {
     let now = jiff::Timestamp::now();
@@ -409,7 +424,8 @@ pub(crate) fn chain(
         let mut event = Event {
             seq,
             at,
-            by: by.to_string(),
+            by: by.name.clone(),
+            groups: by.groups.clone(),
             kind,
             prev,
             hash: String::new(),

@@ -14,7 +14,7 @@ pub mod state;
 pub mod watch;
 
 pub use dir::DirStore;
-pub use event::{Event, EventKind, ItemStatuses, SignoffDecision, StatusCounts};
+pub use event::{Event, EventKind, ItemStatuses, Signer, SignoffDecision, StatusCounts};
 pub use kube::{KubeStore, KubeTarget};
 pub use log::{Health, LedgerError, Loaded, LogView, Refresh, Store, VerifyReport};
 pub use scan::{Problem, ProblemKind, Warning, WarningKind};

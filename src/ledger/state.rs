@@ -181,6 +181,7 @@ mod tests {
             seq,
             at: at(seq as i64),
             by: by.into(),
+            groups: Vec::new(),
             kind,
             prev: String::new(),
             hash: String::new(),

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use super::rules::{self, Change, Refusal, Standing};
-use crate::ledger::{Event, LedgerError, Loaded, Store};
+use crate::ledger::{Event, LedgerError, Loaded, Signer, Store};
 
 /// How many times a change is judged again when other writers keep
 /// appending in between; more means someone is scripting a flood.
@@ -60,7 +60,7 @@ impl std::error::Error for RecordError {}
 pub fn record(
     ledger: &dyn Store,
     loaded: &mut Loaded,
-    by: &str,
+    by: &Signer,
     place: Where,
     change: &Change,
     now: jiff::Timestamp,

@@ -444,6 +444,7 @@ mod tests {
                 seq: i as u64 + 1,
                 at: now(),
                 by: "alice".into(),
+                groups: Vec::new(),
                 kind,
                 prev: String::new(),
                 hash: String::new(),

@@ -38,8 +38,6 @@ enum Control {
 pub struct Executor {
     ws: Arc<Workspace>,
     mode: Mode,
-    /// `None`: nobody to record a change under; writes are refused.
-    operator: Option<String>,
     tx: UnboundedSender<Action>,
     generation: u64,
     stores: HashMap<String, Arc<LogStore>>,
@@ -53,7 +51,6 @@ pub struct Executor {
 impl Executor {
     pub fn new(ws: Arc<Workspace>, tx: UnboundedSender<Action>, mode: Mode) -> Executor {
         Executor {
-            operator: ws.operator(),
             ws,
             mode,
             tx,
@@ -176,16 +173,20 @@ impl Executor {
                 error: WriteError::Failed("this review's log could not be opened".into()),
             });
         };
-        let Some(by) = self.operator.clone() else {
-            return self.send(Action::WriteFailed {
-                generation: req.generation,
-                checklist: req.checklist.clone(),
-                error: WriteError::Refused(None, crate::workspace::NO_OPERATOR.into()),
-            });
-        };
         let tx = self.tx.clone();
+        let ws = self.ws.clone();
+        // Who writes is asked of the store on the writer's thread: the kube
+        // store asks the API server (once).
         let job = move || {
-            let _ = tx.send(super::store::write_action(&store, &by, req));
+            let action = match ws.signer(store.ledger()) {
+                Ok(by) => super::store::write_action(&store, &by, req),
+                Err(reason) => Action::WriteFailed {
+                    generation: req.generation,
+                    checklist: req.checklist.clone(),
+                    error: WriteError::Refused(None, reason),
+                },
+            };
+            let _ = tx.send(action);
         };
         match self.mode {
             Mode::Live => {

@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 
 use crate::ledger::watch::WatchGuard;
-use crate::ledger::{Event, EventKind, Health, LedgerError, Loaded, LogView, Refresh, Store};
+use crate::ledger::{
+    Event, EventKind, Health, LedgerError, Loaded, LogView, Refresh, Signer, Store,
+};
 use crate::review::record::{self, RecordError, Where};
 use crate::review::rules::Change;
 
@@ -39,6 +41,11 @@ impl LogStore {
             loaded: Mutex::new(None),
             health: Mutex::new(Health::Ok),
         }
+    }
+
+    /// The store the log is kept in.
+    pub fn ledger(&self) -> &dyn Store {
+        self.ledger.as_ref()
     }
 
     /// Where the log is kept, as messages name it.
@@ -107,7 +114,7 @@ impl LogStore {
     /// against the log as it now is. Returns the state after it.
     pub fn write(
         &self,
-        by: &str,
+        by: &Signer,
         place: Where,
         change: &Change,
         now: jiff::Timestamp,
@@ -184,7 +191,7 @@ pub fn describe(event: &Event) -> String {
 /// reports it back (the event loop and the headless driver both use this).
 pub fn write_action(
     store: &LogStore,
-    by: &str,
+    by: &Signer,
     req: super::app::WriteRequest,
 ) -> super::app::Action {
     use super::app::Action;

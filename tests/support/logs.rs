@@ -21,6 +21,8 @@ pub const CHECKLIST: &str = "cmp-operator";
 pub const ENV: &str = "prod";
 pub const NAMESPACE: &str = "gonogo";
 pub const TOKEN: &str = "reviewer-token";
+/// Who the fake says `TOKEN` is.
+pub const REVIEWER: &str = "system:serviceaccount:gonogo:reviewer";
 /// The kubeconfig context the tests' kubeconfig names the fake by.
 pub const CONTEXT: &str = "ops";
 
