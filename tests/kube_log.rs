@@ -186,6 +186,42 @@ fn a_replaced_object_breaks_the_chain() {
     );
 }
 
+/// What the admission policy makes true (the annotation names who created
+/// the object) is only worth something if the line must agree with it: a
+/// reviewer who writes the next event by hand, in someone else's name, is
+/// named even when the chain links.
+#[test]
+fn an_event_whose_object_was_created_by_someone_else_is_named() {
+    let logs = kube_log_with(3);
+    // Mallory re-creates event 3 with a line that claims alice and links
+    // perfectly; the policy made the annotation say who really sent it.
+    let mut object = logs.object(3).expect("event 3");
+    assert!(
+        logs.fake()
+            .delete("v1", "ConfigMap", Some(NAMESPACE), &Logs::object_name(3))
+    );
+    object["metadata"]["annotations"]["gonogo.dev/by"] = json!("mallory");
+    logs.fake().apply(object.clone());
+    assert_tampered(
+        &logs,
+        "cmp-operator.prod.00000003: created by mallory (its gonogo.dev/by) but the event says alice (signed in someone else's name?)",
+    );
+
+    // Without the annotation nothing vouches for the signer at all.
+    let logs = kube_log_with(3);
+    let mut object = logs.object(2).expect("event 2");
+    assert!(
+        logs.fake()
+            .delete("v1", "ConfigMap", Some(NAMESPACE), &Logs::object_name(2))
+    );
+    object["metadata"]["annotations"] = json!({});
+    logs.fake().apply(object);
+    assert_tampered(
+        &logs,
+        "cmp-operator.prod.00000002: has no gonogo.dev/by annotation to vouch that alice wrote it (created by hand?)",
+    );
+}
+
 fn hex_sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(text.as_bytes())

@@ -35,6 +35,11 @@ use super::scan::{Chain, Findings, Problem, ProblemKind};
 use super::watch::{WatchError, WatchGuard, debounced};
 use crate::cluster::live::Connection;
 
+/// The signer an object's `gonogo.dev/by` annotation names.
+fn annotated_by(annotations: Option<BTreeMap<String, String>>) -> Option<String> {
+    annotations.and_then(|mut a| a.remove(BY_ANNOTATION))
+}
+
 /// The label every event object carries, as tools that manage objects use it.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gonogo");
 /// The labels naming the review an event object belongs to.
@@ -125,6 +130,8 @@ struct Record {
     /// The seq its name carries; `None` when the name is not an event's.
     seq: Option<u64>,
     line: Option<String>,
+    /// Its `gonogo.dev/by` annotation.
+    by: Option<String>,
 }
 
 impl KubeStore {
@@ -221,6 +228,7 @@ impl KubeStore {
                 Record {
                     seq: self.seq_of(&name),
                     line: object.data.and_then(|mut d| d.remove(DATA_KEY)),
+                    by: annotated_by(object.metadata.annotations),
                     name,
                 }
             })
@@ -301,6 +309,15 @@ impl KubeStore {
                 ProblemKind::Misnamed { holds: event.seq },
                 found,
             );
+        } else if record.by.as_deref() != Some(event.by.as_str()) {
+            chain.flag_last(
+                &record.name,
+                ProblemKind::Signer {
+                    annotated: record.by.clone(),
+                    claims: event.by.clone(),
+                },
+                found,
+            );
         }
         Some(event)
     }
@@ -326,6 +343,7 @@ impl KubeStore {
                 self.remember(tip.clone());
                 return Ok(tip);
             };
+            let by = annotated_by(object.metadata.annotations);
             let line = object.data.and_then(|mut d| d.remove(DATA_KEY));
             let read = line
                 .as_deref()
@@ -334,7 +352,8 @@ impl KubeStore {
                 Some(read)
                     if read.hash_ok
                         && read.event.seq == tip.next_seq
-                        && read.event.prev == tip.head =>
+                        && read.event.prev == tip.head
+                        && by.as_deref() == Some(read.event.by.as_str()) =>
                 {
                     tip = Tip {
                         next_seq: tip.next_seq.saturating_add(1),
@@ -519,6 +538,7 @@ impl Store for KubeStore {
                 name: self.object_name(event.seq),
                 seq: Some(event.seq),
                 line: Some(event.to_line().0),
+                by: Some(event.by.clone()),
             };
             mark.count += 1;
             mark.fingerprint.update(record_bytes(&record));
@@ -748,6 +768,10 @@ fn record_bytes(record: &Record) -> Vec<u8> {
     bytes.push(0);
     if let Some(line) = &record.line {
         bytes.extend_from_slice(line.as_bytes());
+    }
+    bytes.push(0);
+    if let Some(by) = &record.by {
+        bytes.extend_from_slice(by.as_bytes());
     }
     bytes.push(0);
     bytes

@@ -39,6 +39,13 @@ pub enum ProblemKind {
     Missing { count: u64 },
     /// The record's name promises one event and it holds another.
     Misnamed { holds: u64 },
+    /// The object's `gonogo.dev/by` annotation (set by whoever created it,
+    /// checked against the requester by the admission policy) does not
+    /// name the signer the event claims.
+    Signer {
+        annotated: Option<String>,
+        claims: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -71,6 +78,9 @@ impl fmt::Display for Problem {
                 write!(f, "line {line}: {count} line(s) missing (deleted?)")
             }
             ProblemKind::Misnamed { holds } => write!(f, "line {line}: holds event {holds}"),
+            kind @ ProblemKind::Signer { .. } => {
+                write!(f, "line {line}: {}", object_problem(line, kind))
+            }
         }
     }
 }
@@ -96,6 +106,18 @@ fn object_problem(position: u64, kind: &ProblemKind) -> String {
         ProblemKind::Misnamed { holds } => {
             format!("holds event {holds}, not the one its name says (replaced?)")
         }
+        ProblemKind::Signer {
+            annotated: Some(annotated),
+            claims,
+        } => format!(
+            "created by {annotated} (its gonogo.dev/by) but the event says {claims} (signed in someone else's name?)"
+        ),
+        ProblemKind::Signer {
+            annotated: None,
+            claims,
+        } => format!(
+            "has no gonogo.dev/by annotation to vouch that {claims} wrote it (created by hand?)"
+        ),
     }
 }
 
