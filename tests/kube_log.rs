@@ -568,7 +568,9 @@ fn the_command_line_records_reads_verifies_and_archives_a_log_in_the_cluster() {
     let refused = run(&logs, &root, &["tick", "runbook", "--env", "prod"]);
     assert_eq!(refused.0, 2);
     assert!(
-        refused.2.contains(&format!("runbook is already ticked (by {REVIEWER}")),
+        refused
+            .2
+            .contains(&format!("runbook is already ticked (by {REVIEWER}")),
         "{}",
         refused.2
     );

@@ -2,6 +2,7 @@
 //! sign-off log as read or written, and the toasts that report them.
 
 use super::*;
+use crate::ledger::Health;
 
 impl App {
     pub(super) fn clock(&mut self, now: jiff::Timestamp) {
@@ -76,6 +77,28 @@ impl App {
             self.error(format!(
                 "the sign-off log of {checklist} has been altered: {problem}"
             ));
+        }
+        let was = self
+            .live
+            .reviews
+            .get(&checklist)
+            .map(|d| d.snapshot.store.clone());
+        match (&snapshot.store, was) {
+            (Health::Unreachable(reason), was) if !matches!(was, Some(Health::Unreachable(_))) => {
+                self.error(format!(
+                    "the sign-off log of {checklist} cannot be reached: {reason}; \
+                     nothing can be recorded until it answers"
+                ));
+            }
+            (Health::Ok, Some(Health::Unreachable(_))) => {
+                self.toasts.retain(|t| {
+                    !t.text.starts_with(&format!(
+                        "the sign-off log of {checklist} cannot be reached"
+                    ))
+                });
+                self.info(format!("the sign-off log of {checklist} answers again"));
+            }
+            _ => {}
         }
         self.live.reviews.insert(
             checklist,

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::{Areas, Ctx, fit, fit_middle, width};
+use crate::ledger::Health;
 use crate::tui::app::{App, Link};
 
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
@@ -97,6 +98,22 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     let tabs_width = tabs.width();
     tabs.render(area, buf);
 
+    let room = (area.width as usize).saturating_sub(tabs_width + 2);
+    if room < 8 {
+        return;
+    }
+    // The sign-off log's trouble outranks the cluster's: while it lasts no
+    // decision can be recorded.
+    if let Some(trouble) = log_trouble(app) {
+        let text = format!("{} ", fit(&trouble, room.saturating_sub(3), ctx.sym));
+        let right = Line::from(vec![
+            Span::styled(format!("{} ", ctx.sym.link_down), t.fail),
+            Span::styled(text, t.fail),
+        ]);
+        let w = (right.width() as u16).min(area.width);
+        right.render(Rect::new(area.right() - w, area.y, w, 1), buf);
+        return;
+    }
     let (dot, dot_style, note) = match &app.view.link {
         Link::Up => (ctx.sym.link_up, t.pass, ""),
         Link::Down(_) => (ctx.sym.link_down, t.fail, " unreachable"),
@@ -108,10 +125,6 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         (Some(c), _) => crate::text::sanitize(c, false),
         (None, _) => "connecting".to_string(),
     };
-    let room = (area.width as usize).saturating_sub(tabs_width + 2);
-    if room < 8 {
-        return;
-    }
     // Cut in the middle: the end of a snapshot path names the file.
     let text = format!(
         "{} ",
@@ -123,4 +136,27 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     ]);
     let w = (right.width() as u16).min(area.width);
     right.render(Rect::new(area.right() - w, area.y, w, 1), buf);
+}
+
+/// What is wrong with the current review's sign-off log, in a few words:
+/// altered (until someone restores it), or its store not answering (until
+/// it does).
+fn log_trouble(app: &App) -> Option<String> {
+    let status = app.review_doc()?;
+    if let Some(error) = &status.error {
+        return Some(format!(
+            "sign-off log unreadable: {}",
+            crate::text::sanitize(error, false)
+        ));
+    }
+    if !status.snapshot.log.problems.is_empty() {
+        return Some("sign-off log altered: gonogo log --verify".into());
+    }
+    match &status.snapshot.store {
+        Health::Ok => None,
+        Health::Unreachable(reason) => Some(format!(
+            "sign-off log unreachable: {}",
+            crate::text::sanitize(reason, false)
+        )),
+    }
 }
