@@ -262,3 +262,43 @@ fn two_hosts_share_one_review_in_the_cluster() {
         assert_eq!(screen.wait_exit(), 0);
     }
 }
+
+/// The time from a tick typed on one host to the other host's screen,
+/// over 20 ticks and unticks (for BENCHMARKS.md; run in release):
+/// `cargo test --release --test shared_review -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_tick_to_the_other_hosts_screen() {
+    let logs = Logs::new(Kind::Kube);
+    logs.fake().add_user("alice-token", "alice", &[]);
+    logs.fake().add_user("bob-token", "bob", &[]);
+    let alice = Host::new(&logs, "alice-token");
+    let bob = Host::new(&logs, "bob-token");
+    let mut alice_screen = alice.dashboard();
+    let bob_screen = bob.dashboard();
+    alice_screen.send(":item runbook\r");
+    alice_screen.wait_for("the item selected", |s| {
+        selected_item(s).is_some_and(|row| row.contains("Runbook written"))
+    });
+    let mut times = Vec::new();
+    for round in 0..20 {
+        let want = round % 2 == 0;
+        // Space ticks an open manual item and unticks a ticked one.
+        alice_screen.send(" ");
+        let started = Instant::now();
+        bob_screen.wait_for("the change on bob's screen", |s| {
+            ticked(s, "runbook") == want
+        });
+        times.push(started.elapsed());
+        alice_screen.wait_for("the change on alice's screen", |s| {
+            ticked(s, "runbook") == want
+        });
+    }
+    times.sort();
+    println!(
+        "tick on one host -> other host's screen, 20 changes: median {:?}, worst {:?}, best {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1],
+        times[0]
+    );
+}
