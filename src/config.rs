@@ -35,6 +35,8 @@ pub struct Config {
     pub timeout: Option<std::time::Duration>,
     pub concurrency: usize,
     pub environments: Vec<Environment>,
+    /// `[roles]`: who may sign for each role a checklist requires.
+    pub roles: crate::review::roles::Roles,
 }
 
 /// The config's `builtin` key: `true` (the default) loads the
@@ -97,6 +99,9 @@ pub struct Environment {
     pub cluster: ClusterSource,
     pub vars: BTreeMap<String, String>,
     pub read_only: bool,
+    /// The environment this one is promoted from: a `go` here needs the
+    /// same checklist signed `go` there first.
+    pub promote_from: Option<String>,
 }
 
 /// Where an environment's kube probes read objects: one of these, never
@@ -133,6 +138,7 @@ impl Environment {
             cluster: ClusterSource::None,
             vars: BTreeMap::new(),
             read_only: false,
+            promote_from: None,
         }
     }
 }
@@ -155,6 +161,8 @@ struct RawConfig {
     concurrency: Option<Spanned<i64>>,
     #[serde(default)]
     environments: Vec<RawEnvironment>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +183,7 @@ struct RawEnvironment {
     vars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     read_only: bool,
+    promote_from: Option<Spanned<String>>,
 }
 
 pub const DEFAULT_CONCURRENCY: usize = 32;
@@ -199,6 +208,7 @@ impl Default for Config {
                 .into_iter()
                 .map(Environment::named)
                 .collect(),
+            roles: Default::default(),
         }
     }
 }
@@ -294,7 +304,9 @@ impl Config {
             None => StateConfig::default(),
             Some(state) => parse_state(&source, state, &mut errors),
         };
+        let roles = parse_roles(&source, raw.roles, &mut errors);
         let mut environments: Vec<Environment> = Vec::new();
+        let mut promotions = Vec::new();
         for env in raw.environments {
             let name = env.name.get_ref();
             if !crate::checklist::parse::valid_id(name) {
@@ -341,13 +353,18 @@ impl Config {
                 }
                 (None, None) => ClusterSource::None,
             };
+            if let Some(from) = &env.promote_from {
+                promotions.push((name.clone(), from.clone()));
+            }
             environments.push(Environment {
                 name: env.name.into_inner(),
                 cluster,
                 vars,
                 read_only: env.read_only,
+                promote_from: env.promote_from.map(Spanned::into_inner),
             });
         }
+        check_promotions(&source, &environments, &promotions, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -368,6 +385,7 @@ impl Config {
             timeout,
             concurrency,
             environments,
+            roles,
             base_dir,
         })
     }
@@ -386,6 +404,109 @@ impl Config {
 
 /// Reads `[state]`: `store` ("dir" or "kube"), `namespace` (a namespace
 /// name), `context` (a kubeconfig context); each error at its value.
+/// `[roles]`: role names like ids, each entry a name or `group:NAME`.
+fn parse_roles(
+    source: &Source,
+    raw: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    errors: &mut Diagnostics,
+) -> crate::review::roles::Roles {
+    use crate::review::roles::GROUP;
+    let mut roles = crate::review::roles::Roles::new();
+    for (role, members) in raw {
+        if !crate::checklist::parse::valid_id(role.get_ref()) {
+            errors.push(source.error(
+                role.span(),
+                format!(
+                    "bad role name `{}`: use lowercase letters, digits and dashes",
+                    role.get_ref()
+                ),
+            ));
+        }
+        if members.is_empty() {
+            errors.push(source.error(
+                role.span(),
+                format!(
+                    "role `{}` has nobody in it: list people (`alice`) or groups (`group:platform-sre`)",
+                    role.get_ref()
+                ),
+            ));
+        }
+        for m in &members {
+            let text = m.get_ref();
+            let name = text.strip_prefix(GROUP).unwrap_or(text);
+            if name.trim().is_empty() || name != name.trim() {
+                errors.push(source.error(
+                    m.span(),
+                    format!(
+                        "`{text}` in role `{}` names nobody: write a user name, or {GROUP}GROUP",
+                        role.get_ref()
+                    ),
+                ));
+            }
+        }
+        roles.insert(
+            role.into_inner(),
+            members.into_iter().map(Spanned::into_inner).collect(),
+        );
+    }
+    roles
+}
+
+/// `promote_from` names another environment, and following it never comes
+/// back round.
+fn check_promotions(
+    source: &Source,
+    environments: &[Environment],
+    promotions: &[(String, Spanned<String>)],
+    errors: &mut Diagnostics,
+) {
+    let from = |name: &str| {
+        environments
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.promote_from.as_deref())
+    };
+    for (name, upstream) in promotions {
+        let up = upstream.get_ref();
+        if up == name {
+            errors.push(source.error(
+                upstream.span(),
+                format!("environment `{name}` cannot be promoted from itself"),
+            ));
+            continue;
+        }
+        if !environments.iter().any(|e| &e.name == up) {
+            let known = environments.iter().map(|e| e.name.as_str());
+            errors.push(source.error(
+                upstream.span(),
+                format!(
+                    "`promote_from` names no environment `{up}`{}",
+                    crate::diag::did_you_mean(up, known)
+                ),
+            ));
+            continue;
+        }
+        let mut path = vec![name.as_str()];
+        let mut next = Some(up.as_str());
+        while let Some(step) = next {
+            if step == name {
+                path.push(step);
+                errors.push(source.error(
+                    upstream.span(),
+                    format!("promotions go round in a circle: {}", path.join(" <- ")),
+                ));
+                break;
+            }
+            if path.contains(&step) {
+                // A circle further up: its own members report it.
+                break;
+            }
+            path.push(step);
+            next = from(step);
+        }
+    }
+}
+
 fn parse_state(source: &Source, raw: &RawState, errors: &mut Diagnostics) -> StateConfig {
     let mut state = StateConfig::default();
     if let Some(store) = &raw.store {

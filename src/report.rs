@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::checklist::model::{Checklist, ProbeKind, Severity};
 use crate::ledger::LogState;
 use crate::probe::Outcome;
+use crate::review::roles::{self, Roles, Signatures, Upstream};
 use crate::review::{self, Decision, SectionVerdict, Status};
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +28,17 @@ pub struct ChecklistReport {
     pub id: String,
     pub title: String,
     pub version: String,
+    /// The review's decision: its statuses', held back by the sign-offs
+    /// its roles still owe (`signoff`).
     pub decision: Decision,
+    /// With required roles: who signed for each and who is missing; also
+    /// the latest sign-off and whether it went stale.
+    #[serde(rename = "signoff", skip_serializing_if = "Signatures::unrequired")]
+    pub signatures: Signatures,
+    /// Where the review is promoted from, what that environment's sign-offs
+    /// say of this checklist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
     pub sections: Vec<SectionReport>,
     /// Open blockers and highs, dependencies first.
     pub critical_path: Vec<String>,
@@ -51,7 +62,9 @@ impl ChecklistReport {
     /// are computed, for the command line and the dashboard.
     pub fn signoff_facts(&self) -> crate::review::SignoffFacts {
         crate::review::SignoffFacts {
-            computed: self.decision,
+            computed: self.signatures.status_decision,
+            version: (!self.version.is_empty()).then(|| self.version.clone()),
+            upstream: self.upstream.clone(),
             open_blockers: self.open_blockers().map(str::to_string).collect(),
             counts: crate::review::status_counts(self.items().map(|i| i.status)),
             items: self
@@ -207,12 +220,15 @@ impl Counts {
     }
 }
 
-/// Evaluates one checklist in `env`.
+/// Evaluates one checklist in `env`; `roles` is the config's `[roles]`.
+/// The upstream review, when there is one, is the caller's to add
+/// ([`ChecklistReport::upstream`]).
 pub fn checklist_report(
     checklist: &Checklist,
     env: &str,
     state: &LogState,
     outcomes: &HashMap<String, Outcome>,
+    roles: &Roles,
     now: jiff::Timestamp,
 ) -> ChecklistReport {
     let mut statuses: HashMap<&str, Status> = HashMap::new();
@@ -248,7 +264,20 @@ pub fn checklist_report(
             counts,
         });
     }
-    let decision = review::decision(sections.iter().map(|s| s.verdict));
+    let status_decision = review::decision(sections.iter().map(|s| s.verdict));
+    let today: crate::ledger::event::ItemStatuses = sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .map(|i| (i.id.clone(), i.status.as_str().to_string()))
+        .collect();
+    let signatures = roles::signatures(
+        &checklist.signoff_roles,
+        roles,
+        state,
+        Some(&today),
+        &checklist.version,
+        status_decision,
+    );
     let critical_path = review::critical_path(checklist, &statuses)
         .into_iter()
         .map(|i| i.id.clone())
@@ -257,7 +286,9 @@ pub fn checklist_report(
         id: checklist.id.clone(),
         title: checklist.title.clone(),
         version: checklist.version.clone(),
-        decision,
+        decision: signatures.decision(),
+        signatures,
+        upstream: None,
         sections,
         critical_path,
         counts: total,
@@ -379,6 +410,40 @@ impl Report {
             }
             if !c.critical_path.is_empty() {
                 let _ = writeln!(out, "  critical path: {}", c.critical_path.join(" -> "));
+            }
+            if c.signatures.required() {
+                let seats: Vec<String> = c
+                    .signatures
+                    .roles
+                    .iter()
+                    .map(|seat| match &seat.signer {
+                        Some(s) => format!("{} by {} ({})", seat.role, s.by, s.decision),
+                        None => format!(
+                            "{} missing (may sign: {})",
+                            seat.role,
+                            seat.missing.join(", ")
+                        ),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  sign-offs: {}",
+                    crate::text::sanitize(&seats.join("; "), false)
+                );
+                for v in &c.signatures.vetoes {
+                    let _ = writeln!(
+                        out,
+                        "  no-go signed by {}",
+                        crate::text::sanitize(&v.by, false)
+                    );
+                }
+            }
+            if let Some(up) = &c.upstream {
+                let _ = writeln!(
+                    out,
+                    "  promoted from: {}",
+                    crate::text::sanitize(&up.label(), false)
+                );
             }
             let _ = writeln!(out, "  {}: {}", c.id, c.decision.label());
         }

@@ -18,6 +18,7 @@ use crate::ledger::{DirStore, KubeStore, KubeTarget, LogState, Signer, Store};
 use crate::probe::Outcome;
 use crate::probe::ProbeContext;
 use crate::report::{self, Report};
+use crate::review::roles::{self, Upstream};
 use crate::runner::{ItemKey, Job};
 
 /// Why a write is refused when no operator name is set, and how to set one.
@@ -92,6 +93,7 @@ impl Workspace {
             }
             checklists.retain(|c| options.checklists.contains(&c.id));
         }
+        undefined_roles(&config, &checklists)?;
         Ok(Workspace {
             config,
             checklists,
@@ -177,6 +179,41 @@ impl Workspace {
                 Arc::new(KubeStore::open(&target, checklist, &env.name).map_err(usage)?)
             }
         })
+    }
+
+    /// What the environment `env` is promoted from says of `checklist`:
+    /// `None` when `env` follows none. Its log is read now; an altered log
+    /// says nothing (its decisions do not count), and one that cannot be
+    /// read is an error.
+    pub fn upstream(
+        &self,
+        checklist: &Checklist,
+        env: &Environment,
+    ) -> Result<Option<Upstream>, LoadError> {
+        let Some(from) = &env.promote_from else {
+            return Ok(None);
+        };
+        let from = self.environment(Some(from))?;
+        let ledger = self.ledger(&checklist.id, &from)?;
+        let loaded = ledger.load().map_err(|e| {
+            LoadError::Usage(format!(
+                "cannot read {} (the review {} is promoted from): {e}",
+                ledger.location(),
+                env.name
+            ))
+        })?;
+        let empty = LogState::default();
+        let state = if loaded.is_tampered() {
+            &empty
+        } else {
+            &loaded.state
+        };
+        Ok(Some(roles::upstream(
+            checklist,
+            &self.config.roles,
+            &from.name,
+            state,
+        )))
     }
 
     /// Where the kube store keeps `env`'s logs: `[state]`'s namespace, in
@@ -361,13 +398,15 @@ impl Workspace {
                     .events()
                     .map_err(|e| LoadError::Usage(e.to_string()))?
             };
-            let report = report::checklist_report(
+            let mut report = report::checklist_report(
                 c,
                 &env.name,
                 &loaded.state,
                 outcomes.get(&c.id).unwrap_or(&empty),
+                &self.config.roles,
                 now,
             );
+            report.upstream = self.upstream(c, env)?;
             let mut log =
                 export::log_doc(&ledger.location(), &loaded.view(), &events, &report, now);
             log.verify = ledger.verify_command();
@@ -401,5 +440,41 @@ impl Workspace {
             }
         }
         jobs
+    }
+}
+
+/// Every role a checklist requires must be defined in `[roles]`, or nobody
+/// could ever sign it off.
+fn undefined_roles(config: &Config, checklists: &[Checklist]) -> Result<(), LoadError> {
+    let mut errors = Diagnostics::default();
+    for c in checklists {
+        for (role, span) in c.signoff_roles.iter().zip(&c.signoff_spans) {
+            if config.roles.contains_key(role) {
+                continue;
+            }
+            let defined: Vec<&str> = config.roles.keys().map(String::as_str).collect();
+            let shown = config
+                .path
+                .as_ref()
+                .map_or("gonogo.toml".to_string(), |p| p.display().to_string());
+            errors.push(c.source.error(
+                span.clone(),
+                format!(
+                    "checklist `{}` requires a sign-off by `{role}`, which [roles] in {shown} does not define{} ({})",
+                    c.id,
+                    crate::diag::did_you_mean(role, defined.iter().copied()),
+                    if defined.is_empty() {
+                        "no roles are defined".to_string()
+                    } else {
+                        format!("defined: {}", defined.join(", "))
+                    }
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.into())
     }
 }

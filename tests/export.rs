@@ -141,6 +141,7 @@ fn document(hostile: bool) -> Document {
             20,
             EventKind::Signoff {
                 decision: SignoffDecision::GoWithConditions,
+                version: Some("2026-03".into()),
                 note: Some("runbook review booked for Monday".into()),
                 counts: status_counts([Status::Pass, Status::Waived, Status::Pending]),
                 items,
@@ -173,7 +174,14 @@ fn document(hostile: bool) -> Document {
     ];
     let state = LogState::from_events(&events);
     let now = at(40);
-    let checklist_report = report::checklist_report(&checklist, "prod", &state, &outcomes, now);
+    let checklist_report = report::checklist_report(
+        &checklist,
+        "prod",
+        &state,
+        &outcomes,
+        &Default::default(),
+        now,
+    );
     let head = events.last().expect("events").hash.clone();
     let facts = LogView {
         state: state.clone(),

@@ -373,6 +373,8 @@ fn refused_changes_leave_the_log_as_it_was(kind: Kind) {
         note: None,
         facts: SignoffFacts {
             computed: Decision::NoGo,
+            version: None,
+            upstream: None,
             open_blockers: vec!["tls-cert".into()],
             counts: status_counts([Status::Done, Status::Fail]),
             items: Default::default(),
@@ -490,6 +492,8 @@ fn a_signoff_decided_on_a_stale_state_is_refused(kind: Kind) {
         note: None,
         facts: SignoffFacts {
             computed: Decision::Go,
+            version: None,
+            upstream: None,
             open_blockers: Vec::new(),
             counts: status_counts([Status::Done]),
             items: Default::default(),
@@ -585,6 +589,8 @@ fn a_change_is_judged_again_when_another_session_wrote_first(kind: Kind) {
         note: None,
         facts: SignoffFacts {
             computed: Decision::NoGo,
+            version: None,
+            upstream: None,
             open_blockers: vec!["runbook".into()],
             counts: status_counts([Status::Pending]),
             items: Default::default(),

@@ -20,6 +20,12 @@ pub struct Checklist {
     pub description: String,
     pub vars: BTreeMap<String, String>,
     pub sections: Vec<Section>,
+    /// `signoff = { roles = [...] }`: the roles that must sign it off (the
+    /// config's `[roles]` says who holds them), in order; empty when any
+    /// sign-off will do.
+    pub signoff_roles: Vec<String>,
+    /// Where each of `signoff_roles` is written, for errors.
+    pub signoff_spans: Vec<std::ops::Range<usize>>,
     /// Where it came from; bundled checklists have a `<builtin>/…` path.
     pub source: Source,
     pub builtin: bool,

@@ -72,8 +72,16 @@ struct RawChecklist {
     description: String,
     #[serde(default)]
     vars: BTreeMap<String, Spanned<toml::Value>>,
+    signoff: Option<RawSignoff>,
     #[serde(default)]
     sections: Vec<RawSection>,
+}
+
+/// `signoff = { roles = [...] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignoff {
+    roles: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +163,28 @@ fn build(source: &Source, raw: RawChecklist, builtin: bool, errors: &mut Diagnos
         }
     }
 
+    let mut signoff_roles: Vec<String> = Vec::new();
+    let mut signoff_spans = Vec::new();
+    for role in raw.signoff.map(|s| s.roles).unwrap_or_default() {
+        if !valid_id(role.get_ref()) {
+            errors.push(source.error(
+                role.span(),
+                format!(
+                    "bad role name `{}`: use lowercase letters, digits and dashes",
+                    role.get_ref()
+                ),
+            ));
+        } else if signoff_roles.contains(role.get_ref()) {
+            errors.push(source.error(
+                role.span(),
+                format!("role `{}` is required twice", role.get_ref()),
+            ));
+        } else {
+            signoff_spans.push(role.span());
+            signoff_roles.push(role.into_inner());
+        }
+    }
+
     let mut section_ids: HashSet<String> = HashSet::new();
     let mut item_spans: HashMap<String, Range<usize>> = HashMap::new();
     let mut sections = Vec::new();
@@ -193,6 +223,8 @@ fn build(source: &Source, raw: RawChecklist, builtin: bool, errors: &mut Diagnos
         description: raw.description,
         vars,
         sections,
+        signoff_roles,
+        signoff_spans,
         source: source.clone(),
         builtin,
     };

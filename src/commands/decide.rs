@@ -124,7 +124,17 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
         .last()
         .expect("a planned change appends at least one event");
     let what = match &change {
-        Change::Signoff { decision, .. } => format!("signed {decision}"),
+        Change::Signoff { decision, .. } => {
+            match crate::review::roles::counted_as(
+                &checklist.signoff_roles,
+                &ws.config.roles,
+                &by.name,
+                &by.groups,
+            ) {
+                Some(counted) => format!("signed {decision} ({counted})"),
+                None => format!("signed {decision}"),
+            }
+        }
         _ => match &item {
             Some(item) => format!("{} {}", last.kind.name(), item.id),
             None => last.kind.name().to_string(),
@@ -174,7 +184,15 @@ async fn signoff_change(
         .map(|(k, o)| (k.item.to_string(), o))
         .collect();
     let now = jiff::Timestamp::now();
-    let report = report::checklist_report(checklist, &env.name, &loaded.state, &outcomes, now);
+    let mut report = report::checklist_report(
+        checklist,
+        &env.name,
+        &loaded.state,
+        &outcomes,
+        &ws.config.roles,
+        now,
+    );
+    report.upstream = ws.upstream(checklist, env)?;
     Ok(Change::Signoff {
         decision,
         note,

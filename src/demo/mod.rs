@@ -126,6 +126,8 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
                 cluster: crate::config::ClusterSource::Snapshot(cluster.to_path_buf()),
                 vars,
                 read_only: false,
+                // What passed in staging goes to prod.
+                promote_from: (name == "prod").then(|| "staging".to_string()),
             }
         })
         .collect();
@@ -136,6 +138,7 @@ fn config(root: &Path, cluster: &Path, repo: &Path, ca_file: &Path, ep: &Endpoin
         builtin: crate::config::Builtin::None,
         state_dir: None,
         state: Default::default(),
+        roles: Default::default(),
         export_dir: None,
         // The demo needs no set-up: with no $USER (a bare container), its
         // changes go under a stand-in name rather than being refused.

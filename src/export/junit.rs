@@ -70,6 +70,10 @@ pub fn render(doc: &Document) -> String {
                 errors += e;
                 skipped += k;
             }
+            let (n, f, k) = signoff_suite(&mut suites, c, &env.report.environment, doc);
+            tests += n;
+            failures += f;
+            skipped += k;
         }
     }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -80,6 +84,89 @@ pub fn render(doc: &Document) -> String {
     out.push_str(&suites);
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The required sign-offs as test cases (a missing role or a role holder's
+/// no-go fails), and the environment it is promoted from (skipped while it
+/// is not signed go there). Returns the cases, failures and skips written.
+fn signoff_suite(
+    out: &mut String,
+    c: &crate::report::ChecklistReport,
+    env: &str,
+    doc: &Document,
+) -> (usize, usize, usize) {
+    let sig = &c.signatures;
+    if !sig.required() && c.upstream.is_none() {
+        return (0, 0, 0);
+    }
+    let mut cases = String::new();
+    let (mut n, mut f, mut k) = (0, 0, 0);
+    let class = xml(&format!("{}.signoff.{env}", c.id));
+    for seat in &sig.roles {
+        n += 1;
+        let name = xml(&format!("role {}", seat.role));
+        match &seat.signer {
+            Some(s) => {
+                let _ = writeln!(
+                    cases,
+                    "    <testcase classname=\"{class}\" name=\"{name}\" time=\"0.000\"><system-out>{}</system-out></testcase>",
+                    xml(&format!("signed {} by {} at {}", s.decision, s.by, s.at))
+                );
+            }
+            None => {
+                f += 1;
+                let _ = writeln!(
+                    cases,
+                    "    <testcase classname=\"{class}\" name=\"{name}\" time=\"0.000\"><failure message=\"{}\" type=\"missing-signoff\"/></testcase>",
+                    xml(&format!(
+                        "nobody has signed for {} since the last change (may sign: {})",
+                        seat.role,
+                        seat.missing.join(", ")
+                    ))
+                );
+            }
+        }
+    }
+    for v in &sig.vetoes {
+        n += 1;
+        f += 1;
+        let _ = writeln!(
+            cases,
+            "    <testcase classname=\"{class}\" name=\"{}\" time=\"0.000\"><failure message=\"{}\" type=\"no-go\"/></testcase>",
+            xml(&format!("no-go by {}", v.by)),
+            xml(&format!("{} signed no-go at {}", v.by, v.at))
+        );
+    }
+    if let Some(up) = &c.upstream {
+        n += 1;
+        let name = xml(&format!("promoted from {}", up.environment));
+        if up.allows_go() {
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"{class}\" name=\"{name}\" time=\"0.000\"><system-out>{}</system-out></testcase>",
+                xml(&up.label())
+            );
+        } else {
+            k += 1;
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"{class}\" name=\"{name}\" time=\"0.000\"><skipped message=\"{}\"/></testcase>",
+                xml(&format!(
+                    "{}: a go here is refused until it is signed go there",
+                    up.label()
+                ))
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"0\" skipped=\"{k}\" timestamp=\"{}\">",
+        xml(&format!("{} / sign-off [{env}]", c.id)),
+        doc.generated_at
+    );
+    out.push_str(&cases);
+    let _ = writeln!(out, "  </testsuite>");
+    (n, f, k)
 }
 
 fn case(

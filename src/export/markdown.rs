@@ -125,6 +125,9 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
     };
     let _ = writeln!(out, "## Decision{which}: {}\n", r.decision.label());
     let _ = writeln!(out, "**{}**: {}\n", r.decision.label(), reason(r));
+    for c in &r.checklists {
+        roles_block(out, c, r.checklists.len() > 1);
+    }
     let signoffs: Vec<_> = env
         .logs
         .iter()
@@ -148,13 +151,23 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
         if more {
             long_notes.push((id, s));
         }
+        let comment = r
+            .checklists
+            .iter()
+            .find(|c| &&c.id == id)
+            .is_some_and(|c| c.signatures.comments.iter().any(|m| m.seq == s.seq));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {}{} |",
+            "| {} | {} | {} | {}{} | {}{} |",
             time(s.at),
             escape(&s.by),
             code(id),
             escape(s.decision.as_str()),
+            if comment {
+                " (a comment: no required role)"
+            } else {
+                ""
+            },
             escape(first),
             if more { " (continued below)" } else { "" }
         );
@@ -175,8 +188,97 @@ fn decision_block(out: &mut String, env: &EnvironmentDoc, named: bool) {
     }
 }
 
+/// A checklist's required sign-offs (who signed for each role, who is still
+/// missing) and the environment it is promoted from.
+fn roles_block(out: &mut String, c: &ChecklistReport, named: bool) {
+    let sig = &c.signatures;
+    let of = if named {
+        format!(" of {}", code(&c.id))
+    } else {
+        String::new()
+    };
+    if let Some(up) = &c.upstream {
+        let says = match up.decision {
+            Some(d) if up.signers.is_empty() => format!("signed **{}**", d.label()),
+            Some(d) => format!(
+                "signed **{}** by {}",
+                d.label(),
+                escape(&up.signers.join(", "))
+            ),
+            None => match &up.signed_version {
+                Some(v) if v.is_empty() => "signed off without a version only".to_string(),
+                Some(v) => format!("signed at version {} only", escape(v)),
+                None => "not signed off".to_string(),
+            },
+        };
+        let version = if c.version.is_empty() {
+            String::new()
+        } else {
+            format!(" at version {}", escape(&c.version))
+        };
+        let _ = writeln!(
+            out,
+            "Promoted from {}{of}: {}{version} {says}{}.\n",
+            escape(&up.environment),
+            code(&c.id),
+            if up.allows_go() {
+                ""
+            } else {
+                "; a go here is refused until it is signed go there"
+            }
+        );
+    }
+    if !sig.required() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Required sign-offs{of}, since the last change of a status:\n\n| Role | Signed by | Decision | Signed |\n|---|---|---|---|"
+    );
+    for seat in &sig.roles {
+        match &seat.signer {
+            Some(s) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    escape(&seat.role),
+                    escape(&s.by),
+                    escape(s.decision.as_str()),
+                    time(s.at)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "| {} | **missing** (may sign: {}) | | |",
+                    escape(&seat.role),
+                    escape(&seat.missing.join(", "))
+                );
+            }
+        }
+    }
+    out.push('\n');
+    for v in &sig.vetoes {
+        let _ = writeln!(
+            out,
+            "- {} signed **no-go** at {}: the review is NO-GO until they sign again.",
+            escape(&v.by),
+            time(v.at)
+        );
+    }
+    if !sig.vetoes.is_empty() {
+        out.push('\n');
+    }
+}
+
 /// Why the decision is what it is, in one sentence.
 fn reason(r: &crate::report::Report) -> String {
+    let held: Vec<String> = r
+        .checklists
+        .iter()
+        .filter(|c| c.signatures.status_decision != Decision::NoGo)
+        .filter_map(|c| c.signatures.why())
+        .collect();
     let open: Vec<&ItemReport> = r.items().filter(|i| i.status.is_open()).collect();
     let blockers: Vec<String> = open
         .iter()
@@ -190,6 +292,9 @@ fn reason(r: &crate::report::Report) -> String {
             open.len(),
             if open.len() == 1 { " is" } else { "s are" }
         ),
+        Decision::NoGo if blockers.is_empty() && !held.is_empty() => {
+            format!("{}.", escape(&held.join("; ")))
+        }
         Decision::NoGo => format!(
             "{} blocker{} open ({}).",
             blockers.len(),

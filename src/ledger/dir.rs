@@ -526,6 +526,7 @@ mod tests {
         let head = ledger.load().expect("load").head;
         let signoff = |signed_hash: String| EventKind::Signoff {
             decision: SignoffDecision::NoGo,
+            version: None,
             note: None,
             counts: StatusCounts::new(),
             items: Default::default(),
@@ -896,14 +897,18 @@ mod tests {
                 (
                     prop::sample::select(SignoffDecision::ALL.to_vec()),
                     prop::option::of(text()),
+                    prop::option::of(text()),
                     counts
                 )
-                    .prop_map(|(decision, note, counts)| EventKind::Signoff {
-                        decision,
-                        note,
-                        counts,
-                        items: Default::default(),
-                        signed_hash: String::new(),
+                    .prop_map(|(decision, version, note, counts)| {
+                        EventKind::Signoff {
+                            decision,
+                            version,
+                            note,
+                            counts,
+                            items: Default::default(),
+                            signed_hash: String::new(),
+                        }
                     }),
             ]
         }
@@ -921,8 +926,9 @@ mod tests {
                     EventKind::Waive { item, .. } | EventKind::Unwaive { item } => {
                         last.insert((item, false), event);
                     }
-                    _ => {}
+                    _ => continue,
                 }
+                state.last_change = event.seq;
             }
             for ((item, _), event) in last {
                 match &event.kind {
@@ -958,6 +964,7 @@ mod tests {
             for event in events {
                 if let EventKind::Signoff {
                     decision,
+                    version,
                     note,
                     counts,
                     items,
@@ -966,8 +973,10 @@ mod tests {
                 {
                     state.signoffs.push(Signoff {
                         by: event.by.clone(),
+                        groups: event.groups.clone(),
                         at: event.at,
                         decision: *decision,
+                        version: version.clone(),
                         note: note.clone(),
                         counts: counts.clone(),
                         items: items.clone(),

@@ -90,6 +90,9 @@ pub enum EventKind {
     },
     Signoff {
         decision: SignoffDecision,
+        /// The checklist's `version` when signed (`None` when it has none,
+        /// and in sign-offs written before versions were recorded).
+        version: Option<String>,
         note: Option<String>,
         counts: StatusCounts,
         items: ItemStatuses,
@@ -293,6 +296,8 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     decision: Option<SignoffDecision>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     counts: Option<StatusCounts>,
@@ -318,6 +323,7 @@ impl Wire {
             reason: None,
             until: None,
             decision: None,
+            version: None,
             note: None,
             counts: None,
             items: None,
@@ -333,12 +339,14 @@ impl Wire {
             }
             EventKind::Signoff {
                 decision,
+                version,
                 note,
                 counts,
                 items,
                 signed_hash,
             } => {
                 wire.decision = Some(*decision);
+                wire.version = version.clone();
                 wire.note = note.clone();
                 wire.counts = Some(counts.clone());
                 wire.items = (!items.is_empty()).then(|| items.clone());
@@ -371,6 +379,7 @@ impl Wire {
             },
             "signoff" => EventKind::Signoff {
                 decision: self.decision.ok_or_else(|| missing("decision"))?,
+                version: self.version,
                 note: self.note,
                 counts: self.counts.unwrap_or_default(),
                 items: self.items.unwrap_or_default(),
@@ -432,6 +441,7 @@ mod tests {
             EventKind::Unwaive { item: "b".into() },
             EventKind::Signoff {
                 decision: SignoffDecision::GoWithConditions,
+                version: Some("2026-01-09".into()),
                 note: Some("ship it".into()),
                 counts: [("pass".to_string(), 2), ("fail".to_string(), 1)].into(),
                 items: [("a".to_string(), "pass".to_string())].into(),

@@ -500,12 +500,14 @@ fn clean_kind(kind: EventKind) -> Result<EventKind, LedgerError> {
         },
         EventKind::Signoff {
             decision,
+            version,
             note,
             counts,
             items,
             signed_hash,
         } => EventKind::Signoff {
             decision,
+            version: version.map(text),
             note: note.map(text),
             counts,
             items,

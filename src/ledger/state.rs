@@ -44,8 +44,15 @@ impl Waiver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signoff {
     pub by: String,
+    /// The signer's groups, as the cluster reported them (none with the dir
+    /// store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     pub at: jiff::Timestamp,
     pub decision: SignoffDecision,
+    /// The checklist's version when signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     pub note: Option<String>,
     /// Items per status when it was signed, as the signer's session saw them.
     pub counts: StatusCounts,
@@ -66,6 +73,9 @@ pub struct LogState {
     pub waivers: HashMap<String, Waiver>,
     /// Oldest first.
     pub signoffs: Vec<Signoff>,
+    /// The seq of the last event that changed an item's status (a tick,
+    /// untick, waiver or its withdrawal); 0 when none has.
+    pub last_change: u64,
 }
 
 impl LogState {
@@ -83,6 +93,15 @@ impl LogState {
     /// them; kinds this version does not know change nothing.
     pub fn apply(&mut self, event: &Event) {
         let by = || event.by.clone();
+        if matches!(
+            event.kind,
+            EventKind::Tick { .. }
+                | EventKind::Untick { .. }
+                | EventKind::Waive { .. }
+                | EventKind::Unwaive { .. }
+        ) {
+            self.last_change = event.seq;
+        }
         match &event.kind {
             EventKind::Tick { item } => {
                 self.ticks.insert(
@@ -126,14 +145,17 @@ impl LogState {
             }
             EventKind::Signoff {
                 decision,
+                version,
                 note,
                 counts,
                 items,
                 signed_hash,
             } => self.signoffs.push(Signoff {
                 by: by(),
+                groups: event.groups.clone(),
                 at: event.at,
                 decision: *decision,
+                version: version.clone(),
                 note: note.clone(),
                 counts: counts.clone(),
                 items: items.clone(),
@@ -244,6 +266,7 @@ mod tests {
                 "dana",
                 EventKind::Signoff {
                     decision,
+                    version: None,
                     note: None,
                     counts: StatusCounts::new(),
                     items: Default::default(),

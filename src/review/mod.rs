@@ -4,6 +4,7 @@
 //! path that records a change in the sign-off log.
 
 pub mod record;
+pub mod roles;
 pub mod rules;
 
 pub use record::{RecordError, record};
@@ -81,6 +82,18 @@ impl From<Decision> for crate::ledger::SignoffDecision {
             Decision::Go => S::Go,
             Decision::GoWithConditions => S::GoWithConditions,
             Decision::NoGo => S::NoGo,
+        }
+    }
+}
+
+impl From<crate::ledger::SignoffDecision> for Decision {
+    /// The decision a sign-off says.
+    fn from(d: crate::ledger::SignoffDecision) -> Self {
+        use crate::ledger::SignoffDecision as S;
+        match d {
+            S::Go => Decision::Go,
+            S::GoWithConditions => Decision::GoWithConditions,
+            S::NoGo => Decision::NoGo,
         }
     }
 }

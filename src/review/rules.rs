@@ -124,6 +124,11 @@ impl Change {
 pub struct SignoffFacts {
     /// The decision computed from the current statuses.
     pub computed: Decision,
+    /// The checklist's version (`None` when it has none).
+    pub version: Option<String>,
+    /// What the environment this one is promoted from says, when there is
+    /// one: a `go` needs it signed `go` there.
+    pub upstream: Option<crate::review::roles::Upstream>,
     /// Ids of the blockers still open: what makes it NO-GO.
     pub open_blockers: Vec<String>,
     /// Items per status.
@@ -184,6 +189,7 @@ pub fn plan(standing: &Standing, change: &Change) -> Result<Vec<EventKind>, Refu
             signoff(standing, *decision, facts)?;
             Ok(vec![EventKind::Signoff {
                 decision: *decision,
+                version: facts.version.clone(),
                 note: note.clone(),
                 counts: facts.counts.clone(),
                 items: facts.items.clone(),
@@ -330,8 +336,52 @@ pub fn signoff(
                  fix or waive it, or sign no-go"
             )))
         }
-        _ => Ok(()),
+        SignoffDecision::Go | SignoffDecision::GoWithConditions => {
+            promoted(review, decision, facts)
+        }
+        SignoffDecision::NoGo => Ok(()),
     }
+}
+
+/// A `go` in an environment promoted from another needs the same checklist,
+/// at the same version, signed `go` there.
+fn promoted(
+    review: &Standing,
+    decision: SignoffDecision,
+    facts: &SignoffFacts,
+) -> Result<(), Refusal> {
+    let Some(up) = &facts.upstream else {
+        return Ok(());
+    };
+    if up.allows_go() {
+        return Ok(());
+    }
+    let (env, from) = (review.env, up.environment.as_str());
+    let version = facts.version.as_deref().unwrap_or("");
+    let why = match (&up.decision, &up.signed_version) {
+        (Some(d), _) => format!(
+            "{from} is signed {} ({}): promote only what {from} passed",
+            d.label(),
+            up.signers.join(", ")
+        ),
+        (None, Some(signed)) if signed.is_empty() => format!(
+            "{from} was signed off without a version and this checklist is version {version}: sign it off in {from} again first"
+        ),
+        (None, Some(signed)) => format!(
+            "{from} signed version {signed} and this is version {}: sign it off in {from} first",
+            if version.is_empty() {
+                "unversioned"
+            } else {
+                version
+            }
+        ),
+        (None, None) => format!(
+            "it is not signed go in {from} yet (or the sign-off there went stale): sign it off in {from} first"
+        ),
+    };
+    Err(Refusal::new(format!(
+        "cannot sign off {decision} in {env}, which is promoted from {from}: {why}"
+    )))
 }
 
 /// Reads a waiver's `until` as written on a command line: `YYYY-MM-DD`.
@@ -392,6 +442,8 @@ mod tests {
     fn facts(computed: Decision, open_blockers: &[&str]) -> SignoffFacts {
         SignoffFacts {
             computed,
+            version: None,
+            upstream: None,
             open_blockers: open_blockers.iter().map(|b| b.to_string()).collect(),
             counts: StatusCounts::new(),
             items: ItemStatuses::new(),

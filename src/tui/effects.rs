@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::app::{Action, Effect, ExportRequest, WriteRequest};
-use super::store::{LogStore, WriteError};
+use super::store::{LogSnapshot, LogStore, WriteError};
 use crate::checklist::model::Probe;
 use crate::config::Environment;
 use crate::runner::{ItemKey, Mode as RunMode, Runner};
@@ -41,6 +41,8 @@ pub struct Executor {
     tx: UnboundedSender<Action>,
     generation: u64,
     stores: HashMap<String, Arc<LogStore>>,
+    /// The logs of the environment the current one is promoted from.
+    upstream: HashMap<String, Arc<LogStore>>,
     /// Live: the current environment's probes and log watches.
     env_task: Option<JoinHandle<()>>,
     control: Option<UnboundedSender<Control>>,
@@ -56,6 +58,7 @@ impl Executor {
             tx,
             generation: 0,
             stores: HashMap::new(),
+            upstream: HashMap::new(),
             env_task: None,
             control: None,
             in_flight: Vec::new(),
@@ -109,6 +112,24 @@ impl Executor {
                 });
             }
         };
+        // The environment this one is promoted from: its logs are read
+        // (and watched) too, for its decision beside the badge.
+        self.upstream.clear();
+        let upstream = &mut self.upstream;
+        if let Some(from) = &env.promote_from {
+            for c in &self.ws.checklists {
+                let store = self
+                    .ws
+                    .environment(Some(from))
+                    .and_then(|from| self.ws.ledger(&c.id, &from));
+                match store {
+                    Ok(ledger) => {
+                        upstream.insert(c.id.clone(), Arc::new(LogStore::new(ledger)));
+                    }
+                    Err(e) => tracing::warn!("cannot open {from}'s log of {}: {e}", c.id),
+                }
+            }
+        }
         for c in &self.ws.checklists {
             match self.ws.ledger(&c.id, &env) {
                 Ok(ledger) => {
@@ -134,6 +155,7 @@ impl Executor {
                     ws: self.ws.clone(),
                     env,
                     stores: self.stores.clone(),
+                    upstream: self.upstream.clone(),
                     generation,
                     tx: self.tx.clone(),
                 };
@@ -141,7 +163,14 @@ impl Executor {
             }
             Mode::Inline => {
                 for (checklist, store) in &self.stores {
-                    self.send(load_log(checklist, store, generation));
+                    if let Some(action) = load_log(checklist, store, generation, Log::Own) {
+                        self.send(action);
+                    }
+                }
+                for (checklist, store) in &self.upstream {
+                    if let Some(action) = load_log(checklist, store, generation, Log::Upstream) {
+                        self.send(action);
+                    }
                 }
                 let action = match self.ws.probes(&env) {
                     Ok(probes) => Action::EnvReady {
@@ -179,7 +208,26 @@ impl Executor {
         // store asks the API server (once).
         let job = move || {
             let action = match ws.signer(store.ledger()) {
-                Ok(by) => super::store::write_action(&store, &by, req),
+                Ok(by) => {
+                    let mut req = req;
+                    let required = ws
+                        .checklists
+                        .iter()
+                        .find(|c| c.id == req.checklist)
+                        .map(|c| c.signoff_roles.as_slice())
+                        .unwrap_or_default();
+                    if req.change.is_signoff()
+                        && let Some(counted) = crate::review::roles::counted_as(
+                            required,
+                            &ws.config.roles,
+                            &by.name,
+                            &by.groups,
+                        )
+                    {
+                        req.done = format!("{} ({counted})", req.done);
+                    }
+                    super::store::write_action(&store, &by, req)
+                }
                 Err(reason) => Action::WriteFailed {
                     generation: req.generation,
                     checklist: req.checklist.clone(),
@@ -216,13 +264,14 @@ impl Executor {
 
     /// Inline: what the log watcher does when another session appends.
     pub fn refresh_logs(&self) {
-        for (checklist, store) in &self.stores {
-            if let Ok(Some(snapshot)) = store.refresh() {
-                self.send(Action::Review {
-                    generation: self.generation,
-                    checklist: checklist.clone(),
-                    snapshot,
-                });
+        let logs = [(&self.stores, Log::Own), (&self.upstream, Log::Upstream)];
+        for (stores, log) in logs {
+            for (checklist, store) in stores {
+                if let Ok(Some(snapshot)) = store.refresh()
+                    && let Some(action) = log.read(checklist, self.generation, Ok(snapshot))
+                {
+                    self.send(action);
+                }
             }
         }
     }
@@ -276,6 +325,8 @@ struct EnvTask {
     ws: Arc<Workspace>,
     env: Environment,
     stores: HashMap<String, Arc<LogStore>>,
+    /// The logs of the environment it is promoted from.
+    upstream: HashMap<String, Arc<LogStore>>,
     generation: u64,
     tx: UnboundedSender<Action>,
 }
@@ -286,8 +337,13 @@ impl EnvTask {
         let tx = self.tx.clone();
         // The logs: read and watched on a blocking thread (disk I/O).
         let stores = self.stores.clone();
+        let upstream = self.upstream.clone();
         let watch_tx = tx.clone();
-        let watches = tokio::task::spawn_blocking(move || open_logs(stores, generation, watch_tx));
+        let watches = tokio::task::spawn_blocking(move || {
+            let mut guards = open_logs(stores, generation, &watch_tx, Log::Own);
+            guards.extend(open_logs(upstream, generation, &watch_tx, Log::Upstream));
+            guards
+        });
         let probes = match self.ws.probes(&self.env) {
             Ok(p) => p,
             Err(e) => {
@@ -340,48 +396,74 @@ impl EnvTask {
     }
 }
 
-/// One review's log read, as the action that reports it.
-fn load_log(checklist: &str, store: &LogStore, generation: u64) -> Action {
-    match store.load() {
-        Ok(snapshot) => Action::Review {
-            generation,
-            checklist: checklist.to_string(),
-            snapshot,
-        },
-        Err(message) => Action::ReviewFailed {
-            generation,
-            checklist: checklist.to_string(),
-            message,
-        },
+/// Whose log it is: the environment's own, or the one it is promoted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Log {
+    Own,
+    Upstream,
+}
+
+impl Log {
+    /// The action that reports a read of it. An upstream log that cannot
+    /// be read leaves that environment unsigned as far as this one knows.
+    fn read(
+        self,
+        checklist: &str,
+        generation: u64,
+        read: Result<LogSnapshot, String>,
+    ) -> Option<Action> {
+        let checklist = checklist.to_string();
+        match (self, read) {
+            (Log::Own, Ok(snapshot)) => Some(Action::Review {
+                generation,
+                checklist,
+                snapshot,
+            }),
+            (Log::Own, Err(message)) => Some(Action::ReviewFailed {
+                generation,
+                checklist,
+                message,
+            }),
+            (Log::Upstream, Ok(snapshot)) => Some(Action::Upstream {
+                generation,
+                checklist,
+                snapshot,
+            }),
+            (Log::Upstream, Err(message)) => {
+                tracing::warn!("cannot read the upstream log of {checklist}: {message}");
+                None
+            }
+        }
     }
+}
+
+/// One review's log read, as the action that reports it.
+fn load_log(checklist: &str, store: &LogStore, generation: u64, log: Log) -> Option<Action> {
+    log.read(checklist, generation, store.load())
 }
 
 /// Loads each review's log and watches it for other sessions' changes.
 fn open_logs(
     stores: HashMap<String, Arc<LogStore>>,
     generation: u64,
-    tx: UnboundedSender<Action>,
+    tx: &UnboundedSender<Action>,
+    log: Log,
 ) -> Vec<crate::ledger::watch::WatchGuard> {
     let mut guards = Vec::new();
     for (checklist, store) in stores {
-        let _ = tx.send(load_log(&checklist, &store, generation));
+        if let Some(action) = load_log(&checklist, &store, generation, log) {
+            let _ = tx.send(action);
+        }
         let (store2, tx2, id) = (store.clone(), tx.clone(), checklist.clone());
         // Runs on the watcher's own thread: the refresh reads the disk there.
-        let watched = store.watch(move || match store2.refresh() {
-            Ok(Some(snapshot)) => {
-                let _ = tx2.send(Action::Review {
-                    generation,
-                    checklist: id.clone(),
-                    snapshot,
-                });
-            }
-            Ok(None) => {}
-            Err(message) => {
-                let _ = tx2.send(Action::ReviewFailed {
-                    generation,
-                    checklist: id.clone(),
-                    message,
-                });
+        let watched = store.watch(move || {
+            let read = match store2.refresh() {
+                Ok(None) => return,
+                Ok(Some(snapshot)) => Ok(snapshot),
+                Err(message) => Err(message),
+            };
+            if let Some(action) = log.read(&id, generation, read) {
+                let _ = tx2.send(action);
             }
         });
         match watched {

@@ -50,8 +50,10 @@ pub fn setup(ws: &Workspace, now: jiff::Timestamp, demo: bool, ascii: bool) -> S
             .map(|e| EnvTab {
                 name: e.name.clone(),
                 read_only: e.read_only,
+                promote_from: e.promote_from.clone(),
             })
             .collect(),
+        roles: ws.config.roles.clone(),
         operator: ws
             .operator()
             .unwrap_or_else(|| "nobody (no operator set)".into()),

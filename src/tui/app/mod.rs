@@ -47,6 +47,8 @@ pub struct Drawn {
 pub struct EnvTab {
     pub name: String,
     pub read_only: bool,
+    /// The environment it is promoted from (`promote_from`).
+    pub promote_from: Option<String>,
 }
 
 impl EnvTab {
@@ -62,6 +64,8 @@ impl EnvTab {
 pub struct Setup {
     pub checklists: Vec<Arc<Checklist>>,
     pub environments: Vec<EnvTab>,
+    /// The config's `[roles]`.
+    pub roles: crate::review::roles::Roles,
     pub operator: String,
     /// `gonogo demo`: the header says so.
     pub demo: bool,
@@ -106,6 +110,13 @@ pub enum Action {
     },
     /// A review's log was read (first load, or another session's change).
     Review {
+        generation: u64,
+        checklist: String,
+        snapshot: LogSnapshot,
+    },
+    /// The log of the same checklist in the environment this one is
+    /// promoted from was read.
+    Upstream {
         generation: u64,
         checklist: String,
         snapshot: LogSnapshot,
@@ -411,6 +422,8 @@ pub struct EnvState {
     pub running: HashSet<ItemKey>,
     pub history: HashMap<ItemKey, VecDeque<HistoryEntry>>,
     pub reviews: HashMap<String, LogStatus>,
+    /// Each checklist's log in the environment this one is promoted from.
+    pub upstream: HashMap<String, LogSnapshot>,
 }
 
 /// The evaluated review the screen shows, recomputed when something changed.
@@ -449,6 +462,7 @@ pub struct Ui {
 pub struct App {
     pub checklists: Vec<Arc<Checklist>>,
     pub environments: Vec<EnvTab>,
+    pub roles: crate::review::roles::Roles,
     pub operator: String,
     pub demo: bool,
     pub ascii: bool,
@@ -487,6 +501,7 @@ impl App {
         let mut app = App {
             checklists: setup.checklists,
             environments: setup.environments,
+            roles: setup.roles,
             operator: setup.operator,
             demo: setup.demo,
             ascii: setup.ascii,
@@ -661,6 +676,14 @@ impl App {
                 checklist,
                 snapshot,
             } if generation == self.generation => self.review(checklist, snapshot, None),
+            Action::Upstream {
+                generation,
+                checklist,
+                snapshot,
+            } if generation == self.generation => {
+                self.live.upstream.insert(checklist, snapshot);
+                self.stale = true;
+            }
             Action::ReviewFailed {
                 generation,
                 checklist,
@@ -688,6 +711,7 @@ impl App {
             | Action::EnvReady { .. }
             | Action::EnvFailed { .. }
             | Action::Review { .. }
+            | Action::Upstream { .. }
             | Action::ReviewFailed { .. }
             | Action::Written { .. } => {}
         }

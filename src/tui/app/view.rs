@@ -33,7 +33,9 @@ impl App {
             .outcomes
             .get(&checklist.id)
             .unwrap_or(&empty_outcomes);
-        let report = report::checklist_report(&checklist, &env, state, outcomes, self.now);
+        let mut report =
+            report::checklist_report(&checklist, &env, state, outcomes, &self.roles, self.now);
+        report.upstream = self.upstream(&checklist);
         if self.ui.sort == Sort::Auto && self.ui.auto_sort.is_none() && self.settled(&report) {
             let order = Sort::auto_for(report.decision);
             self.ui.auto_sort = Some(order);
@@ -46,6 +48,24 @@ impl App {
         let rows = self.rows(&report);
         let link = self.link();
         self.view = ViewModel { report, rows, link };
+    }
+
+    /// What the environment the current one is promoted from says of
+    /// `checklist`: not signed until its log is read, and nothing counted
+    /// from an altered one.
+    fn upstream(&self, checklist: &Checklist) -> Option<crate::review::roles::Upstream> {
+        let from = self.env_tab().promote_from.as_deref()?;
+        let empty = crate::ledger::LogState::default();
+        let state = match self.live.upstream.get(&checklist.id) {
+            Some(snap) if snap.log.problems.is_empty() => &snap.log.state,
+            _ => &empty,
+        };
+        Some(crate::review::roles::upstream(
+            checklist,
+            &self.roles,
+            from,
+            state,
+        ))
     }
 
     pub(super) fn rows(&self, report: &ChecklistReport) -> Vec<(usize, usize)> {
@@ -182,6 +202,7 @@ pub(super) fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
             "",
             &crate::ledger::LogState::default(),
             &HashMap::new(),
+            &Default::default(),
             jiff::Timestamp::UNIX_EPOCH,
         ),
         None => ChecklistReport {
@@ -189,6 +210,8 @@ pub(super) fn empty_view(checklist: Option<&Checklist>) -> ViewModel {
             title: "no checklist loaded".into(),
             version: String::new(),
             decision: Decision::Go,
+            signatures: crate::review::roles::Signatures::none(Decision::Go),
+            upstream: None,
             sections: Vec::new(),
             critical_path: Vec::new(),
             counts: Default::default(),

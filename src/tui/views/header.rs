@@ -30,7 +30,43 @@ fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     } else {
         String::new()
     };
-    let right_width = width(&badge) + width(&activity);
+    let report = &app.view.report;
+    // Beside the badge: the environment this one is promoted from, and how
+    // many of the required roles have signed.
+    let mut beside: Vec<Span> = Vec::new();
+    let sig = &report.signatures;
+    if sig.required() {
+        let filled = sig.roles.iter().filter(|s| s.signer.is_some()).count();
+        let style = if !sig.vetoes.is_empty() {
+            t.fail
+        } else if filled == sig.roles.len() {
+            t.pass
+        } else {
+            t.warning
+        };
+        beside.push(Span::styled(
+            format!("signed {filled}/{} ", sig.roles.len()),
+            style,
+        ));
+    }
+    if let Some(up) = &report.upstream {
+        let style = up.decision.map_or(t.muted, |d| t.decision(d));
+        let text = match up.decision {
+            Some(d) => format!("{} {}", up.environment, d.label()),
+            None => format!("{} unsigned", up.environment),
+        };
+        // Read as the promotion: `staging GO → [NO-GO]`.
+        beside.push(Span::styled(text, style));
+        beside.push(Span::styled(format!(" {} ", ctx.sym.arrow), t.muted));
+    }
+    let beside_width: usize = beside.iter().map(|s| s.width()).sum();
+    // The title keeps at least a few columns; what is beside the badge
+    // gives way first.
+    if beside_width + width(&badge) + width(&activity) + 24 > area.width as usize {
+        beside.clear();
+    }
+    let right_width =
+        width(&badge) + width(&activity) + beside.iter().map(|s| s.width()).sum::<usize>();
 
     let mut left: Vec<Span> = vec![Span::styled(" gonogo ", t.accent)];
     if app.demo {
@@ -58,10 +94,10 @@ fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     left.push(Span::styled(count, t.muted));
     Line::from(left).render(area, buf);
 
-    let right = Line::from(vec![
-        Span::styled(activity, t.accent),
-        Span::styled(badge, badge_style),
-    ]);
+    let mut right = vec![Span::styled(activity, t.accent)];
+    right.extend(beside);
+    right.push(Span::styled(badge, badge_style));
+    let right = Line::from(right);
     let w = (right.width() as u16).min(area.width);
     right.render(Rect::new(area.right() - w, area.y, w, 1), buf);
 }

@@ -341,7 +341,9 @@ fn signoff(
     ctx: &Ctx,
 ) {
     let t = ctx.theme;
-    let area = centered(body, 76, 18.min(body.height));
+    let report = &app.view.report;
+    let extra = u16::from(report.signatures.required()) * 2 + u16::from(report.upstream.is_some());
+    let area = centered(body, 76, (18 + extra).min(body.height));
     clear(buf, area, t.text);
     let checklist = app
         .current_checklist()
@@ -357,7 +359,6 @@ fn signoff(
     let inner = block.inner(area);
     block.render(area, buf);
     let w = inner.width as usize;
-    let report = &app.view.report;
     let mut lines: Vec<Line> = Vec::new();
 
     let mut choices: Vec<Span> = Vec::new();
@@ -377,10 +378,43 @@ fn signoff(
         choices.push(Span::raw("   "));
     }
     lines.push(Line::from(choices));
-    lines.push(Line::from(vec![
+    let mut is = vec![
         Span::styled("the review is ", t.muted),
         Span::styled(report.decision.label(), t.decision(report.decision)),
-    ]));
+    ];
+    let status = report.signatures.status_decision;
+    if status != report.decision {
+        is.push(Span::styled("; its statuses say ", t.muted));
+        is.push(Span::styled(status.label(), t.decision(status)));
+    }
+    lines.push(Line::from(is));
+    if report.signatures.required() {
+        let mut seats: Vec<Span> = vec![Span::styled("  roles    ", t.muted)];
+        for (n, seat) in report.signatures.roles.iter().enumerate() {
+            if n > 0 {
+                seats.push(Span::styled(format!(" {} ", ctx.sym.sep), t.muted));
+            }
+            seats.push(Span::styled(format!("{} ", seat.role), t.text));
+            match &seat.signer {
+                Some(s) => seats.push(Span::styled(
+                    crate::text::sanitize(&format!("{} ({})", s.by, s.decision), false),
+                    t.pass,
+                )),
+                None => seats.push(Span::styled(
+                    crate::text::sanitize(&format!("awaiting {}", seat.missing.join(", ")), false),
+                    t.warning,
+                )),
+            }
+        }
+        lines.extend(wrap(seats, w, "", "           "));
+    }
+    if let Some(up) = &report.upstream {
+        let style = up.decision.map_or(t.warning, |d| t.decision(d));
+        lines.push(Line::from(vec![
+            Span::styled("  after    ", t.muted),
+            Span::styled(crate::text::sanitize(&up.label(), false), style),
+        ]));
+    }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
         "The log will record:",
