@@ -350,13 +350,21 @@ impl Report {
         }
     }
 
-    /// Whether an open item has `fail_on` severity or worse.
+    /// Whether an open item has `fail_on` severity or worse, or (with any
+    /// threshold) a checklist's required sign-offs hold it at NO-GO: a
+    /// role still to sign, or a role holder's no-go.
     pub fn gate_fails(&self, fail_on: Option<Severity>) -> bool {
         let Some(threshold) = fail_on else {
             return false;
         };
-        self.items()
-            .any(|i| i.status.is_open() && i.severity.at_least(threshold))
+        let unsigned = self
+            .checklists
+            .iter()
+            .any(|c| c.signatures.required() && c.decision == Decision::NoGo);
+        unsigned
+            || self
+                .items()
+                .any(|i| i.status.is_open() && i.severity.at_least(threshold))
     }
 
     pub fn items(&self) -> impl Iterator<Item = &ItemReport> {

@@ -999,3 +999,73 @@ fn an_object_without_the_final_newline_still_makes_one_line() {
     let report = DirStore::at(archive).verify().expect("verify the archive");
     assert!(report.is_intact() && report.events == 3, "{report:?}");
 }
+
+/// With the log in the cluster, a role given to a group is filled by whoever
+/// the API server says is in it: the group comes from the SelfSubjectReview,
+/// not from anything the signer types.
+#[test]
+fn a_role_held_through_a_cluster_group_counts_the_groups_the_server_reports() {
+    let logs = Logs::new(Kind::Kube);
+    let root = review(&logs, "kube");
+    let checklist = CHECKLIST_TOML.replace(
+        "version = \"2026-11-01\"\n",
+        "version = \"2026-11-01\"\nsignoff = { roles = [\"sre\", \"security\"] }\n",
+    );
+    std::fs::write(root.join("checklists/cmp.toml"), checklist).expect("checklist");
+    let config = std::fs::read_to_string(root.join("gonogo.toml")).expect("config");
+    std::fs::write(
+        root.join("gonogo.toml"),
+        format!("{config}\n[roles]\nsre = [\"group:platform-sre\"]\nsecurity = [\"{REVIEWER}\"]\n"),
+    )
+    .expect("config");
+    logs.fake().add_user(
+        "dana-token",
+        "dana",
+        &["platform-sre", "system:authenticated"],
+    );
+    logs.fake()
+        .add_user("erin-token", "erin", &["system:authenticated"]);
+    let as_user = |token: &str, args: &[&str]| {
+        let path = logs.root().join(format!("kubeconfig-{token}"));
+        let text = fake_kube::kubeconfig(&[("ops", &logs.fake().tls_url(), token)]);
+        std::fs::write(&path, text).expect("kubeconfig");
+        let out = gonogo(&root)
+            .env("KUBECONFIG", &path)
+            .args(args)
+            .output()
+            .expect("runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    ok(run(&logs, &root, &["tick", "runbook", "--env", "prod"]));
+    ok(run(&logs, &root, &["tick", "drill", "--env", "prod"]));
+
+    // Erin is in no group that holds a role: a comment.
+    let said = ok(as_user("erin-token", &["signoff", "go", "--env", "prod"]));
+    assert!(
+        said.contains("recorded as a comment, not counted"),
+        "{said}"
+    );
+    // Dana holds sre through platform-sre.
+    let said = ok(as_user("dana-token", &["signoff", "go", "--env", "prod"]));
+    assert!(
+        said.contains("as dana") && said.contains("it counts for sre"),
+        "{said}"
+    );
+    let (code, _, _) = run(&logs, &root, &["check", "--env", "prod"]);
+    assert_eq!(code, 1, "security has not signed");
+    ok(run(&logs, &root, &["signoff", "go", "--env", "prod"]));
+    let (code, stdout, stderr) = run(
+        &logs,
+        &root,
+        &["check", "--env", "prod", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let roles = &report["checklists"][0]["signoff"]["roles"];
+    assert_eq!(roles[0]["by"], "dana");
+    assert_eq!(roles[1]["by"], REVIEWER);
+}

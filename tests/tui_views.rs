@@ -208,15 +208,17 @@ struct Review {
 impl Review {
     /// The dev review with every status on screen.
     fn dev(ascii: bool) -> Review {
+        Review::dev_from(ascii, gonogo::tui::demo::CHECKLIST, &config_text())
+    }
+
+    /// The dev review, from this checklist and config.
+    fn dev_from(ascii: bool, checklist: &str, config: &str) -> Review {
         let dir = tempfile::tempdir().expect("a temp folder");
         let root = dir.path();
         std::fs::create_dir_all(root.join("checklists")).expect("checklists folder");
-        std::fs::write(
-            root.join("checklists/checkout.toml"),
-            gonogo::tui::demo::CHECKLIST,
-        )
-        .expect("write the checklist");
-        std::fs::write(root.join("gonogo.toml"), config_text()).expect("write the config");
+        std::fs::write(root.join("checklists/checkout.toml"), checklist)
+            .expect("write the checklist");
+        std::fs::write(root.join("gonogo.toml"), config).expect("write the config");
         let log = root.join("reviews/checkout-launch/dev.jsonl");
         write_log(&log, DEV_LOG);
         let verified =
@@ -1061,6 +1063,44 @@ fn signoff_dialog_refuses_go_while_no_go() {
             !row(buf, y).contains("◉ no-go"),
             "only the chosen decision has the filled radio"
         );
+    }
+}
+
+/// A checklist that needs an SRE and a security sign-off, in an environment
+/// promoted from another: the header says how many roles have signed and
+/// what the upstream environment decided; the sign-off dialog names each
+/// role and who may still sign it.
+#[test]
+fn roles_and_the_upstream_show_in_the_header_and_the_signoff_dialog() {
+    let checklist = gonogo::tui::demo::CHECKLIST.replacen(
+        "\n[vars]",
+        "signoff = { roles = [\"sre\", \"security\"] }\n\n[vars]",
+        1,
+    );
+    let config = config_text().replacen(
+        "name = \"dev\"\n",
+        "name = \"dev\"\npromote_from = \"staging\"\n",
+        1,
+    ) + "\n[roles]\nsre = [\"alice\", \"group:platform-sre\"]\nsecurity = [\"bob\"]\n";
+    let mut r = Review::dev_from(false, &checklist, &config);
+    let shots = shoot(&mut r.h, "roles_header");
+    for buf in shots.all() {
+        let top = row(buf, 0);
+        assert!(
+            top.contains("signed 0/2 staging not signed →  NO-GO "),
+            "{top:?}"
+        );
+    }
+    r.h.press(KeyCode::Char('s'));
+    let shots = shoot(&mut r.h, "roles_signoff");
+    for buf in shots.all() {
+        let text = screen(buf);
+        assert!(
+            text.contains("sre awaiting alice, group:platform-sre"),
+            "{text}"
+        );
+        assert!(text.contains("security awaiting bob"), "{text}");
+        assert!(text.contains("after    staging not signed"), "{text}");
     }
 }
 

@@ -123,25 +123,24 @@ async fn try_decide(global: &Global, command: &DecideCommand) -> Result<String, 
     let last = events
         .last()
         .expect("a planned change appends at least one event");
-    let what = match &change {
-        Change::Signoff { decision, .. } => {
-            match crate::review::roles::counted_as(
+    let (what, counted) = match &change {
+        Change::Signoff { decision, .. } => (
+            format!("signed {decision}"),
+            crate::review::roles::counted_as(
                 &checklist.signoff_roles,
                 &ws.config.roles,
                 &by.name,
                 &by.groups,
-            ) {
-                Some(counted) => format!("signed {decision} ({counted})"),
-                None => format!("signed {decision}"),
-            }
-        }
+            ),
+        ),
         _ => match &item {
-            Some(item) => format!("{} {}", last.kind.name(), item.id),
-            None => last.kind.name().to_string(),
+            Some(item) => (format!("{} {}", last.kind.name(), item.id), None),
+            None => (last.kind.name().to_string(), None),
         },
     };
+    let counted = counted.map(|c| format!("; {c}")).unwrap_or_default();
     Ok(format!(
-        "{what} in {}/{} as {} (event {}, {})",
+        "{what} in {}/{} as {} (event {}, {}){counted}",
         checklist.id,
         env.name,
         last.by,

@@ -64,7 +64,7 @@ pub fn counted_as(
             required.join(", ")
         )
     } else {
-        format!("counts for {}", held.join(" or "))
+        format!("it counts for {}", held.join(" or "))
     })
 }
 

@@ -712,4 +712,49 @@ mod tests {
         };
         assert!(plan(&review(&state), &bare).is_err());
     }
+
+    #[test]
+    fn a_promoted_go_needs_the_upstream_signed_go_at_this_version() {
+        use crate::review::roles::Upstream;
+        let state = LogState::default();
+        let r = review(&state);
+        let with = |decision: Option<Decision>, signed_version: Option<&str>| SignoffFacts {
+            version: Some("2".into()),
+            upstream: Some(Upstream {
+                environment: "staging".into(),
+                decision,
+                signers: vec!["alice".into()],
+                signed_version: signed_version.map(String::from),
+            }),
+            ..facts(Decision::Go, &[])
+        };
+        assert!(signoff(&r, SignoffDecision::Go, &with(Some(Decision::Go), None)).is_ok());
+        assert!(
+            signoff(
+                &r,
+                SignoffDecision::GoWithConditions,
+                &with(Some(Decision::GoWithConditions), None)
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            refused(signoff(&r, SignoffDecision::Go, &with(None, Some("1")))),
+            "cannot sign off go in prod, which is promoted from staging: \
+             staging signed version 1 and this is version 2: sign it off in staging first"
+        );
+        assert!(
+            refused(signoff(
+                &r,
+                SignoffDecision::GoWithConditions,
+                &with(Some(Decision::NoGo), None)
+            ))
+            .contains("staging is signed NO-GO (alice)")
+        );
+        assert!(
+            refused(signoff(&r, SignoffDecision::Go, &with(None, None)))
+                .contains("it is not signed go in staging yet")
+        );
+        // A no-go never needs the upstream.
+        assert!(signoff(&r, SignoffDecision::NoGo, &with(None, None)).is_ok());
+    }
 }

@@ -53,7 +53,7 @@ fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         let style = up.decision.map_or(t.muted, |d| t.decision(d));
         let text = match up.decision {
             Some(d) => format!("{} {}", up.environment, d.label()),
-            None => format!("{} unsigned", up.environment),
+            None => format!("{} not signed", up.environment),
         };
         // Read as the promotion: `staging GO → [NO-GO]`.
         beside.push(Span::styled(text, style));

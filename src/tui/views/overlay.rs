@@ -389,7 +389,7 @@ fn signoff(
     }
     lines.push(Line::from(is));
     if report.signatures.required() {
-        let mut seats: Vec<Span> = vec![Span::styled("  roles    ", t.muted)];
+        let mut seats: Vec<Span> = Vec::new();
         for (n, seat) in report.signatures.roles.iter().enumerate() {
             if n > 0 {
                 seats.push(Span::styled(format!(" {} ", ctx.sym.sep), t.muted));
@@ -406,7 +406,12 @@ fn signoff(
                 )),
             }
         }
-        lines.extend(wrap(seats, w, "", "           "));
+        lines.extend(wrap_after(
+            vec![Span::styled("  roles    ", t.muted)],
+            seats,
+            w,
+            &" ".repeat(11),
+        ));
     }
     if let Some(up) = &report.upstream {
         let style = up.decision.map_or(t.warning, |d| t.decision(d));
