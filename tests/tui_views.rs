@@ -1100,7 +1100,7 @@ fn roles_and_the_upstream_show_in_the_header_and_the_signoff_dialog() {
             "{text}"
         );
         assert!(text.contains("security awaiting bob"), "{text}");
-        assert!(text.contains("after    staging not signed"), "{text}");
+        assert!(text.contains("from     staging not signed"), "{text}");
     }
 }
 

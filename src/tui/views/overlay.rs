@@ -416,7 +416,7 @@ fn signoff(
     if let Some(up) = &report.upstream {
         let style = up.decision.map_or(t.warning, |d| t.decision(d));
         lines.push(Line::from(vec![
-            Span::styled("  after    ", t.muted),
+            Span::styled("  from     ", t.muted),
             Span::styled(crate::text::sanitize(&up.label(), false), style),
         ]));
     }
