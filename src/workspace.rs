@@ -345,6 +345,40 @@ impl Workspace {
         }
     }
 
+    /// One environment reviewed now, as `check` does: its probes run once
+    /// (not when `probe` is false: probe items then show as not checked)
+    /// and its logs read. Warnings go to `warnings`.
+    pub async fn review_once(
+        &self,
+        env: &Environment,
+        probe: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<EnvironmentDoc, LoadError> {
+        let probes = self.probes(env)?;
+        let cluster = self.cluster(env, &probes).await?;
+        let outcomes = if probe {
+            let jobs = self.jobs(&probes, cluster.clone());
+            crate::runner::run_once(jobs, self.config.concurrency).await
+        } else {
+            Vec::new()
+        };
+        let mut by_checklist: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
+        for (key, outcome) in outcomes {
+            by_checklist
+                .entry(key.checklist.to_string())
+                .or_default()
+                .insert(key.item.to_string(), outcome);
+        }
+        self.environment_doc_quietly(
+            env,
+            &by_checklist,
+            cluster.describe(),
+            jiff::Timestamp::now(),
+            None,
+            warnings,
+        )
+    }
+
     /// One environment evaluated from `outcomes` (by checklist, then item)
     /// and the sign-off logs: what `check`, `export` and the TUI's export
     /// show. A log that fails verification is listed with its problems and

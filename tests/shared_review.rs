@@ -246,7 +246,7 @@ fn two_hosts_share_one_review_in_the_cluster() {
     tick(&mut alice_screen, "drill");
     alice_screen.wait_for("the tick refused with the reason", |s| {
         let text = s.contents();
-        text.contains("cannot") && text.contains("503") && !ticked(s, "drill")
+        text.contains("not written: cannot") && text.contains("503") && !ticked(s, "drill")
     });
     logs.fake().fail_with(None);
     for screen in [&alice_screen, &bob_screen] {

@@ -541,8 +541,8 @@ fn esc_never_quits_however_often_it_is_pressed_wherever_it_is() {
 fn body_rows(s: &Session) -> Vec<String> {
     s.screen()
         .lines()
-        .skip(2)
-        .take(21)
+        .skip(3)
+        .take(20)
         .map(str::to_string)
         .collect()
 }
@@ -659,9 +659,20 @@ fn space_on_a_probe_item_is_refused_and_writes_nothing() {
     assert!(s.log_text("dev").is_empty(), "nothing was written");
     assert_eq!(s.status("api-health"), Status::Pending);
     let screen = s.screen();
-    // Shown as an error (long ones are shortened to fit), with how to dismiss it.
+    // Shown as an error, whole (a long one wraps onto a second row), with
+    // how to dismiss it.
     let toast = line_with(&screen, "✘ api-health");
-    assert!(toast.contains("(Esc)"), "{screen}");
+    let next = screen
+        .lines()
+        .skip_while(|l| !l.contains("✘ api-health"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        toast.contains("api-health is checked by a probe;")
+            && next.contains("waiver")
+            && next.contains("(Esc)"),
+        "{screen}"
+    );
     // The error stays until Esc, which dismisses it (and only it).
     s.ch('j');
     assert!(s.toasts().iter().any(|(l, _)| *l == Level::Error));
@@ -1736,6 +1747,8 @@ fn session_in(context: Context) -> Session {
         Context::List => &[],
         Context::Detail => &['\n'],
         Context::Path => &['c'],
+        Context::Log => &['L'],
+        Context::Matrix => &['v'],
         Context::Help => &['?'],
         Context::Note => &['n'],
         Context::Form => &['w'],
@@ -1871,6 +1884,8 @@ fn every_binding_runs_the_command_the_keymap_table_names() {
         Context::List,
         Context::Detail,
         Context::Path,
+        Context::Log,
+        Context::Matrix,
         Context::Help,
         Context::Note,
         Context::Form,

@@ -621,10 +621,13 @@ struct Shots {
 
 fn shoot(h: &mut Headless, view: &str) -> Shots {
     let [colour, mono] = themes();
+    // A path the screen shows whole (the verify command) names the
+    // review's temp folder: the snapshot names it `<root>`.
+    let root = h.ws.config.base_dir.display().to_string();
     let mut take = |size: (u16, u16), theme: &Theme| {
         let buf = h.render(theme, size.0, size.1);
         let name = format!("{view}_{}x{}_{}", size.0, size.1, theme.name);
-        insta::assert_snapshot!(name, describe(&buf, theme));
+        insta::assert_snapshot!(name, describe(&buf, theme).replace(&root, "<root>"));
         buf
     };
     let narrow = take(NARROW, &colour);
@@ -833,7 +836,7 @@ fn main_list_shows_every_status() {
         row(&shots.narrow, 22)
     );
     assert!(
-        row(&shots.narrow, 8).contains("↓ 1 more"),
+        row(&shots.narrow, 8).contains("↓ 2 more"),
         "{}",
         row(&shots.narrow, 8)
     );
@@ -1101,6 +1104,75 @@ fn roles_and_the_upstream_show_in_the_header_and_the_signoff_dialog() {
         );
         assert!(text.contains("security awaiting bob"), "{text}");
         assert!(text.contains("from     staging not signed"), "{text}");
+    }
+}
+
+/// `L`: the audit trail of the review, with the head, the command that
+/// verifies the log, and where the latest sign-off went stale.
+#[test]
+fn the_log_screen_shows_the_trail_the_head_and_the_verify_command() {
+    let mut r = Review::dev(false);
+    r.h.press(KeyCode::Char('L'));
+    let shots = shoot(&mut r.h, "log_screen");
+    for buf in shots.all() {
+        let text = screen(buf);
+        assert!(
+            text.contains("Sign-off log · checkout-launch in dev"),
+            "{text}"
+        );
+        assert!(text.contains("gonogo log --verify"), "{text}");
+        assert!(
+            text.contains("waived memory-limits until 2026-12-20"),
+            "the newest event is in view: {text}"
+        );
+    }
+    // `y` there copies the verify command, not an item's id.
+    r.h.effects.clear();
+    r.h.press(KeyCode::Char('y'));
+    let copied: Vec<&String> =
+        r.h.effects
+            .iter()
+            .filter_map(|e| match e {
+                gonogo::tui::app::Effect::Copy(text) => Some(text),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(copied.len(), 1);
+    assert!(
+        copied[0].starts_with("gonogo log --verify") && copied[0].ends_with("dev.jsonl"),
+        "{copied:?}"
+    );
+}
+
+/// `v`: every item's status in every environment, each environment's
+/// decision on top; the tabs carry the decisions too.
+#[test]
+fn the_environments_side_by_side() {
+    let mut r = Review::dev(false);
+    // What the background review of the other environments found.
+    let mut staging = r.h.app.view.report.clone();
+    for item in staging.sections.iter_mut().flat_map(|s| s.items.iter_mut()) {
+        item.status = Status::Pass;
+    }
+    staging.decision = gonogo::review::Decision::Go;
+    r.h.send(Action::Survey {
+        env: "staging".into(),
+        reports: vec![staging],
+    });
+    r.h.press(KeyCode::Char('v'));
+    let shots = shoot(&mut r.h, "side_by_side");
+    for buf in shots.all() {
+        let text = screen(buf);
+        let tabs = row(buf, 1);
+        assert!(
+            tabs.contains("dev NO-GO") && tabs.contains("staging GO"),
+            "each tab says its decision: {tabs:?}"
+        );
+        assert!(
+            text.contains("decision") && text.contains("NO-GO") && text.contains("GO"),
+            "{text}"
+        );
+        assert!(text.contains("✘ fail") && text.contains("✔ pass"), "{text}");
     }
 }
 

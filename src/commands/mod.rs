@@ -5,7 +5,6 @@ pub mod checklists;
 pub mod decide;
 mod wait;
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use crate::checklist::load;
@@ -13,8 +12,6 @@ use crate::cli::{CheckArgs, CheckFormat, ExportArgs, ExportFormat, Global, Valid
 use crate::config::Config;
 use crate::diag::{Diagnostics, Source};
 use crate::export::{self, Document};
-use crate::probe::Outcome;
-use crate::runner;
 use crate::workspace::{LoadError, Workspace};
 
 pub const EXIT_OK: i32 = 0;
@@ -121,27 +118,12 @@ pub async fn review_document(
             continue;
         }
         seen.push(env.name.clone());
-        let probes = ws.probes(&env)?;
-        let cluster = ws.cluster(&env, &probes).await?;
-        let outcomes = if probe {
-            let jobs = ws.jobs(&probes, cluster.clone());
-            runner::run_once(jobs, ws.config.concurrency).await
-        } else {
-            Vec::new()
-        };
-        let mut by_checklist: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
-        for (key, outcome) in outcomes {
-            by_checklist
-                .entry(key.checklist.to_string())
-                .or_default()
-                .insert(key.item.to_string(), outcome);
+        let mut warnings = Vec::new();
+        let doc = ws.review_once(&env, probe, &mut warnings).await;
+        for w in warnings {
+            eprintln!("warning: {w}");
         }
-        let doc = ws.environment_doc(
-            &env,
-            &by_checklist,
-            cluster.describe(),
-            jiff::Timestamp::now(),
-        )?;
+        let doc = doc?;
         for log in doc.logs.values() {
             if let Some(problem) = log.problems.first() {
                 eprintln!(

@@ -186,6 +186,15 @@ impl Decision {
         }
     }
 
+    /// A few letters for a tab: `GO`, `COND`, `NO-GO`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Decision::Go => "GO",
+            Decision::GoWithConditions => "COND",
+            Decision::NoGo => "NO-GO",
+        }
+    }
+
     /// The same rule as a section verdict, named for the whole review.
     pub fn from_verdict(v: SectionVerdict) -> Decision {
         match v {

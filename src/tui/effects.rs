@@ -48,7 +48,26 @@ pub struct Executor {
     control: Option<UnboundedSender<Control>>,
     /// Live: appends and exports under way; quitting waits for them.
     in_flight: Vec<JoinHandle<()>>,
+    /// Live: the review of the other environments, for their tabs and the
+    /// side-by-side view; told the current one, and woken by `R`.
+    survey: Option<Survey>,
 }
+
+/// The background review of every environment but the one on screen.
+struct Survey {
+    task: JoinHandle<()>,
+    current: Arc<std::sync::Mutex<String>>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Survey {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// How often the other environments are reviewed again.
+const SURVEY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Executor {
     pub fn new(ws: Arc<Workspace>, tx: UnboundedSender<Action>, mode: Mode) -> Executor {
@@ -62,6 +81,7 @@ impl Executor {
             env_task: None,
             control: None,
             in_flight: Vec::new(),
+            survey: None,
         }
     }
 
@@ -74,13 +94,22 @@ impl Executor {
             Effect::StartEnvironment { generation, env } => self.start(generation, &env),
             Effect::Write(req) => self.write(*req),
             Effect::Rerun(key) => self.control(Control::Rerun(key)),
-            Effect::RerunAll => self.control(Control::RerunAll),
+            Effect::RerunAll => {
+                self.control(Control::RerunAll);
+                if let Some(survey) = &self.survey {
+                    survey.wake.notify_one();
+                }
+            }
             Effect::Copy(text) => {
                 if self.mode == Mode::Live {
                     super::terminal::copy(&text);
                 }
             }
             Effect::Export(req) => self.export(req),
+            Effect::ReadTrail {
+                generation,
+                checklist,
+            } => self.read_trail(generation, checklist),
         }
     }
 
@@ -149,6 +178,7 @@ impl Executor {
         }
         match self.mode {
             Mode::Live => {
+                self.survey(name);
                 let (ctl_tx, ctl_rx) = unbounded_channel();
                 self.control = Some(ctl_tx);
                 let task = EnvTask {
@@ -186,6 +216,81 @@ impl Executor {
                 };
                 self.send(action);
             }
+        }
+    }
+
+    /// Starts the background review of the other environments, or tells
+    /// it which one is on screen now (that one it leaves to the live task).
+    fn survey(&mut self, current: &str) {
+        if let Some(survey) = &self.survey {
+            *survey.current.lock().unwrap_or_else(|e| e.into_inner()) = current.to_string();
+            return;
+        }
+        if self.ws.config.environments.len() < 2 {
+            return;
+        }
+        let current = Arc::new(std::sync::Mutex::new(current.to_string()));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let (ws, tx) = (self.ws.clone(), self.tx.clone());
+        let (now_on, woken) = (current.clone(), wake.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                for env in &ws.config.environments {
+                    let on_screen = now_on.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    if env.name == on_screen {
+                        continue;
+                    }
+                    let Ok(env) = ws.environment(Some(&env.name)) else {
+                        continue;
+                    };
+                    let mut warnings = Vec::new();
+                    let Ok(doc) = ws.review_once(&env, true, &mut warnings).await else {
+                        continue;
+                    };
+                    let action = Action::Survey {
+                        env: env.name.clone(),
+                        reports: doc.report.checklists,
+                    };
+                    if tx.send(action).is_err() {
+                        return;
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(SURVEY_EVERY) => {}
+                    _ = woken.notified() => {}
+                }
+            }
+        });
+        self.survey = Some(Survey {
+            task,
+            current,
+            wake,
+        });
+    }
+
+    /// Reads a review's events off the input path; they come back as
+    /// `Trail`.
+    fn read_trail(&mut self, generation: u64, checklist: String) {
+        let Some(store) = self.stores.get(&checklist).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let job = move || match store.events() {
+            Ok(events) => {
+                let _ = tx.send(Action::Trail {
+                    generation,
+                    checklist,
+                    events: Arc::new(events),
+                });
+            }
+            Err(e) => tracing::warn!("cannot read the events of {checklist}: {e}"),
+        };
+        match self.mode {
+            Mode::Live => {
+                let task = tokio::task::spawn_blocking(job);
+                self.track(task);
+            }
+            Mode::Inline => job(),
         }
     }
 

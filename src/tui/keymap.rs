@@ -13,6 +13,10 @@ pub enum Context {
     Detail,
     /// The critical path.
     Path,
+    /// The review's sign-off log.
+    Log,
+    /// The environments side by side.
+    Matrix,
     Help,
     /// The multi-line note editor.
     Note,
@@ -50,6 +54,12 @@ pub enum Command {
     Signoff,
     Export,
     CriticalPath,
+    /// The sign-off log of this review.
+    Log,
+    /// Items by environments.
+    SideBySide,
+    /// Copy the command that verifies the log.
+    CopyVerify,
     Filter,
     CycleFilter,
     CycleSort,
@@ -198,12 +208,16 @@ pub struct Binding {
 
 use Context as C;
 
-const BROWSE: &[Context] = &[C::List, C::Detail, C::Path];
-const SCROLL: &[Context] = &[C::List, C::Detail, C::Path, C::Help];
+const BROWSE: &[Context] = &[C::List, C::Detail, C::Path, C::Log, C::Matrix];
+/// Where an item is at hand for the review keys.
+const ITEM: &[Context] = &[C::List, C::Detail, C::Path];
+const SCROLL: &[Context] = &[C::List, C::Detail, C::Path, C::Log, C::Matrix, C::Help];
 const EVERYWHERE: &[Context] = &[
     C::List,
     C::Detail,
     C::Path,
+    C::Log,
+    C::Matrix,
     C::Help,
     C::Note,
     C::Form,
@@ -320,7 +334,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "tick / untick a manual item",
         hint: Some("tick"),
         group: Group::Review,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('n'))],
@@ -328,7 +342,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "add a note",
         hint: Some("note"),
         group: Group::Review,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('w'))],
@@ -336,7 +350,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "waive (with a reason and optional expiry) / withdraw a waiver",
         hint: Some("waive"),
         group: Group::Review,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('r'))],
@@ -344,7 +358,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "re-run this item's probe now",
         hint: Some("rerun"),
         group: Group::Review,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('R'))],
@@ -379,6 +393,30 @@ pub static BINDINGS: &[Binding] = &[
         contexts: &[C::List, C::Detail],
     },
     Binding {
+        keys: &[one(Chord::ch('L'))],
+        command: Command::Log,
+        description: "the sign-off log: who did what, the sign-offs, the head hash",
+        hint: Some("log"),
+        group: Group::View,
+        contexts: &[C::List, C::Detail, C::Path, C::Matrix],
+    },
+    Binding {
+        keys: &[one(Chord::ch('v'))],
+        command: Command::SideBySide,
+        description: "the environments side by side: each item's status in each",
+        hint: Some("envs"),
+        group: Group::View,
+        contexts: &[C::List, C::Detail, C::Path, C::Log],
+    },
+    Binding {
+        keys: &[one(Chord::ch('y'))],
+        command: Command::CopyVerify,
+        description: "copy the command that verifies the log",
+        hint: Some("copy verify"),
+        group: Group::View,
+        contexts: &[C::Log],
+    },
+    Binding {
         keys: &[one(Chord::ch('/'))],
         command: Command::Filter,
         description: "filter items by text",
@@ -400,7 +438,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "copy the item's id to the clipboard (OSC 52; works over SSH)",
         hint: None,
         group: Group::View,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('Y'))],
@@ -408,7 +446,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "copy the item's evidence (its latest result) to the clipboard",
         hint: None,
         group: Group::View,
-        contexts: BROWSE,
+        contexts: ITEM,
     },
     Binding {
         keys: &[one(Chord::ch('o'))],
@@ -464,7 +502,7 @@ pub static BINDINGS: &[Binding] = &[
         description: "help: every key",
         hint: Some("help"),
         group: Group::App,
-        contexts: &[C::List, C::Detail, C::Path, C::Help],
+        contexts: &[C::List, C::Detail, C::Path, C::Log, C::Matrix, C::Help],
     },
     Binding {
         keys: &[one(Chord::ch(':'))],
@@ -756,6 +794,20 @@ pub const WORDS: &[Word] = &[
         arg: Arg::None,
         does: Does::Run(Command::CriticalPath),
         description: "the critical path",
+    },
+    Word {
+        name: "log",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::Log),
+        description: "the sign-off log of this review",
+    },
+    Word {
+        name: "side",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::SideBySide),
+        description: "the environments side by side",
     },
     Word {
         name: "rerun",

@@ -23,6 +23,9 @@ pub struct LogSnapshot {
     /// for the dashboard header. While it does not, `log` is the log as
     /// last read.
     pub store: Health,
+    /// The command that verifies this log (`gonogo log --env E --verify`
+    /// or the file's path).
+    pub verify: String,
 }
 
 /// One review's log, with what was last read from it.
@@ -41,6 +44,11 @@ impl LogStore {
             loaded: Mutex::new(None),
             health: Mutex::new(Health::Ok),
         }
+    }
+
+    /// Every event of the log, as the store holds it now.
+    pub fn events(&self) -> Result<Vec<Event>, String> {
+        self.ledger.events().map_err(|e| e.to_string())
     }
 
     /// The store the log is kept in.
@@ -107,6 +115,7 @@ impl LogStore {
             log: loaded.view(),
             news,
             store,
+            verify: self.ledger.verify_command(),
         }
     }
 

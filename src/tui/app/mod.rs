@@ -114,6 +114,18 @@ pub enum Action {
         checklist: String,
         snapshot: LogSnapshot,
     },
+    /// A review's events, as the log screen shows them.
+    Trail {
+        generation: u64,
+        checklist: String,
+        events: Arc<Vec<crate::ledger::Event>>,
+    },
+    /// Another environment reviewed in the background: each checklist's
+    /// report there.
+    Survey {
+        env: String,
+        reports: Vec<ChecklistReport>,
+    },
     /// The log of the same checklist in the environment this one is
     /// promoted from was read.
     Upstream {
@@ -157,6 +169,11 @@ pub enum Effect {
     Export(ExportRequest),
     /// Put this text on the clipboard (through the terminal: OSC 52).
     Copy(String),
+    /// Read the events of a review's log, for the log screen.
+    ReadTrail {
+        generation: u64,
+        checklist: String,
+    },
 }
 
 /// Write the sign-off document of one checklist in one environment from
@@ -303,8 +320,21 @@ impl StatusFilter {
 /// A screen pushed over the list; Esc pops it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
-    Detail { item: String, scroll: u16 },
-    Path { cursor: usize },
+    Detail {
+        item: String,
+        scroll: u16,
+    },
+    Path {
+        cursor: usize,
+    },
+    /// The review's sign-off log.
+    Log {
+        scroll: u16,
+    },
+    /// Items by environments.
+    Matrix {
+        scroll: u16,
+    },
 }
 
 /// A dialog over everything; Esc closes it.
@@ -424,6 +454,9 @@ pub struct EnvState {
     pub reviews: HashMap<String, LogStatus>,
     /// Each checklist's log in the environment this one is promoted from.
     pub upstream: HashMap<String, LogSnapshot>,
+    /// The events of one review's log (checklist id), read for the log
+    /// screen.
+    pub trail: Option<(String, Arc<Vec<crate::ledger::Event>>)>,
 }
 
 /// The evaluated review the screen shows, recomputed when something changed.
@@ -478,6 +511,9 @@ pub struct App {
     /// item: `n` on that item opens the text again.
     pub drafts: HashMap<(usize, String), TextArea<'static>>,
     pub view: ViewModel,
+    /// The other environments as last reviewed in the background, by
+    /// environment: each checklist's report.
+    pub surveys: HashMap<String, Vec<ChecklistReport>>,
     pub spinner: usize,
     /// What the last frame drew, for navigation to read back: how far the
     /// open detail or help scrolls before its last line is at the bottom.
@@ -530,6 +566,7 @@ impl App {
             toasts: Vec::new(),
             drafts: HashMap::new(),
             view,
+            surveys: HashMap::new(),
             spinner: 0,
             drawn: std::cell::Cell::new(Drawn::default()),
             quit: false,
@@ -564,6 +601,39 @@ impl App {
         self.checklists.get(self.checklist)
     }
 
+    /// The current checklist's decision in environment `index`: the one on
+    /// screen, or as the background review last found it.
+    pub fn decision_in(&self, index: usize) -> Option<Decision> {
+        if index == self.env {
+            return Some(self.view.report.decision);
+        }
+        let env = self.environments.get(index)?;
+        let id = &self.current_checklist()?.id;
+        self.surveys
+            .get(&env.name)?
+            .iter()
+            .find(|r| &r.id == id)
+            .map(|r| r.decision)
+    }
+
+    /// Asks for the current review's events, for the log screen.
+    pub(super) fn read_trail(&self, fx: &mut Vec<Effect>) {
+        if let Some(c) = self.current_checklist() {
+            fx.push(Effect::ReadTrail {
+                generation: self.generation,
+                checklist: c.id.clone(),
+            });
+        }
+    }
+
+    /// Whether the log screen is open (its events follow the log).
+    pub fn log_open(&self) -> bool {
+        self.ui
+            .stack
+            .iter()
+            .any(|s| matches!(s, Screen::Log { .. }))
+    }
+
     pub fn review_doc(&self) -> Option<&LogStatus> {
         let c = self.current_checklist()?;
         self.live.reviews.get(&c.id)
@@ -582,6 +652,8 @@ impl App {
             None => match self.ui.stack.last() {
                 Some(Screen::Detail { .. }) => Context::Detail,
                 Some(Screen::Path { .. }) => Context::Path,
+                Some(Screen::Log { .. }) => Context::Log,
+                Some(Screen::Matrix { .. }) => Context::Matrix,
                 None => Context::List,
             },
         }
@@ -598,6 +670,7 @@ impl App {
                 .critical_path
                 .get(*cursor)
                 .and_then(|id| self.item_report(id)),
+            Some(Screen::Log { .. } | Screen::Matrix { .. }) => None,
             None => {
                 let (s, i) = *self.view.rows.get(self.ui.cursor)?;
                 self.view.report.sections.get(s)?.items.get(i)
@@ -626,13 +699,31 @@ impl App {
     /// Applies one action. The returned effects are for the event loop.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut fx = Vec::new();
+        let by_hand = matches!(
+            action,
+            Action::Key(_) | Action::Run(_) | Action::Execute(_) | Action::Mouse(_)
+        );
+        self.act(action, &mut fx);
+        // The log screen follows the checklist on screen.
+        let trail_of = self.live.trail.as_ref().map(|(id, _)| id.as_str());
+        if by_hand
+            && self.log_open()
+            && self.current_checklist().map(|c| c.id.as_str()) != trail_of
+            && !fx.iter().any(|e| matches!(e, Effect::ReadTrail { .. }))
+        {
+            self.read_trail(&mut fx);
+        }
+        fx
+    }
+
+    fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
         match action {
             Action::Key(ev) => {
                 if ev.kind != KeyEventKind::Release {
-                    self.key_event(ev, &mut fx);
+                    self.key_event(ev, fx);
                 }
             }
-            Action::Mouse(ev) => self.mouse(ev, &mut fx),
+            Action::Mouse(ev) => self.mouse(ev, fx),
             Action::Paste(text) => self.paste(&text),
             Action::Resize(w, h) => {
                 self.ui.size = (w, h);
@@ -640,9 +731,9 @@ impl App {
             }
             Action::Run(cmd) => {
                 self.ui.pending = None;
-                self.command(cmd, &mut fx);
+                self.command(cmd, fx);
             }
-            Action::Execute(line) => self.execute(&line, &mut fx),
+            Action::Execute(line) => self.execute(&line, fx),
             Action::Clock(now) => self.clock(now),
             Action::Spin => {
                 self.spinner = self.spinner.wrapping_add(1);
@@ -675,7 +766,24 @@ impl App {
                 generation,
                 checklist,
                 snapshot,
-            } if generation == self.generation => self.review(checklist, snapshot, None),
+            } if generation == self.generation => {
+                self.review(checklist, snapshot, None);
+                if self.log_open() {
+                    self.read_trail(fx);
+                }
+            }
+            Action::Trail {
+                generation,
+                checklist,
+                events,
+            } if generation == self.generation => {
+                self.live.trail = Some((checklist, events));
+                self.dirty = true;
+            }
+            Action::Survey { env, reports } => {
+                self.surveys.insert(env, reports);
+                self.dirty = true;
+            }
             Action::Upstream {
                 generation,
                 checklist,
@@ -698,7 +806,12 @@ impl App {
                 checklist,
                 snapshot,
                 message,
-            } if generation == self.generation => self.review(checklist, snapshot, Some(message)),
+            } if generation == self.generation => {
+                self.review(checklist, snapshot, Some(message));
+                if self.log_open() {
+                    self.read_trail(fx);
+                }
+            }
             Action::WriteFailed {
                 generation,
                 checklist,
@@ -712,10 +825,10 @@ impl App {
             | Action::EnvFailed { .. }
             | Action::Review { .. }
             | Action::Upstream { .. }
+            | Action::Trail { .. }
             | Action::ReviewFailed { .. }
             | Action::Written { .. } => {}
         }
-        fx
     }
 }
 

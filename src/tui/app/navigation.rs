@@ -54,6 +54,25 @@ impl App {
                     self.ui.stack.push(Screen::Path { cursor: 0 });
                 }
             }
+            Command::Log => {
+                if !matches!(self.ui.stack.last(), Some(Screen::Log { .. })) {
+                    // Opens at the end: the newest events.
+                    self.ui.stack.push(Screen::Log { scroll: u16::MAX });
+                }
+                self.read_trail(fx);
+            }
+            Command::SideBySide => {
+                if !matches!(self.ui.stack.last(), Some(Screen::Matrix { .. })) {
+                    self.ui.stack.push(Screen::Matrix { scroll: 0 });
+                }
+                if self.surveys.len() + 1 < self.environments.len() {
+                    self.info("the other columns fill in as their reviews finish");
+                }
+            }
+            Command::CopyVerify => match self.review_doc().map(|d| d.snapshot.verify.clone()) {
+                Some(command) if !command.is_empty() => self.copy(command, fx),
+                _ => self.info("this review's log has not been read yet"),
+            },
             Command::Filter => {
                 let input = single_line(&self.ui.filter);
                 self.ui.modal = Some(Modal::Filter {
@@ -162,7 +181,7 @@ impl App {
         // Scrolling stops where the view stops drawing, so that the first
         // step back after `G` (or after pressing on past the end) moves.
         let limit = match self.context() {
-            Context::Help | Context::Detail => self.scroll_limit(),
+            Context::Help | Context::Detail | Context::Log | Context::Matrix => self.scroll_limit(),
             _ => 0,
         };
         let scroll_by = |scroll: &mut u16| {
@@ -172,7 +191,9 @@ impl App {
         match (&mut self.ui.modal, self.ui.stack.last_mut()) {
             (Some(Modal::Help { scroll }), _) => scroll_by(scroll),
             (Some(_), _) => {}
-            (None, Some(Screen::Detail { scroll, .. })) => scroll_by(scroll),
+            (None, Some(Screen::Detail { scroll, .. }))
+            | (None, Some(Screen::Log { scroll }))
+            | (None, Some(Screen::Matrix { scroll })) => scroll_by(scroll),
             (None, Some(Screen::Path { cursor })) => {
                 *cursor = step(*cursor, self.view.report.critical_path.len());
             }

@@ -23,10 +23,12 @@ impl App {
         let env = self.env_tab().name.clone();
         let empty_state = crate::ledger::LogState::default();
         let empty_outcomes = HashMap::new();
+        // An altered log's decisions do not count, as in `check`.
         let state = self
             .live
             .reviews
             .get(&checklist.id)
+            .filter(|d| d.snapshot.log.problems.is_empty())
             .map_or(&empty_state, |d| &d.snapshot.log.state);
         let outcomes = self
             .live
@@ -160,7 +162,17 @@ impl App {
 
     /// Where things go on a screen of `size` now (toasts take rows).
     pub fn layout(&self, size: Rect) -> crate::tui::views::Areas {
-        crate::tui::views::layout(size, self.view.report.sections.len(), self.toasts.len())
+        let sym = if self.ascii {
+            &crate::tui::views::ASCII
+        } else {
+            &crate::tui::views::UNICODE
+        };
+        let rows: usize = self
+            .toasts
+            .iter()
+            .map(|t| crate::tui::views::toast_lines(t, size.width, sym).len())
+            .sum();
+        crate::tui::views::layout(size, self.view.report.sections.len(), rows)
     }
 
     /// Keeps cursors and scroll offsets in range and the selection on the

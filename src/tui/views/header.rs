@@ -14,6 +14,89 @@ use crate::tui::app::{App, Link};
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
     title_line(buf, areas.header, app, ctx);
     tabs_line(buf, areas.tabs, app, ctx);
+    status_line(buf, areas.status, app, ctx);
+}
+
+/// The room's first question answered: why the decision is what it is,
+/// then the latest sign-off and whether a status changed since it.
+fn status_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
+    let t = ctx.theme;
+    let report = &app.view.report;
+    let mut spans: Vec<Span> = vec![Span::raw(" ")];
+    if let Some(problem) = app
+        .review_doc()
+        .and_then(|d| d.snapshot.log.problems.first())
+    {
+        spans.push(Span::styled(
+            format!(
+                "log altered, its decisions not counted: {}",
+                crate::text::sanitize(problem, false)
+            ),
+            t.fail.add_modifier(Modifier::BOLD),
+        ));
+        Line::from(spans).render(area, buf);
+        return;
+    }
+    let decision = report.decision;
+    spans.push(Span::styled(
+        format!("{}: ", decision.label()),
+        t.decision(decision).add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::styled(why(report), t.text));
+    let signed = match &report.signatures.latest {
+        None => vec![Span::styled("not signed off", t.muted)],
+        Some((s, stale)) => {
+            let mut v = vec![Span::styled(
+                crate::text::sanitize(
+                    &format!(
+                        "signed {} by {} {} ago",
+                        s.decision,
+                        s.by,
+                        crate::tui::app::age_label(app.now, s.at)
+                    ),
+                    false,
+                ),
+                t.muted,
+            )];
+            if *stale {
+                v.push(Span::styled(
+                    " STALE: changed since",
+                    t.warning.add_modifier(Modifier::BOLD),
+                ));
+            }
+            v
+        }
+    };
+    spans.push(Span::styled(format!(" {} ", ctx.sym.sep), t.muted));
+    spans.extend(signed);
+    Line::from(spans).render(area, buf);
+}
+
+/// Why a report's decision is what it is, in a few words: the open
+/// blockers, the roles still to sign, or what is open.
+pub fn why(report: &crate::report::ChecklistReport) -> String {
+    use crate::checklist::Severity;
+    use crate::review::Decision;
+    let blockers: Vec<&str> = report.open_blockers().collect();
+    let sig = &report.signatures;
+    let open: Vec<&crate::report::ItemReport> =
+        report.items().filter(|i| i.status.is_open()).collect();
+    let highs = open.iter().filter(|i| i.severity == Severity::High).count();
+    match report.decision {
+        Decision::NoGo if !blockers.is_empty() => format!(
+            "{} blocker{} open ({})",
+            blockers.len(),
+            if blockers.len() == 1 { "" } else { "s" },
+            blockers.join(", ")
+        ),
+        Decision::NoGo => sig.why().unwrap_or_else(|| "held back".into()),
+        Decision::GoWithConditions if highs > 0 => {
+            format!("{highs} high open, {} open in all", open.len())
+        }
+        Decision::GoWithConditions if open.is_empty() => "signed with conditions".into(),
+        Decision::GoWithConditions => format!("{} open, none high", open.len()),
+        Decision::Go => "every item closed".into(),
+    }
 }
 
 fn title_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
@@ -128,6 +211,15 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         }
         label.push(' ');
         spans.push(Span::styled(label, style));
+        // Each environment's verdict on its tab: the room sees prod is
+        // NO-GO while looking at dev.
+        if let Some(d) = app.decision_in(i) {
+            let mut ds = t.decision(d);
+            if selected {
+                ds = ds.patch(t.selection);
+            }
+            spans.push(Span::styled(format!("{} ", d.short()), ds));
+        }
         spans.push(Span::raw(" "));
     }
     let tabs = Line::from(spans);

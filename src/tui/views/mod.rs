@@ -4,7 +4,9 @@
 pub mod detail;
 pub mod header;
 pub mod list;
+pub mod log;
 pub mod markdown;
+pub mod matrix;
 pub mod overlay;
 pub mod path;
 
@@ -116,6 +118,8 @@ pub struct Ctx<'a> {
 pub struct Areas {
     pub header: Rect,
     pub tabs: Rect,
+    /// Why the decision is what it is, and the latest sign-off.
+    pub status: Rect,
     pub body: Rect,
     /// Rows of their own for the toasts, between the body and the hint bar,
     /// so a message never covers the row being worked on.
@@ -162,7 +166,8 @@ fn inner_row(area: Rect, col: u16, row: u16) -> Option<usize> {
 pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
     // Toasts take rows from the body, never more than a third of it.
     let rows = (toasts as u16).min(area.height.saturating_sub(3) / 3);
-    let [header, tabs, body, toasts, hint] = Layout::vertical([
+    let [header, tabs, status, body, toasts, hint] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
@@ -187,6 +192,7 @@ pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
     Areas {
         header,
         tabs,
+        status,
         body,
         toasts,
         hint,
@@ -194,6 +200,56 @@ pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
         items,
         stacked,
     }
+}
+
+/// A toast as the rows it takes at `width` columns: one, or for an error
+/// that does not fit, two (its words wrapped, the second line losing its
+/// middle if it must), so the reason of a refusal is read whole. The
+/// dismiss hint of an error always shows.
+pub fn toast_lines(toast: &crate::tui::app::Toast, width_cols: u16, sym: &Symbols) -> Vec<String> {
+    use crate::tui::app::Level;
+    let max_w = (width_cols as usize).saturating_sub(2);
+    let (glyph, tail) = match toast.level {
+        Level::Info => (sym.info, ""),
+        Level::Error => (sym.error, "  (Esc)"),
+    };
+    let frame = width(glyph) + width(tail) + 3;
+    let room = max_w.saturating_sub(frame);
+    if width(&toast.text) <= room || toast.level == Level::Info || room < 20 {
+        let message = fit_middle(&toast.text, room, sym);
+        return vec![format!(" {glyph} {message}{tail} ")];
+    }
+    // Whole words on each line but the last, which takes the rest.
+    const MOST: usize = 3;
+    let pad = " ".repeat(width(glyph));
+    let mut lines: Vec<String> = Vec::new();
+    let mut rest = toast.text.as_str();
+    while lines.len() + 1 < MOST && width(rest) > room {
+        let mut line = String::new();
+        for word in rest.split_inclusive(' ') {
+            if width(&line) + width(word.trim_end()) > room {
+                break;
+            }
+            line.push_str(word);
+        }
+        if line.is_empty() {
+            break;
+        }
+        rest = rest[line.len()..].trim_start();
+        lines.push(line.trim_end().to_string());
+    }
+    lines.push(fit_middle(rest, room, sym));
+    let last = lines.len() - 1;
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(n, text)| {
+            let lead = if n == 0 { glyph } else { pad.as_str() };
+            let end = if n == last { tail } else { "" };
+            let gap = room.saturating_sub(width(&text)) + width(tail) - width(end);
+            format!(" {lead} {text}{}{end} ", " ".repeat(gap))
+        })
+        .collect()
 }
 
 /// Draws the whole screen.
@@ -215,6 +271,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             detail::draw(buf, areas.body, app, item, *scroll, &ctx)
         }
         Some(Screen::Path { cursor }) => path::draw(buf, areas.body, app, *cursor, &ctx),
+        Some(Screen::Log { scroll }) => log::draw(buf, areas.body, app, *scroll, &ctx),
+        Some(Screen::Matrix { scroll }) => matrix::draw(buf, areas.body, app, *scroll, &ctx),
     }
     overlay::draw(frame, &areas, app, &ctx);
     if app.ascii {

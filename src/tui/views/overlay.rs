@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use ratatui_textarea::TextArea;
 
 use super::markdown::{wrap, wrap_after};
-use super::{Areas, Ctx, centered, clear, fit, fit_middle, scroll_mark, width};
+use super::{Areas, Ctx, centered, clear, fit, scroll_mark, width};
 use crate::ledger::SignoffDecision;
 use crate::review::Status;
 use crate::tui::app::{App, Level, Modal};
@@ -106,26 +106,29 @@ fn input_line(buf: &mut Buffer, area: Rect, prompt: &str, input: &TextArea, ctx:
 /// `Areas::toasts`).
 fn toasts(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
-    let max_w = (area.width as usize).saturating_sub(2);
-    let shown = app.toasts.iter().rev().take(area.height as usize);
-    for (row, toast) in shown.enumerate() {
-        let (glyph, style, tail) = match toast.level {
-            Level::Info => (ctx.sym.info, t.accent, ""),
-            Level::Error => (ctx.sym.error, t.fail, "  (Esc)"),
+    // Newest at the bottom, each toast's lines in order above it.
+    let mut y = area.bottom();
+    for toast in app.toasts.iter().rev() {
+        let style = match toast.level {
+            Level::Info => t.accent,
+            Level::Error => t.fail,
         };
-        // The dismiss hint always shows; a long message loses its middle,
-        // keeping what it is about (a file name, a reason) at the end.
-        let frame = width(glyph) + width(tail) + 3;
-        let message = fit_middle(&toast.text, max_w.saturating_sub(frame), ctx.sym);
-        let text = format!(" {glyph} {message}{tail} ");
-        let y = area.bottom() - 1 - row as u16;
-        let line = Rect::new(area.x, y, area.width, 1);
-        clear(buf, line, t.text);
-        Line::from(vec![
-            Span::raw(" "),
-            Span::styled(text, style.add_modifier(Modifier::REVERSED)),
-        ])
-        .render(line, buf);
+        for text in super::toast_lines(toast, area.width, ctx.sym)
+            .into_iter()
+            .rev()
+        {
+            if y <= area.y {
+                return;
+            }
+            y -= 1;
+            let line = Rect::new(area.x, y, area.width, 1);
+            clear(buf, line, t.text);
+            Line::from(vec![
+                Span::raw(" "),
+                Span::styled(text, style.add_modifier(Modifier::REVERSED)),
+            ])
+            .render(line, buf);
+        }
     }
 }
 
