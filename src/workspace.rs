@@ -293,9 +293,9 @@ impl Workspace {
         }
     }
 
-    /// The source of kube objects for `env`. A snapshot that cannot be read is
-    /// a load error; a live cluster that cannot be reached is not (its probes
-    /// report the reason).
+    /// The source of kube objects for `env`, a snapshot read once. A
+    /// snapshot that cannot be read is a load error; a live cluster that
+    /// cannot be reached is not (its probes report the reason).
     /// `probes` are the ones that will read it (`probes(env)`): a snapshot
     /// parses only the kinds they select.
     pub async fn cluster(
@@ -303,6 +303,19 @@ impl Workspace {
         env: &Environment,
         probes: &ResolvedProbes,
     ) -> Result<Arc<dyn ObjectSource>, LoadError> {
+        let once = crate::cluster::reload::SnapshotReading::Once;
+        self.cluster_as(env, probes, once).await
+    }
+
+    /// `cluster`, with a snapshot read as `reading` says: the dashboard
+    /// follows its files, so what it shows is what `check` would say now.
+    pub async fn cluster_as(
+        &self,
+        env: &Environment,
+        probes: &ResolvedProbes,
+        reading: crate::cluster::reload::SnapshotReading,
+    ) -> Result<Arc<dyn ObjectSource>, LoadError> {
+        use crate::cluster::reload::SnapshotReading;
         match &env.cluster {
             ClusterSource::Snapshot(path) => {
                 let kinds: std::collections::HashSet<String> = probes
@@ -315,12 +328,19 @@ impl Workspace {
                         _ => None,
                     })
                     .collect();
-                let snap = crate::cluster::snapshot::Snapshot::load_kinds(
-                    std::slice::from_ref(path),
-                    Some(&kinds),
-                )
-                .map_err(|e| LoadError::Usage(e.to_string()))?;
-                Ok(Arc::new(snap))
+                let paths = std::slice::from_ref(path);
+                let unreadable =
+                    |e: crate::cluster::snapshot::SnapshotError| LoadError::Usage(e.to_string());
+                Ok(match reading {
+                    SnapshotReading::Once => Arc::new(
+                        crate::cluster::snapshot::Snapshot::load_kinds(paths, Some(&kinds))
+                            .map_err(unreadable)?,
+                    ),
+                    SnapshotReading::Followed => Arc::new(
+                        crate::cluster::reload::FollowedSnapshot::follow(paths, Some(kinds))
+                            .map_err(unreadable)?,
+                    ),
+                })
             }
             ClusterSource::Context(context) => {
                 match crate::cluster::live::Live::from_context(Some(context)).await {

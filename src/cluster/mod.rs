@@ -1,9 +1,11 @@
 //! Where Kubernetes objects come from: a live cluster through kube-rs, or
-//! snapshot files (rendered charts, `kubectl get -o yaml` dumps). Probes see
-//! both through `ObjectSource` and read each object as a compact JSON
+//! snapshot files (rendered charts, `kubectl get -o yaml` dumps), read once
+//! or, in the dashboard, followed as they change (`reload`). Probes see all
+//! of them through `ObjectSource` and read each object as a compact JSON
 //! document (`doc::Doc`).
 
 pub mod live;
+pub mod reload;
 pub mod selector;
 pub mod snapshot;
 mod watch;
@@ -210,11 +212,11 @@ pub trait ObjectSource: Send + Sync {
         query: &'a ObjectQuery,
     ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>>;
 
-    /// For a source that follows the cluster: starts following what `query`
-    /// selects (if it is not followed already) and returns what ticks when
-    /// that changes. `None`: the source does not change by itself (a
-    /// snapshot), or cannot follow this type now (not served, unreachable),
-    /// and its probes run on their own timer.
+    /// For a source that follows the cluster (or its files): starts
+    /// following what `query` selects (if it is not followed already) and
+    /// returns what ticks when that changes. `None`: the source does not
+    /// change by itself (a snapshot read once), or cannot follow this type
+    /// now (not served, unreachable), and its probes run on their own timer.
     fn changes<'a>(&'a self, _query: &'a ObjectQuery) -> BoxFuture<'a, Option<Changes>> {
         Box::pin(async { None })
     }
@@ -229,6 +231,15 @@ pub trait ObjectSource: Send + Sync {
         _from: usize,
     ) -> BoxFuture<'a, Option<(Vec<Object>, usize)>> {
         Box::pin(async { None })
+    }
+
+    /// Reads the source again now, for a source read from files that may
+    /// have changed without a file event saying so (`R` in the dashboard;
+    /// a network file system): what changed ticks `changes` as an event
+    /// would. Done when the new read is in. Other sources have nothing to
+    /// do.
+    fn reload(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 
     /// What changed in `query`'s selection since `since` (a cursor an

@@ -22,8 +22,11 @@ use super::selector::ObjectFilter;
 use super::{Obj, Object, ObjectQuery, ObjectSource, STRIP, STRIPPED, SourceError};
 use crate::doc::{Doc, Edits, Json};
 
-/// Objects keyed by `(apiVersion, kind)`, each list in file order.
-type Index = HashMap<(String, String), Vec<Object>>;
+/// A resource type as a snapshot files it: `(apiVersion, kind)`.
+pub(super) type TypeKey = (String, String);
+
+/// Objects by type, each list in file order.
+type Index = HashMap<TypeKey, Vec<Object>>;
 
 /// Kubernetes objects loaded from files.
 #[derive(Debug, Clone, Default)]
@@ -190,10 +193,30 @@ impl Snapshot {
         self.skipped.push(format!("{}: {why}", path.display()));
     }
 
-    fn select(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
+    /// Takes over `before`'s objects of every type whose objects read the
+    /// same here (so what was said of them is not said again), and returns
+    /// the types whose objects came, went or changed.
+    pub(super) fn carry_over(&mut self, before: &Snapshot) -> HashSet<TypeKey> {
+        let mut changed: HashSet<TypeKey> = before
+            .objects
+            .keys()
+            .filter(|key| !self.objects.contains_key(*key))
+            .cloned()
+            .collect();
+        for (key, objects) in &mut self.objects {
+            match before.objects.get(key) {
+                Some(held) if held == objects => objects.clone_from(held),
+                _ => {
+                    changed.insert(key.clone());
+                }
+            }
+        }
+        changed
+    }
+
+    pub(super) fn select(&self, query: &ObjectQuery) -> Result<Vec<Object>, SourceError> {
         let filter = ObjectFilter::new(query);
-        let key = (query.resource.api_version(), query.resource.kind.clone());
-        let Some(objects) = self.objects.get(&key) else {
+        let Some(objects) = self.objects.get(&type_key(query)) else {
             return Ok(Vec::new());
         };
         Ok(objects
@@ -215,6 +238,11 @@ impl ObjectSource for Snapshot {
     ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
         Box::pin(async move { self.select(query) })
     }
+}
+
+/// The type `query` selects, as a snapshot files it.
+pub(super) fn type_key(query: &ObjectQuery) -> TypeKey {
+    (query.resource.api_version(), query.resource.kind.clone())
 }
 
 /// `List`, or a typed `FooList` with `items` and no name of its own (a CRD

@@ -1,7 +1,9 @@
 //! Noticing another session's appends: for a file, a file-system watch on
 //! the log's folder, filtered to the log; for a store in the cluster, a
 //! watch on the review's objects (`kube.rs`). Either way debounced, so a
-//! running TUI refreshes within a second of someone else's tick.
+//! running TUI refreshes within a second of someone else's tick. The same
+//! folder watch (`watch_folder`) tells the dashboard's snapshot that a
+//! manifest changed (`cluster::reload`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,10 @@ pub enum WatchError {
         path: PathBuf,
         source: std::io::Error,
     },
-    Notify(notify::Error),
+    Notify {
+        folder: PathBuf,
+        source: notify::Error,
+    },
     /// The watch on the cluster could not start.
     Cluster(String),
 }
@@ -33,7 +38,9 @@ impl fmt::Display for WatchError {
             WatchError::Io { path, source } => {
                 write!(f, "cannot watch {}: {source}", path.display())
             }
-            WatchError::Notify(e) => write!(f, "cannot watch the state folder: {e}"),
+            WatchError::Notify { folder, source } => {
+                write!(f, "cannot watch {}: {source}", folder.display())
+            }
             WatchError::Cluster(reason) => {
                 write!(f, "cannot watch the log in the cluster: {reason}")
             }
@@ -124,15 +131,33 @@ pub fn watch_with(
         path: dir.to_path_buf(),
         source,
     })?;
+    // The folder, not the file: a file replaced by a rename is a new file,
+    // which a watch on the old one would never hear of.
+    let ours = move |changed: &Path| changed.file_name() == Some(&name);
+    watch_folder(dir, RecursiveMode::NonRecursive, ours, on_change)
+}
+
+/// Watches the folder `dir` (and, `Recursive`, every folder under it),
+/// calling `on_change` from a background thread once per burst of writes to
+/// a path that `ours` accepts. Reads are not writes: a reader that looks at
+/// the files after a change does not wake itself up again.
+pub fn watch_folder(
+    dir: &Path,
+    depth: RecursiveMode,
+    ours: impl Fn(&Path) -> bool + Send + 'static,
+    on_change: impl FnMut() + Send + 'static,
+) -> Result<WatchGuard, WatchError> {
     let raw_tx = debounced(on_change).map_err(|source| WatchError::Io {
-        path: path.to_path_buf(),
+        path: dir.to_path_buf(),
         source,
     })?;
+    let failed = |source| WatchError::Notify {
+        folder: dir.to_path_buf(),
+        source,
+    };
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let ours = match event {
-            Ok(event) => {
-                is_write(&event.kind) && event.paths.iter().any(|p| p.file_name() == Some(&name))
-            }
+            Ok(event) => is_write(&event.kind) && event.paths.iter().any(|p| ours(p)),
             // Lost events (a queue overflow) may have been ours: refreshing
             // costs little.
             Err(_) => true,
@@ -141,10 +166,8 @@ pub fn watch_with(
             let _ = raw_tx.send(());
         }
     })
-    .map_err(WatchError::Notify)?;
-    watcher
-        .watch(dir, RecursiveMode::NonRecursive)
-        .map_err(WatchError::Notify)?;
+    .map_err(failed)?;
+    watcher.watch(dir, depth).map_err(failed)?;
     Ok(WatchGuard::new(watcher))
 }
 
@@ -155,7 +178,7 @@ pub(crate) fn debounced(
 ) -> std::io::Result<std_mpsc::Sender<()>> {
     let (raw_tx, raw_rx) = std_mpsc::channel::<()>();
     std::thread::Builder::new()
-        .name("ledger-watch".into())
+        .name("watch-debounce".into())
         .spawn(move || debounce(&raw_rx, on_change))?;
     Ok(raw_tx)
 }

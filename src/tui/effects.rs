@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::app::{Action, Effect, ExportRequest, WriteRequest};
 use super::store::{LogSnapshot, LogStore, WriteError};
 use crate::checklist::model::Probe;
+use crate::cluster::reload::SnapshotReading;
 use crate::config::Environment;
 use crate::runner::{ItemKey, Mode as RunMode, Runner};
 use crate::workspace::Workspace;
@@ -460,7 +461,11 @@ impl EnvTask {
                 return std::future::pending().await;
             }
         };
-        let cluster = match self.ws.cluster(&self.env, &probes).await {
+        let cluster = match self
+            .ws
+            .cluster_as(&self.env, &probes, SnapshotReading::Followed)
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 let _ = tx.send(Action::EnvFailed {
@@ -479,7 +484,7 @@ impl EnvTask {
             cluster: self.ws.cluster_label(&self.env),
             has_cluster: self.env.cluster.is_some(),
         });
-        let jobs = self.ws.jobs(&probes, cluster);
+        let jobs = self.ws.jobs(&probes, cluster.clone());
         let (runner_tx, mut runner_rx) = unbounded_channel();
         let runner = Runner::start(jobs, self.ws.config.concurrency, RunMode::Repeat, runner_tx);
         // Held until this task ends: dropping stops the watches.
@@ -493,7 +498,12 @@ impl EnvTask {
                 }
                 Some(c) = control.recv() => match c {
                     Control::Rerun(key) => runner.rerun(&key),
-                    Control::RerunAll => runner.rerun_all(),
+                    Control::RerunAll => {
+                        // Files may have changed unseen (no file events on
+                        // some network file systems): read them first.
+                        cluster.reload().await;
+                        runner.rerun_all();
+                    }
                 },
                 else => break,
             }

@@ -168,12 +168,15 @@ fn probe_section(
         return;
     };
     let mut rows = spec_rows(&probe.spec);
-    // A live cluster is followed by its watches: a kube probe re-runs when
-    // its objects change, and a snapshot does not change by itself.
+    // A live cluster is followed by its watches, a snapshot by watching its
+    // files: a kube probe re-runs when its objects change.
     let cluster = app.live.cluster.as_deref().unwrap_or("");
     match &probe.spec {
         ProbeSpec::Kube(_) if cluster.starts_with("snapshot") => {
-            rows.push(("runs".into(), "once per load (R reloads)".into()));
+            rows.push((
+                "runs".into(),
+                "when its files change (R reads them again)".into(),
+            ));
         }
         ProbeSpec::Kube(_) if app.live.has_cluster => {
             rows.push(("runs".into(), "when its objects change (watched)".into()));
