@@ -363,7 +363,7 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[one(Chord::ch('R'))],
         command: Command::RerunAll,
-        description: "re-run every probe now",
+        description: "re-run every probe now (snapshot files read again)",
         hint: None,
         group: Group::Review,
         contexts: BROWSE,
