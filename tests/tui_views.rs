@@ -1176,6 +1176,24 @@ fn the_environments_side_by_side() {
     }
 }
 
+/// Wide, an open detail shows beside the list, so the room keeps its place;
+/// at 80x24 it takes the body.
+#[test]
+fn wide_the_detail_shows_beside_the_list() {
+    let mut r = Review::dev(false);
+    r.open("storefront-hsts");
+    let [colour, _] = themes();
+    let wide = screen(&r.h.render(&colour, WIDE.0, WIDE.1));
+    let row = wide
+        .lines()
+        .find(|l| l.contains("Item · storefront-hsts"))
+        .unwrap_or_else(|| panic!("{wide}"));
+    assert!(row.contains("Items · all sections"), "{row}");
+    let narrow = screen(&r.h.render(&colour, NARROW.0, NARROW.1));
+    assert!(narrow.contains("Item · storefront-hsts"), "{narrow}");
+    assert!(!narrow.contains("Items · all sections"), "{narrow}");
+}
+
 #[test]
 fn filter_line_narrows_the_items() {
     let mut r = Review::dev(false);
@@ -1187,7 +1205,13 @@ fn filter_line_narrows_the_items() {
         assert!(bottom.starts_with("/cert"), "{bottom:?}");
         let text = screen(buf);
         assert!(text.contains("(2 of 15)"), "{text}");
-        assert!(!text.contains("Storefront sends"), "{text}");
+        // The items pane (right of its heavy border; wide, the critical
+        // path beside it is not filtered) no longer lists the storefront.
+        let items_pane = text
+            .lines()
+            .filter_map(|l| l.split_once('┃').map(|(_, r)| r))
+            .any(|r| r.contains("Storefront sends"));
+        assert!(!items_pane, "{text}");
     }
 }
 

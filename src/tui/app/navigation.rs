@@ -280,6 +280,15 @@ impl App {
         if index == self.env {
             return;
         }
+        // What the room saw here stays on this environment's tab (and in
+        // the side-by-side view) until the background review looks again.
+        if let Some(tab) = self.environments.get(self.env)
+            && !self.view.report.id.is_empty()
+        {
+            let reports = self.surveys.entry(tab.name.clone()).or_default();
+            reports.retain(|r| r.id != self.view.report.id);
+            reports.push(self.view.report.clone());
+        }
         self.env = index;
         self.start_env(fx);
     }

@@ -172,7 +172,16 @@ impl App {
             .iter()
             .map(|t| crate::tui::views::toast_lines(t, size.width, sym).len())
             .sum();
-        crate::tui::views::layout(size, self.view.report.sections.len(), rows)
+        let longest = self
+            .view
+            .report
+            .sections
+            .iter()
+            .map(|s| crate::tui::views::width(&s.title))
+            .max()
+            .unwrap_or(0)
+            .max("All sections".len());
+        crate::tui::views::layout_for(size, self.view.report.sections.len(), longest, rows)
     }
 
     /// Keeps cursors and scroll offsets in range and the selection on the

@@ -14,8 +14,63 @@ use crate::review::{SectionVerdict, Status};
 use crate::tui::app::{App, Pane, Sort, StatusFilter, age_label};
 
 pub fn draw(buf: &mut Buffer, areas: &Areas, app: &App, ctx: &Ctx) {
-    sections(buf, areas.sections, app, ctx);
+    // Side by side, the rows the sections leave show what to do next.
+    let want = app.view.report.sections.len() as u16 + 1 + 2;
+    if !areas.stacked && areas.sections.height >= want + 6 {
+        let [top, rest] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Length(want),
+            ratatui::layout::Constraint::Min(0),
+        ])
+        .areas(areas.sections);
+        sections(buf, top, app, ctx);
+        next_up(buf, rest, app, ctx);
+    } else {
+        sections(buf, areas.sections, app, ctx);
+    }
     items(buf, areas.items, app, ctx);
+}
+
+/// The critical path in brief, under the sections: what the room works on
+/// next, in an order that can finish (`c` shows it whole).
+fn next_up(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
+    let t = ctx.theme;
+    let block = pane("Next up (c: critical path)".into(), false, ctx);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let path = &app.view.report.critical_path;
+    if path.is_empty() {
+        Paragraph::new(Span::styled("no blocker or high item is open", t.pass)).render(inner, buf);
+        return;
+    }
+    let w = inner.width as usize;
+    for (row, id) in path.iter().take(inner.height as usize).enumerate() {
+        let Some(item) = app.item_report(id) else {
+            continue;
+        };
+        let line = Line::from(vec![
+            Span::styled(
+                format!("{} ", glyph(item.status, ctx.ascii)),
+                t.status(item.status),
+            ),
+            Span::styled(
+                pad(item.severity.as_str(), 8, ctx.sym),
+                if item.severity == crate::checklist::Severity::Blocker {
+                    t.danger
+                } else {
+                    t.warning
+                },
+            ),
+            Span::raw(fit(
+                &crate::text::sanitize(&item.title, false),
+                w.saturating_sub(10),
+                ctx.sym,
+            )),
+        ]);
+        line.render(
+            Rect::new(inner.x, inner.y + row as u16, inner.width, 1),
+            buf,
+        );
+    }
 }
 
 fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
@@ -63,7 +118,14 @@ fn sections(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         let closed = considered - counts.open();
         let (label, vstyle) = match verdict {
             Some(v) => (verdict_label(*v), verdict_style(*v, ctx)),
-            None => (report.decision.label(), t.decision(report.decision)),
+            // The badge names the decision in full; here it fits the column.
+            None => (
+                match report.decision {
+                    crate::review::Decision::GoWithConditions => "CONDITIONAL",
+                    d => d.label(),
+                },
+                t.decision(report.decision),
+            ),
         };
         let count = format!("{closed}/{considered}");
         let marker = if selected { ctx.sym.select } else { " " };
@@ -144,7 +206,7 @@ fn verdict_style(v: SectionVerdict, ctx: &Ctx) -> Style {
     }
 }
 
-fn items(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
+pub fn items(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let focused = app.ui.focus == Pane::Items;
     let report = &app.view.report;

@@ -164,6 +164,12 @@ fn inner_row(area: Rect, col: u16, row: u16) -> Option<usize> {
 /// The layout of the list screen: header, tabs, sections and items (side
 /// by side when wide, stacked when narrow), a row per toast, hint bar.
 pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
+    layout_for(area, sections, 0, toasts)
+}
+
+/// Where things go; `longest` is the widest section title, which the
+/// sections pane makes room for when the screen is wide.
+pub fn layout_for(area: Rect, sections: usize, longest: usize, toasts: usize) -> Areas {
     // Toasts take rows from the body, never more than a third of it.
     let rows = (toasts as u16).min(area.height.saturating_sub(3) / 3);
     let [header, tabs, status, body, toasts, hint] = Layout::vertical([
@@ -184,7 +190,9 @@ pub fn layout(area: Rect, sections: usize, toasts: usize) -> Areas {
             Layout::vertical([Constraint::Length(want.min(cap)), Constraint::Min(0)]).areas(body);
         (s, i)
     } else {
-        let width = (area.width / 4).clamp(30, 48);
+        // Whole titles: marker, title, bar, count and verdict, and borders.
+        let want = (longest + 2 + 1 + 5 + 7 + 11 + 2) as u16;
+        let width = want.clamp((area.width / 4).clamp(30, 48), area.width / 3);
         let [s, i] =
             Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(body);
         (s, i)
@@ -252,6 +260,9 @@ pub fn toast_lines(toast: &crate::tui::app::Toast, width_cols: u16, sym: &Symbol
         .collect()
 }
 
+/// From this width on, an open detail shows beside the list.
+pub const BESIDE: u16 = 140;
+
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let sym = if app.ascii { &ASCII } else { &UNICODE };
@@ -267,6 +278,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     header::draw(buf, &areas, app, &ctx);
     match app.ui.stack.last() {
         None => list::draw(buf, &areas, app, &ctx),
+        // Wide, the list stays in view beside the detail.
+        Some(Screen::Detail { item, scroll }) if area.width >= BESIDE => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Min(0)])
+                    .areas(areas.body);
+            let beside = Areas {
+                sections: Rect::new(left.x, left.y, 0, 0),
+                items: left,
+                ..areas
+            };
+            list::items(buf, beside.items, app, &ctx);
+            detail::draw(buf, right, app, item, *scroll, &ctx)
+        }
         Some(Screen::Detail { item, scroll }) => {
             detail::draw(buf, areas.body, app, item, *scroll, &ctx)
         }
