@@ -37,39 +37,45 @@ fn status_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         Line::from(spans).render(area, buf);
         return;
     }
-    let decision = report.decision;
-    spans.push(Span::styled(
-        format!("{}: ", decision.label()),
-        t.decision(decision).add_modifier(Modifier::BOLD),
-    ));
-    spans.push(Span::styled(why(report), t.text));
-    let signed = match &report.signatures.latest {
-        None => vec![Span::styled("not signed off", t.muted)],
+    // The latest sign-off on the right, whole; why the decision is what
+    // it is on the left, in what room is left.
+    let signed: Vec<Span> = match &report.signatures.latest {
+        None => vec![Span::styled("not signed off ", t.muted)],
         Some((s, stale)) => {
-            let mut v = vec![Span::styled(
+            let mut v = Vec::new();
+            if *stale {
+                v.push(Span::styled(
+                    "STALE ",
+                    t.warning.add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                ));
+            }
+            v.push(Span::styled(
                 crate::text::sanitize(
                     &format!(
-                        "signed {} by {} {} ago",
+                        " signed {} by {} {} ago ",
                         s.decision,
                         s.by,
                         crate::tui::app::age_label(app.now, s.at)
                     ),
                     false,
                 ),
-                t.muted,
-            )];
-            if *stale {
-                v.push(Span::styled(
-                    " STALE: changed since",
-                    t.warning.add_modifier(Modifier::BOLD),
-                ));
-            }
+                if *stale { t.warning } else { t.muted },
+            ));
             v
         }
     };
-    spans.push(Span::styled(format!(" {} ", ctx.sym.sep), t.muted));
-    spans.extend(signed);
+    let right = Line::from(signed);
+    let right_w = (right.width() as u16).min(area.width);
+    let decision = report.decision;
+    let label = format!("{}: ", decision.label());
+    let room = (area.width as usize).saturating_sub(right_w as usize + width(&label) + 3);
+    spans.push(Span::styled(
+        label,
+        t.decision(decision).add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::styled(fit(&why(report), room, ctx.sym), t.text));
     Line::from(spans).render(area, buf);
+    right.render(Rect::new(area.right() - right_w, area.y, right_w, 1), buf);
 }
 
 /// Why a report's decision is what it is, in a few words: the open
