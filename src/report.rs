@@ -18,9 +18,9 @@ pub struct Report {
     pub generated_at: jiff::Timestamp,
     pub environment: String,
     pub decision: Decision,
+    pub checklists: Vec<ChecklistReport>,
     /// Where kube objects came from: `snapshot …`, `context …`.
     pub cluster: String,
-    pub checklists: Vec<ChecklistReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]

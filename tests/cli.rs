@@ -777,3 +777,43 @@ fn bytes_that_are_not_utf8_are_an_error_at_their_line_and_column() {
         "{stderr}"
     );
 }
+
+/// `check --format json` keeps the contract's order of fields, not the
+/// alphabet's: what a person reads first comes first.
+#[test]
+fn json_output_keeps_the_documented_order() {
+    let out = gonogo(&review_dir())
+        .args(["check", "--env", "staging", "--format", "json"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+    };
+    let order = ["generated_at", "environment", "decision", "checklists"];
+    for pair in order.windows(2) {
+        assert!(
+            at(pair[0]) < at(pair[1]),
+            "{} before {}: {text}",
+            pair[0],
+            pair[1]
+        );
+    }
+    let item = [
+        "\"id\"",
+        "\"title\"",
+        "\"severity\"",
+        "\"status\"",
+        "\"summary\"",
+    ];
+    let first_item = &text[text.find("\"items\"").expect("items")..];
+    for pair in item.windows(2) {
+        assert!(
+            first_item.find(pair[0]) < first_item.find(pair[1]),
+            "{} before {}",
+            pair[0],
+            pair[1]
+        );
+    }
+}
