@@ -97,8 +97,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Check checklist files and the config; print every error
     Validate(ValidateArgs),
-    /// The dashboard on a bundled demo: no cluster, network or config needed
-    Demo,
+    /// The dashboard on a bundled demo: no cluster, network or config needed;
+    /// `demo check` and `demo export` run the same review headless
+    Demo(DemoArgs),
     /// The sign-off document (Markdown, JSON or JUnit) after a fresh probe run
     Export(ExportArgs),
     /// The audit trail of one checklist in one environment
@@ -109,6 +110,23 @@ pub enum Command {
     Checklists(ChecklistsArgs),
     #[command(flatten)]
     Decide(DecideCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print the config the demo runs with, then exit
+    #[arg(long)]
+    pub print_config: bool,
+    #[command(subcommand)]
+    pub action: Option<DemoAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// `check` on the demo review: every probe once, the gate's exit code
+    Check(CheckArgs),
+    /// `export` of the demo review's sign-off document
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]

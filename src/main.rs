@@ -30,7 +30,10 @@ fn main() {
         match &cli.command {
             Some(Command::Check(args)) => commands::check(&cli.global, args).await,
             Some(Command::Validate(args)) => commands::validate(&cli.global, args),
-            Some(Command::Demo) => {
+            Some(Command::Demo(args)) if args.print_config || args.action.is_some() => {
+                gonogo::tui::demo::headless(&cli.global, args).await
+            }
+            Some(Command::Demo(_)) => {
                 gonogo::tui::demo::run(&cli.global.options(), &cli.global.look()).await
             }
             None => gonogo::tui::run(&cli.global.options(), &cli.global.look()).await,

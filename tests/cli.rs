@@ -817,3 +817,47 @@ fn json_output_keeps_the_documented_order() {
         );
     }
 }
+
+/// The demo's review runs headless too, so the README's command-line tour
+/// can be tried with no config: `demo check`, `demo export`, and the config
+/// it runs with, which gonogo itself reads back.
+#[test]
+fn the_demo_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = gonogo(dir.path())
+        .args(["demo", "check", "--env", "prod"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "prod is NO-GO: {text}");
+    assert!(text.contains("decision: NO-GO"), "{text}");
+    assert!(text.contains("promoted from: staging not signed"), "{text}");
+
+    let out = gonogo(dir.path())
+        .args(["demo", "export", "--env", "staging", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["environment"], "staging");
+    assert_eq!(doc["decision"], "GO_WITH_CONDITIONS");
+
+    let out = gonogo(dir.path())
+        .args(["demo", "--print-config"])
+        .output()
+        .expect("runs");
+    let config = String::from_utf8_lossy(&out.stdout);
+    std::fs::write(dir.path().join("demo.toml"), config.as_bytes()).expect("write");
+    let parsed = gonogo::config::Config::load(&dir.path().join("demo.toml"))
+        .unwrap_or_else(|e| panic!("the printed config reads back: {e}\n{config}"));
+    let names: Vec<&str> = parsed
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["dev", "staging", "prod"]);
+    assert_eq!(
+        parsed.environments[2].promote_from.as_deref(),
+        Some("staging")
+    );
+}

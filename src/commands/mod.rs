@@ -33,19 +33,37 @@ pub(crate) fn print_load_error(e: &LoadError) -> i32 {
 pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     let envs = env_names(global);
     let doc = match &args.wait {
-        Some(wait) => match wait::until_gate(global, &envs, wait, args.fail_on.severity()).await {
-            Ok(d) => d,
-            Err(e) => return print_load_error(&e),
-        },
-        None => match review_document(global, &envs, true).await {
-            Ok(d) => d,
-            Err(e) => return print_load_error(&e),
+        Some(wait) => wait::until_gate(global, &envs, wait, args.fail_on.severity()).await,
+        None => match Workspace::load(&global.options()) {
+            Ok(ws) => review_document_in(&ws, &envs, true).await,
+            Err(e) => Err(e),
         },
     };
+    match doc {
+        Ok(doc) => print_check(&doc, global, args),
+        Err(e) => print_load_error(&e),
+    }
+}
+
+/// `check` on a workspace already set up (the demo's).
+pub async fn check_in(ws: &Workspace, global: &Global, args: &CheckArgs) -> i32 {
+    if args.wait.is_some() {
+        eprintln!("error: --wait is for a review of your own; the demo's answers do not change");
+        return EXIT_USAGE;
+    }
+    match review_document_in(ws, &env_names(global), true).await {
+        Ok(doc) => print_check(&doc, global, args),
+        Err(e) => print_load_error(&e),
+    }
+}
+
+/// Prints a checked review in the format asked for; the exit code is the
+/// gate's.
+fn print_check(doc: &Document, global: &Global, args: &CheckArgs) -> i32 {
     let out = match args.format {
-        CheckFormat::Json => export::json::render(&doc),
-        CheckFormat::Md => export::markdown::render(&doc),
-        CheckFormat::Junit => export::junit::render(&doc),
+        CheckFormat::Json => export::json::render(doc),
+        CheckFormat::Md => export::markdown::render(doc),
+        CheckFormat::Junit => export::junit::render(doc),
         CheckFormat::Text => doc
             .environments
             .iter()
@@ -66,8 +84,16 @@ pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
 
 /// `gonogo export`: the sign-off document, written atomically with `-o`.
 pub async fn export(global: &Global, args: &ExportArgs) -> i32 {
+    match Workspace::load(&global.options()) {
+        Ok(ws) => export_in(&ws, global, args).await,
+        Err(e) => print_load_error(&e),
+    }
+}
+
+/// `export` on a workspace already set up (the demo's).
+pub async fn export_in(ws: &Workspace, global: &Global, args: &ExportArgs) -> i32 {
     let envs = env_names(global);
-    let doc = match review_document(global, &envs, !args.no_probe).await {
+    let doc = match review_document_in(ws, &envs, !args.no_probe).await {
         Ok(d) => d,
         Err(e) => return print_load_error(&e),
     };
@@ -110,6 +136,15 @@ pub async fn review_document(
     probe: bool,
 ) -> Result<Document, LoadError> {
     let ws = Workspace::load(&global.options())?;
+    review_document_in(&ws, envs, probe).await
+}
+
+/// [`review_document`] on a workspace already loaded.
+pub async fn review_document_in(
+    ws: &Workspace,
+    envs: &[Option<&str>],
+    probe: bool,
+) -> Result<Document, LoadError> {
     let mut docs = Vec::new();
     let mut seen = Vec::new();
     for name in envs {

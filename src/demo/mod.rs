@@ -94,6 +94,50 @@ pub fn prepare(options: &Options, root: &Path) -> Result<Workspace, String> {
     Ok(ws)
 }
 
+/// The demo's config as a `gonogo.toml` would say it (`demo
+/// --print-config`): the environments, their cluster and vars, and where
+/// the state goes. The checklist is the bundled one (`gonogo checklists
+/// show`-style: printed by `demo --print-config` after the config).
+pub fn config_text(ws: &Workspace) -> String {
+    use std::fmt::Write as _;
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = String::from(
+        "# The config `gonogo demo` runs with. Its endpoints listen on 127.0.0.1\n\
+         # only while a demo runs, on ports chosen at start; its files are in a\n\
+         # temporary folder removed when it ends.\n",
+    );
+    if let Some(state) = &ws.options.state_dir {
+        let _ = writeln!(out, "state_dir = {}", quote(&state.display().to_string()));
+    }
+    if let Some(operator) = &ws.config.operator {
+        let _ = writeln!(out, "operator = {}", quote(operator));
+    }
+    let _ = writeln!(
+        out,
+        "builtin = false   # the demo's checklist is built in: checkout-launch"
+    );
+    for env in &ws.config.environments {
+        let _ = writeln!(out, "\n[[environments]]\nname = {}", quote(&env.name));
+        match &env.cluster {
+            crate::config::ClusterSource::Snapshot(p) => {
+                let _ = writeln!(out, "snapshot = {}", quote(&p.display().to_string()));
+            }
+            crate::config::ClusterSource::Context(c) => {
+                let _ = writeln!(out, "kube_context = {}", quote(c));
+            }
+            crate::config::ClusterSource::None => {}
+        }
+        if let Some(from) = &env.promote_from {
+            let _ = writeln!(out, "promote_from = {}", quote(from));
+        }
+        let _ = writeln!(out, "[environments.vars]");
+        for (k, v) in &env.vars {
+            let _ = writeln!(out, "{k} = {}", quote(v));
+        }
+    }
+    out
+}
+
 /// The bundled demo checklist.
 pub fn checklist() -> Result<Checklist, String> {
     crate::checklist::parse::parse(Source::new("<builtin>/demo.toml", CHECKLIST), true)

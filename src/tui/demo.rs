@@ -9,6 +9,38 @@ use crate::workspace::Options;
 
 pub use crate::demo::CHECKLIST;
 
+/// `gonogo demo check|export` and `--print-config`: the same review,
+/// headless.
+pub async fn headless(global: &crate::cli::Global, args: &crate::cli::DemoArgs) -> i32 {
+    use crate::cli::DemoAction;
+    crate::install_crypto_provider();
+    let dir = match DemoDir::create() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot set up the demo: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let ws = match prepare(&global.options(), dir.path()) {
+        Ok(ws) => ws,
+        Err(e) => {
+            eprintln!("error: cannot set up the demo: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if args.print_config {
+        print!("{}", crate::demo::config_text(&ws));
+        return crate::commands::EXIT_OK;
+    }
+    let code = match &args.action {
+        Some(DemoAction::Check(a)) => crate::commands::check_in(&ws, global, a).await,
+        Some(DemoAction::Export(a)) => crate::commands::export_in(&ws, global, a).await,
+        None => crate::commands::EXIT_OK,
+    };
+    drop(dir);
+    code
+}
+
 /// `gonogo demo`.
 pub async fn run(options: &Options, look: &super::Look) -> i32 {
     let started = Instant::now();
