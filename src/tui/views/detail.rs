@@ -185,6 +185,17 @@ fn probe_section(
     }
     rows.push(("timeout".into(), humanize(probe.timeout)));
     key_values(out, &rows, w, ctx);
+    if let ProbeSpec::Kube(_) = &probe.spec {
+        out.extend(wrap(
+            vec![Span::styled(
+                "Enter: the objects it selects, out of line first",
+                ctx.theme.muted,
+            )],
+            w,
+            "",
+            "",
+        ));
+    }
 }
 
 /// The probe's settings as (name, value), secrets redacted.
