@@ -1668,3 +1668,41 @@ fn esc_steps_back_from_the_object_to_the_objects_to_the_detail_to_the_list() {
         assert!(text.contains(title), "{title:?} missing:\n{text}");
     }
 }
+
+#[test]
+fn detail_of_an_http_item_keeps_the_lines_of_the_body_excerpt() {
+    let mut r = Review::dev(false);
+    let mut detail = storefront();
+    detail["body_excerpt"] =
+        json!("<!doctype html>\n<title>Shop</title>\n  <h1>Welcome\u{1b}[31m</h1>\n");
+    r.h.probe_result(
+        "storefront-hsts",
+        outcome(Verdict::Fail, "expect is false", detail, "14:04:30"),
+    );
+    r.open("storefront-hsts");
+    let buf = r.h.render(&Theme::mono(), WIDE.0, WIDE.1 * 2);
+    let text = screen(&buf);
+    let start = text
+        .find("body_excerpt: |")
+        .unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = text[start..].lines().take(4).collect();
+    assert!(lines[1].contains("┃  <!doctype html>"), "{lines:#?}");
+    assert!(lines[2].contains("┃  <title>Shop</title>"), "{lines:#?}");
+    assert!(lines[3].contains("┃    <h1>Welcome</h1>"), "{lines:#?}");
+}
+
+#[test]
+fn detail_of_a_tls_item_shows_every_certificate_of_the_chain() {
+    let mut r = Review::dev(false);
+    r.open("payments-cert");
+    let buf = r.h.render(&Theme::mono(), WIDE.0, WIDE.1 * 2);
+    let text = screen(&buf);
+    for needle in [
+        "- issuer: CN=gonogo demo CA",
+        "subject: CN=payments.demo",
+        "subject: CN=gonogo demo CA",
+        "not_after: 2027-11-23T00:00:00Z",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+}

@@ -378,6 +378,30 @@ fn json_lines(
                         )));
                         json_lines(out, v, indent + 2, w, ctx);
                     }
+                    // A body excerpt keeps its lines, as the server sent them.
+                    Value::String(text) if text.trim_end().contains('\n') => {
+                        out.push(Line::from(Span::styled(
+                            format!("{pad}{key}: |"),
+                            ctx.theme.muted,
+                        )));
+                        let inner = format!("{pad}  ");
+                        for line in crate::text::sanitize(text, true).trim_end().lines() {
+                            let line = line.replace('\t', "    ");
+                            let body = line.trim_start();
+                            if body.is_empty() {
+                                out.push(Line::default());
+                                continue;
+                            }
+                            // Its own indentation stays (wrapping folds spaces).
+                            let lead = format!("{inner}{}", &line[..line.len() - body.len()]);
+                            out.extend(wrap_after(
+                                vec![Span::raw(lead.clone())],
+                                vec![Span::raw(body.to_string())],
+                                w,
+                                &lead,
+                            ));
+                        }
+                    }
                     scalar => {
                         let hang = format!("{pad}  ");
                         out.extend(wrap(
