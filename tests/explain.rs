@@ -38,6 +38,19 @@ fn every_case_is_explained_as_written() {
                 got.unwrap_or_default()
             ));
         }
+        if let Some(want) = case.get("fields").and_then(|f| f.as_array()) {
+            let want: Vec<&str> = want.iter().filter_map(|f| f.as_str()).collect();
+            let got: Vec<String> = explain::failing_fields(&expect, &[("object", doc.root())])
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if got != want {
+                problems.push(format!(
+                    "{}: fields\n  want {want:?}\n  got  {got:?}",
+                    field("name")
+                ));
+            }
+        }
         if secret {
             let data = object["data"].as_object().expect("a Secret has data");
             for value in data.values() {

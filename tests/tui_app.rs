@@ -1742,8 +1742,13 @@ fn help_in_ascii_mode_uses_ascii_labels() {
 
 /// Puts a fresh session into `context`.
 fn session_in(context: Context) -> Session {
-    let mut s = session();
+    let mut s = match context {
+        Context::Objects | Context::Object => kube_session(),
+        _ => session(),
+    };
     let keys: &[char] = match context {
+        Context::Objects => &['O'],
+        Context::Object => &['O', '\n'],
         Context::List => &[],
         Context::Detail => &['\n'],
         Context::Path => &['c'],
@@ -1886,6 +1891,8 @@ fn every_binding_runs_the_command_the_keymap_table_names() {
         Context::Path,
         Context::Log,
         Context::Matrix,
+        Context::Objects,
+        Context::Object,
         Context::Help,
         Context::Note,
         Context::Form,
@@ -2357,4 +2364,270 @@ fn a_no_go_review_opens_on_its_worst_problem() {
     // Once the results are in, the order turns problems first and the
     // cursor starts on the first of them.
     assert_eq!(s.selected().as_deref(), Some("hsts"));
+}
+
+// ---------------------------------------------------------------------------
+// Drilling into a kube item's objects
+
+const CLUSTER_CONFIG: &str = r#"
+builtin = false
+checklists = ["checklists/cluster.toml"]
+state_dir = "state"
+export_dir = "exports"
+operator = "alice"
+
+[[environments]]
+name = "dev"
+snapshot = "cluster.yaml"
+
+[[environments]]
+name = "bare"
+"#;
+
+const CLUSTER_CHECKLIST: &str = r#"
+id = "cluster"
+title = "Cluster review"
+version = "test"
+
+[[sections]]
+id = "kube"
+title = "Kubernetes"
+
+[[sections.items]]
+id = "replicas"
+title = "Deployments run two replicas"
+severity = "high"
+[sections.items.probe]
+kind = "kube"
+resource = "apps/v1/Deployment"
+namespace = "shop"
+expect = "object.spec.replicas >= 2"
+
+[[sections.items]]
+id = "health"
+title = "The API answers its health check"
+severity = "high"
+[sections.items.probe]
+kind = "http"
+url = "http://127.0.0.1:9/healthz"
+
+[[sections.items]]
+id = "runbook"
+title = "Runbook reviewed"
+severity = "low"
+"#;
+
+const CLUSTER: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec: {replicas: 3}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: shop}
+spec: {replicas: 1}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cron, namespace: shop}
+spec: {replicas: 1}
+";
+
+/// A session on a review of a snapshot cluster (`dev`) and of an
+/// environment with none (`bare`), in the checklist's order.
+fn kube_session() -> Session {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("checklists")).expect("temp dir is writable");
+    std::fs::write(root.join("gonogo.toml"), CLUSTER_CONFIG).expect("write config");
+    std::fs::write(root.join("checklists/cluster.toml"), CLUSTER_CHECKLIST)
+        .expect("write checklist");
+    std::fs::write(root.join("cluster.yaml"), CLUSTER).expect("write the snapshot");
+    let options = Options {
+        config: Some(root.join("gonogo.toml")),
+        ..Options::default()
+    };
+    let ws = Workspace::load(&options)
+        .unwrap_or_else(|e| panic!("the cluster workspace does not load:\n{e}"));
+    let mut s = Session {
+        h: Headless::new(ws, now()),
+        dir,
+    };
+    s.resize(80, 24);
+    s.h.send(Action::Execute("sort checklist".into()));
+    s
+}
+
+impl Session {
+    /// The ids on the objects screen, in order.
+    fn object_rows(&self) -> Vec<String> {
+        self.h
+            .app
+            .live
+            .objects
+            .as_ref()
+            .map(|r| r.objects().iter().map(|e| e.id()).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn o_lists_a_kube_items_objects_out_of_line_first_and_enter_opens_one() {
+    let mut s = kube_session();
+    s.select("replicas");
+    s.ch('O');
+    assert_eq!(s.h.app.context(), Context::Objects);
+    assert!(
+        s.h.effects
+            .iter()
+            .any(|e| matches!(e, Effect::ReadObjects { item, .. } if item == "replicas")),
+        "{:?}",
+        s.h.effects
+    );
+    assert_eq!(s.object_rows(), ["shop/cron", "shop/worker", "shop/api"]);
+    let screen = s.screen();
+    assert!(
+        screen.contains("object.spec.replicas is 1, wants >= 2"),
+        "{screen}"
+    );
+    assert!(screen.contains("in line"), "{screen}");
+    s.ch('j');
+    s.enter();
+    assert_eq!(s.h.app.context(), Context::Object);
+    let screen = s.screen();
+    assert!(
+        screen.contains("Object · apps/v1/Deployment shop/worker"),
+        "{screen}"
+    );
+    assert!(screen.contains("replicas: 1"), "{screen}");
+    // Esc goes back one level each time, and never further than asked.
+    s.esc();
+    assert_eq!(s.h.app.context(), Context::Objects);
+    s.esc();
+    assert_eq!(s.h.app.context(), Context::List);
+}
+
+#[test]
+fn enter_in_a_kube_items_detail_drills_to_its_objects() {
+    let mut s = kube_session();
+    s.select("replicas");
+    s.enter();
+    assert_eq!(s.h.app.context(), Context::Detail);
+    assert!(
+        s.screen().contains("Enter: the objects it selects"),
+        "{}",
+        s.screen()
+    );
+    s.enter();
+    assert_eq!(s.h.app.context(), Context::Objects);
+    s.esc();
+    assert_eq!(s.h.app.context(), Context::Detail);
+}
+
+#[test]
+fn only_kube_items_have_objects() {
+    let mut s = kube_session();
+    for (item, says) in [
+        (
+            "health",
+            "only kube items have objects: the detail shows the last response",
+        ),
+        ("runbook", "only kube items have objects"),
+    ] {
+        s.select(item);
+        s.ch('O');
+        assert_eq!(s.h.app.context(), Context::List);
+        assert_eq!(s.last_toast(), (Level::Info, says.to_string()));
+        // From the detail too.
+        s.enter();
+        s.enter();
+        assert_eq!(s.h.app.context(), Context::Detail);
+        assert_eq!(s.last_toast(), (Level::Info, says.to_string()));
+        s.esc();
+    }
+    assert!(
+        !s.h.effects
+            .iter()
+            .any(|e| matches!(e, Effect::ReadObjects { .. })),
+        "nothing is read for them"
+    );
+}
+
+#[test]
+fn an_environment_without_a_cluster_says_so_on_the_objects_screen() {
+    let mut s = kube_session();
+    s.ch(']');
+    assert_eq!(s.h.app.env_tab().name, "bare");
+    s.select("replicas");
+    s.ch('O');
+    assert_eq!(s.h.app.context(), Context::Objects);
+    let screen = s.wide_screen();
+    assert!(
+        screen.contains("this environment has no kube_context or snapshot configured"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_read_says_why_on_the_objects_screen() {
+    let mut s = kube_session();
+    std::fs::write(
+        s.root().join("cluster.yaml"),
+        "kind: Deployment\nmetadata: {name: [\n",
+    )
+    .expect("break the snapshot");
+    s.select("replicas");
+    s.ch('O');
+    assert_eq!(s.h.app.context(), Context::Objects);
+    assert!(s.object_rows().is_empty());
+    let screen = s.wide_screen();
+    assert!(screen.contains("cluster.yaml"), "names the file:\n{screen}");
+    assert!(screen.contains("cannot read the cluster: "), "{screen}");
+    // Nothing to open.
+    s.enter();
+    assert_eq!(s.h.app.context(), Context::Objects);
+}
+
+#[test]
+fn switching_environment_leaves_the_objects_of_the_one_left() {
+    let mut s = kube_session();
+    s.select("replicas");
+    s.ch('O');
+    s.enter();
+    assert_eq!(s.h.app.context(), Context::Object);
+    s.ch(']');
+    assert_eq!(s.h.app.context(), Context::List);
+    assert!(s.h.app.live.objects.is_none());
+}
+
+#[test]
+fn y_copies_the_objects_name_and_capital_y_its_yaml() {
+    let mut s = kube_session();
+    s.select("replicas");
+    s.ch('O');
+    s.ch('y');
+    s.ch('Y');
+    s.ch('j');
+    s.enter();
+    s.ch('Y');
+    let copied: Vec<&str> =
+        s.h.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Copy(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(copied[0], "shop/cron");
+    assert_eq!(
+        copied[1],
+        "shop/cron: object.spec.replicas is 1, wants >= 2"
+    );
+    assert!(
+        copied[2].starts_with("apiVersion: apps/v1\nkind: Deployment\n"),
+        "{}",
+        copied[2]
+    );
+    assert!(copied[2].contains("  name: worker\n"), "{}", copied[2]);
 }

@@ -147,6 +147,44 @@ fn a_tick_typed_just_before_quitting_is_saved() {
     assert_restored(&tty);
 }
 
+/// Live, the objects come from the environment's own followed snapshot: a
+/// user goes to the database secret, drills to it (`O`) and opens it
+/// (Enter). Its keys show; its values never reach the terminal.
+#[test]
+fn demo_drills_to_the_database_secret_and_shows_only_its_keys() {
+    let (_dir, mut tty) = start_demo();
+    tty.send(":item db-secret\r");
+    tty.wait_for("the secret's item selected", |s| {
+        selected_item(s).is_some_and(|r| r.contains("Database secret"))
+    });
+    tty.send("O");
+    tty.wait_for("the secret listed", |s| {
+        s.contents().contains("shop-dev/checkout-db")
+    });
+    tty.send("\r");
+    tty.wait_for("the secret as YAML", |s| {
+        let text = s.contents();
+        text.contains("DATABASE_PASSWORD: ‹redacted, 19 bytes›")
+            && text.contains("DATABASE_URL: ‹redacted")
+    });
+    tty.send("\x1b");
+    tty.wait_for("back on the objects", |s| {
+        s.contents().contains("Objects · db-secret")
+    });
+    tty.send("q");
+    assert_eq!(tty.wait_exit(), 0);
+    // What the demo's Secret holds, as stored and decoded.
+    let raw = tty.raw();
+    for value in [
+        "bm90LWEtcmVhbC1wYXNzd29yZA",
+        "not-a-real-password",
+        "cG9zdGdyZXM6Ly9jaGVja291dEBkYi5zaG9wLWRldi5zdmM6NTQzMi9jaGVja291dA",
+        "postgres://checkout@db",
+    ] {
+        assert!(!raw.contains(value), "{value} reached the terminal");
+    }
+}
+
 /// Two people on one bastion host, each in their own dashboard on the same
 /// review: a tick in one shows up in the other without a key pressed there.
 #[test]

@@ -213,8 +213,35 @@ impl Review {
 
     /// The dev review, from this checklist and config.
     fn dev_from(ascii: bool, checklist: &str, config: &str) -> Review {
+        Review::dev_with(ascii, checklist, config, &[])
+    }
+
+    /// The dev review read from a snapshot of its cluster instead of a
+    /// context, so that the objects screens have objects to list.
+    fn dev_on_snapshot(ascii: bool) -> Review {
+        let config = config_text().replace(
+            "kube_context = \"checkout-dev\"",
+            "snapshot = \"cluster/dev.yaml\"",
+        );
+        Review::dev_with(
+            ascii,
+            gonogo::tui::demo::CHECKLIST,
+            &config,
+            &[("cluster/dev.yaml", DEV_CLUSTER)],
+        )
+    }
+
+    /// The dev review, from this checklist and config, with `files` (path
+    /// under the review's folder, text) written first.
+    fn dev_with(ascii: bool, checklist: &str, config: &str, files: &[(&str, &str)]) -> Review {
         let dir = tempfile::tempdir().expect("a temp folder");
         let root = dir.path();
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().expect("a file has a folder"))
+                .expect("the file's folder");
+            std::fs::write(&path, text).expect("write the file");
+        }
         std::fs::create_dir_all(root.join("checklists")).expect("checklists folder");
         std::fs::write(root.join("checklists/checkout.toml"), checklist)
             .expect("write the checklist");
@@ -370,6 +397,79 @@ fn deployments() -> serde_json::Value {
         ],
     })
 }
+
+/// What the planted Secret holds: none of it may ever be drawn or copied.
+const PLANTED: &[&str] = &[
+    // `data.DATABASE_URL` as stored (base64) and decoded.
+    "cG9zdGdyZXM6Ly9jaGVja291dDpQTEFOVEVELXBhNTV3b3JkQGRiLnNob3AtZGV2LnN2Yzo1NDMyL2NoZWNrb3V0",
+    "PLANTED-pa55word",
+    // `data.API_TOKEN`, both ways, and `stringData.REPLICA_URL`.
+    "UExBTlRFRC1hcGktdG9rZW4",
+    "PLANTED-api-token",
+    "PLANTED-string-data",
+];
+
+/// The dev cluster as rendered manifests: three deployments (one short of
+/// replicas, one without a replica count) and the database Secret missing
+/// its password, with values planted to look for.
+const DEV_CLUSTER: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout-api
+  namespace: shop-dev
+  labels: {app: checkout-api}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example/checkout-api:2.3.1
+          resources: {limits: {memory: 512Mi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout-worker
+  namespace: shop-dev
+  labels: {app: checkout-worker}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: registry.example/checkout-worker:2.3.1
+          resources: {requests: {cpu: 100m, memory: 512Mi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout-cron
+  namespace: shop-dev
+  labels: {app: checkout-cron}
+spec:
+  template:
+    spec:
+      containers:
+        - name: cron
+          image: registry.example/checkout-cron:2.3.1
+          resources: {limits: {memory: 128Mi}}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: checkout-db
+  namespace: shop-dev
+  annotations: {owner: team-checkout}
+type: Opaque
+data:
+  DATABASE_URL: cG9zdGdyZXM6Ly9jaGVja291dDpQTEFOVEVELXBhNTV3b3JkQGRiLnNob3AtZGV2LnN2Yzo1NDMyL2NoZWNrb3V0
+  API_TOKEN: UExBTlRFRC1hcGktdG9rZW4=
+stringData:
+  REPLICA_URL: postgres://reader:PLANTED-string-data@replica/checkout
+";
 
 /// Every status on screen at once: pass, fail, error, pending, a running
 /// probe (with and without an earlier result), done, waived and skipped.
@@ -1387,4 +1487,246 @@ fn statuses_are_what_the_list_claims() {
     assert_eq!(status("memory-limits"), Some(Status::Waived));
     assert_eq!(status("disruption-budget"), Some(Status::Skipped));
     assert_eq!(r.h.app.live.running.len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Drilling to the objects
+
+/// Opens the objects of `item` from its detail (Enter, as in k9s).
+fn drill(r: &mut Review, item: &str) {
+    r.open(item);
+    r.h.press(KeyCode::Enter);
+    assert_eq!(r.h.app.context(), gonogo::tui::keymap::Context::Objects);
+}
+
+/// Moves the objects cursor onto `id` and opens it.
+fn open_object(r: &mut Review, id: &str) {
+    r.h.type_text("gg");
+    for _ in 0..10 {
+        if r.h.app.object_under_cursor().is_some_and(|e| e.id() == id) {
+            r.h.press(KeyCode::Enter);
+            assert_eq!(r.h.app.context(), gonogo::tui::keymap::Context::Object);
+            return;
+        }
+        r.h.press(KeyCode::Char('j'));
+    }
+    panic!("{id} is not among the objects");
+}
+
+#[test]
+fn the_objects_of_a_kube_item_come_out_of_line_first() {
+    let mut r = Review::dev_on_snapshot(false);
+    drill(&mut r, "replicas");
+    let shots = shoot(&mut r.h, "objects_replicas");
+    let [colour, _] = themes();
+    for buf in shots.all() {
+        let text = screen(buf);
+        hint_bar_shows_back_and_help(buf);
+        assert!(
+            text.contains("Objects · replicas · apps/v1/Deployment"),
+            "{text}"
+        );
+        let cron = at_cell(buf, "shop-dev/checkout-cron").1;
+        let worker = at_cell(buf, "shop-dev/checkout-worker").1;
+        let api = at_cell(buf, "shop-dev/checkout-api").1;
+        assert!(cron < worker && worker < api, "failing first:\n{text}");
+        assert!(
+            row(buf, worker).contains("object.spec.replicas is 1, wants >= 2"),
+            "{text}"
+        );
+        assert!(
+            row(buf, cron).contains("expect could not be evaluated: it reads"),
+            "{text}"
+        );
+        assert!(row(buf, api).contains("in line"), "{text}");
+        for y in [cron, worker] {
+            assert!(row(buf, y).contains("✘"), "{}", row(buf, y));
+        }
+        assert!(row(buf, api).contains("✔"), "{}", row(buf, api));
+    }
+    let glyph = at_cell(&shots.narrow, "✘");
+    assert_eq!(fg_at(&shots.narrow, glyph), colour.fail.fg.unwrap());
+    selected_by_glyph(&shots.narrow_mono, "shop-dev/checkout-cron", "▸");
+}
+
+#[test]
+fn an_objects_yaml_marks_the_field_expect_reads_and_the_one_that_fails() {
+    let mut r = Review::dev_on_snapshot(false);
+    drill(&mut r, "replicas");
+    open_object(&mut r, "shop-dev/checkout-worker");
+    let shots = shoot(&mut r.h, "object_worker");
+    let [colour, _] = themes();
+    for buf in shots.all() {
+        let text = screen(buf);
+        assert!(
+            text.contains("Object · apps/v1/Deployment shop-dev/checkout-worker"),
+            "{text}"
+        );
+        assert!(
+            text.contains("out of line: object.spec.replicas is 1"),
+            "{text}"
+        );
+        assert!(!text.contains("managedFields"), "{text}");
+        // The failing field carries the mark in the gutter, in any theme.
+        let (x, y) = at_cell(buf, "  replicas: 1");
+        assert_eq!(buf[(x - 2, y)].symbol(), "✘", "{}", row(buf, y));
+    }
+    let failing = at_cell(&shots.narrow, "replicas: 1");
+    assert_eq!(fg_at(&shots.narrow, failing), colour.fail.fg.unwrap());
+    // In line, the same field is the one highlighted as read, and only it.
+    r.h.press(KeyCode::Esc);
+    open_object(&mut r, "shop-dev/checkout-api");
+    let mark = "•";
+    for theme in themes() {
+        let buf = r.h.render(&theme, WIDE.0, WIDE.1);
+        let text = screen(&buf);
+        assert!(text.contains("✔ in line"), "{text}");
+        let (x, y) = at_cell(&buf, "  replicas: 2");
+        assert_eq!(buf[(x - 2, y)].symbol(), mark, "{}", row(&buf, y));
+        assert_eq!(
+            fg_at(&buf, (x + 2, y)),
+            theme.accent.fg.unwrap_or(Color::Reset)
+        );
+        assert!(mods_at(&buf, (x + 2, y)).contains(theme.accent.add_modifier));
+        let marked: Vec<String> = rows(&buf)
+            .into_iter()
+            .filter(|l| l.trim_start_matches('┃').starts_with(mark))
+            .filter(|l| !l.contains("read by expect"))
+            .collect();
+        assert_eq!(marked.len(), 1, "only replicas is read: {marked:#?}");
+    }
+}
+
+#[test]
+fn a_secrets_values_never_reach_the_screen_nor_the_clipboard() {
+    let [colour, mono] = themes();
+    for ascii in [false, true] {
+        let mut r = Review::dev_on_snapshot(ascii);
+        let mut seen: Vec<Buffer> = Vec::new();
+        let look = |r: &mut Review, seen: &mut Vec<Buffer>| {
+            for size in [NARROW, WIDE] {
+                for theme in [&colour, &mono] {
+                    seen.push(r.h.render(theme, size.0, size.1));
+                }
+            }
+        };
+        r.select("db-secret");
+        look(&mut r, &mut seen);
+        r.h.press(KeyCode::Enter);
+        for _ in 0..40 {
+            look(&mut r, &mut seen);
+            r.h.press(KeyCode::Char('j'));
+        }
+        r.h.press(KeyCode::Enter);
+        assert_eq!(r.h.app.context(), gonogo::tui::keymap::Context::Objects);
+        look(&mut r, &mut seen);
+        r.h.press(KeyCode::Char('Y'));
+        r.h.press(KeyCode::Enter);
+        assert_eq!(r.h.app.context(), gonogo::tui::keymap::Context::Object);
+        for _ in 0..30 {
+            look(&mut r, &mut seen);
+            r.h.press(KeyCode::Char('j'));
+        }
+        r.h.press(KeyCode::Char('y'));
+        r.h.press(KeyCode::Char('Y'));
+        look(&mut r, &mut seen);
+        if !ascii {
+            r.h.type_text("gg");
+            let shots = shoot(&mut r.h, "object_secret");
+            seen.extend(shots.all().into_iter().cloned());
+            let wide = screen(&shots.wide);
+            for needle in [
+                "API_TOKEN: ‹redacted, 17 bytes›",
+                "DATABASE_URL: ‹redacted, 66 bytes›",
+                "REPLICA_URL: ‹redacted, 54 bytes›",
+                "no key DATABASE_PASSWORD",
+            ] {
+                assert!(wide.contains(needle), "{needle:?} missing:\n{wide}");
+            }
+        }
+        let copied: Vec<String> =
+            r.h.effects
+                .iter()
+                .filter_map(|e| match e {
+                    gonogo::tui::app::Effect::Copy(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(copied.len(), 3, "{copied:?}");
+        assert!(
+            copied[2].contains("DATABASE_URL: ‹redacted, 66 bytes›"),
+            "{}",
+            copied[2]
+        );
+        let toasts: Vec<String> = r.h.app.toasts.iter().map(|t| t.text.clone()).collect();
+        for planted in PLANTED {
+            for buf in &seen {
+                assert!(
+                    !screen(buf).contains(planted),
+                    "{planted} is on screen:\n{}",
+                    screen(buf)
+                );
+            }
+            for text in copied.iter().chain(&toasts) {
+                assert!(!text.contains(planted), "{planted} copied or said: {text}");
+            }
+        }
+        assert!(seen.len() > 100, "only {} screens looked at", seen.len());
+    }
+}
+
+#[test]
+fn esc_steps_back_from_the_object_to_the_objects_to_the_detail_to_the_list() {
+    use gonogo::tui::keymap::Context;
+    let mut r = Review::dev_on_snapshot(false);
+    drill(&mut r, "replicas");
+    open_object(&mut r, "shop-dev/checkout-api");
+    for (context, title) in [
+        (Context::Objects, "Objects · replicas"),
+        (Context::Detail, "Item · replicas"),
+        (Context::List, "Items"),
+    ] {
+        r.h.press(KeyCode::Esc);
+        assert_eq!(r.h.app.context(), context);
+        let text = screen(&r.h.render(&Theme::mono(), WIDE.0, WIDE.1));
+        assert!(text.contains(title), "{title:?} missing:\n{text}");
+    }
+}
+
+#[test]
+fn detail_of_an_http_item_keeps_the_lines_of_the_body_excerpt() {
+    let mut r = Review::dev(false);
+    let mut detail = storefront();
+    detail["body_excerpt"] =
+        json!("<!doctype html>\n<title>Shop</title>\n  <h1>Welcome\u{1b}[31m</h1>\n");
+    r.h.probe_result(
+        "storefront-hsts",
+        outcome(Verdict::Fail, "expect is false", detail, "14:04:30"),
+    );
+    r.open("storefront-hsts");
+    let buf = r.h.render(&Theme::mono(), WIDE.0, WIDE.1 * 2);
+    let text = screen(&buf);
+    let start = text
+        .find("body_excerpt: |")
+        .unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = text[start..].lines().take(4).collect();
+    assert!(lines[1].contains("┃  <!doctype html>"), "{lines:#?}");
+    assert!(lines[2].contains("┃  <title>Shop</title>"), "{lines:#?}");
+    assert!(lines[3].contains("┃    <h1>Welcome</h1>"), "{lines:#?}");
+}
+
+#[test]
+fn detail_of_a_tls_item_shows_every_certificate_of_the_chain() {
+    let mut r = Review::dev(false);
+    r.open("payments-cert");
+    let buf = r.h.render(&Theme::mono(), WIDE.0, WIDE.1 * 2);
+    let text = screen(&buf);
+    for needle in [
+        "- subject: CN=payments.demo",
+        "issuer: CN=gonogo demo CA",
+        "subject: CN=gonogo demo CA",
+        "not_after: 2027-11-23T00:00:00Z",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
 }

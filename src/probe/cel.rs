@@ -784,8 +784,8 @@ fn describe(value: &Value) -> String {
 }
 
 /// One step of a path an expression reads.
-#[derive(Debug, Clone, PartialEq)]
-enum Step {
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Step {
     Field(String),
     Index(i64),
     /// Any element of a list, as bound by `all`, `exists`, `map`, ...
@@ -793,10 +793,33 @@ enum Step {
 }
 
 /// A path an expression reads: a variable and the steps from it.
-#[derive(Debug, Clone, PartialEq)]
-struct Path {
-    root: String,
-    steps: Vec<Step>,
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Path {
+    pub root: String,
+    pub steps: Vec<Step>,
+}
+
+impl Path {
+    /// Whether `self` names `other` or a field within it: an `Each` step
+    /// stands for any position.
+    pub fn covers(&self, other: &Path) -> bool {
+        self.root == other.root
+            && self.steps.len() <= other.steps.len()
+            && self
+                .steps
+                .iter()
+                .zip(&other.steps)
+                .all(|(a, b)| match (a, b) {
+                    (Step::Each, Step::Index(_) | Step::Each) => true,
+                    (a, b) => a == b,
+                })
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&render(self))
+    }
 }
 
 /// Names the field `key` the expression failed to read, as a full path such as
@@ -892,8 +915,9 @@ pub(crate) fn entry_values(expr: &IdedExpr) -> Vec<&IdedExpr> {
 }
 
 /// The path `expr` spells, when it is a variable followed by field reads and
-/// literal indexes.
-fn path_of(expr: &IdedExpr, scope: &HashMap<String, Path>) -> Option<Path> {
+/// literal indexes; a comprehension variable in `scope` stands for the path
+/// it is bound to.
+pub(crate) fn path_of(expr: &IdedExpr, scope: &HashMap<String, Path>) -> Option<Path> {
     match &expr.expr {
         Expr::Ident(name) => Some(scope.get(name).cloned().unwrap_or(Path {
             root: name.clone(),

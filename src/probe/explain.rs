@@ -7,12 +7,13 @@
 //! The expression is evaluated again piece by piece over the same values
 //! the probe bound; nothing here can change an outcome, only explain it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use cel::{Context, Value};
 
-use super::cel::{ENV, to_cel_needed};
+use super::cel::{ENV, Path, Step, path_of, to_cel_needed};
 use crate::doc::Json;
 
 /// How many reasons an explanation gives at most; the rest are counted.
@@ -47,6 +48,148 @@ pub fn why_false(
         text.push_str(&format!("; and {more} more"));
     }
     Some(crate::text::sanitize(&text, false))
+}
+
+/// The fields that make `expect` false over `vars`, as paths from the
+/// variables with list positions filled in (`object.spec.containers[1]
+/// .resources.limits`): the side of a comparison read from the data, the
+/// field a `has()` misses (which may not be there), the elements of an
+/// `all` that fail. It follows `why_false` branch for branch, so the field
+/// it names is the one the reason speaks of. Empty when `expect` is not
+/// false, or when what made it false is not a field.
+pub fn failing_fields(
+    expect: &crate::checklist::model::Expect,
+    vars: &[(&str, Json<'_>)],
+) -> Vec<Path> {
+    let mut context = Context::with_env(Arc::clone(&ENV));
+    for (name, value) in vars {
+        context.add_variable_from_value(*name, to_cel_needed(*value, expect.reads.of_var(name)));
+    }
+    let expr = expect.program.expression();
+    if !is_false(expr, &context) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    culprits(expr, &context, &HashMap::new(), &mut found);
+    let mut out: Vec<Path> = Vec::new();
+    // A loop variable over a computed range is no field of the data.
+    found.retain(|p| vars.iter().any(|(name, _)| *name == p.root));
+    for path in found {
+        if !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The fields `expr`, false in `ctx`, is false because of (`reasons`, as
+/// paths). `scope` binds the loop variables to the elements they stand for.
+fn culprits(expr: &IdedExpr, ctx: &Context, scope: &HashMap<String, Path>, out: &mut Vec<Path>) {
+    let field = |base: Option<Path>, name: &str| {
+        base.map(|mut p| {
+            p.steps.push(Step::Field(name.to_string()));
+            p
+        })
+    };
+    match &expr.expr {
+        Expr::Call(call) => {
+            let args = call.args.as_slice();
+            match (call.func_name.as_str(), args) {
+                (operators::LOGICAL_AND, _) => args
+                    .iter()
+                    .filter(|a| is_false(a, ctx))
+                    .for_each(|a| culprits(a, ctx, scope, out)),
+                (operators::LOGICAL_OR, _) => {
+                    args.iter().for_each(|a| culprits(a, ctx, scope, out))
+                }
+                (operators::LOGICAL_NOT, [inner]) => out.extend(match &inner.expr {
+                    Expr::Select(sel) if sel.test => {
+                        field(path_of(&sel.operand, scope), &sel.field)
+                    }
+                    _ => path_in(inner, scope),
+                }),
+                (
+                    operators::EQUALS
+                    | operators::NOT_EQUALS
+                    | operators::LESS
+                    | operators::LESS_EQUALS
+                    | operators::GREATER
+                    | operators::GREATER_EQUALS,
+                    [left, right],
+                ) => [left, right]
+                    .into_iter()
+                    .filter(|side| !is_literal(side))
+                    .for_each(|side| out.extend(path_in(side, scope))),
+                (operators::IN, [item, list]) => {
+                    let in_map = matches!(ctx.resolve(list), Ok(Value::Map(_)));
+                    out.extend(match &item.expr {
+                        Expr::Literal(LiteralValue::String(key)) if in_map => {
+                            field(path_of(list, scope), key.inner())
+                        }
+                        _ => path_in(item, scope).or_else(|| path_in(list, scope)),
+                    });
+                }
+                ("startsWith" | "endsWith" | "contains" | "matches", [_]) => {
+                    out.extend(call.target.as_deref().and_then(|t| path_in(t, scope)))
+                }
+                _ => out.extend(path_in(expr, scope)),
+            }
+        }
+        Expr::Select(select) if select.test => {
+            out.extend(field(path_of(&select.operand, scope), &select.field))
+        }
+        Expr::Comprehension(c) => {
+            let range = path_of(&c.iter_range, scope);
+            let predicate = match &c.loop_step.expr {
+                Expr::Call(step) if step.func_name == operators::LOGICAL_AND => step.args.get(1),
+                _ => None,
+            };
+            // `exists` and the rest: no one element is to blame.
+            let (Some(predicate), Ok(Value::List(items))) = (predicate, ctx.resolve(&c.iter_range))
+            else {
+                out.extend(range);
+                return;
+            };
+            for (i, item) in items.iter().enumerate() {
+                let mut inner = ctx.new_inner_scope();
+                inner.add_variable_from_value(c.iter_var.clone(), item.clone());
+                if !matches!(inner.resolve(predicate), Ok(Value::Bool(false))) {
+                    continue;
+                }
+                let mut bound = scope.clone();
+                match &range {
+                    Some(range) => {
+                        let mut element = range.clone();
+                        element.steps.push(Step::Index(i as i64));
+                        bound.insert(c.iter_var.clone(), element);
+                    }
+                    None => {
+                        bound.remove(&c.iter_var);
+                    }
+                }
+                culprits(predicate, &inner, &bound, out);
+            }
+        }
+        _ => out.extend(path_in(expr, scope)),
+    }
+}
+
+/// The path `expr` reads: itself when it is one, else the first path
+/// among its operands (`size(object.spec.ports)`, `int(c.port)`).
+fn path_in(expr: &IdedExpr, scope: &HashMap<String, Path>) -> Option<Path> {
+    if let Some(path) = path_of(expr, scope) {
+        return Some(path);
+    }
+    match &expr.expr {
+        Expr::Call(call) => call
+            .target
+            .as_deref()
+            .into_iter()
+            .chain(&call.args)
+            .filter(|e| !is_literal(e))
+            .find_map(|e| path_in(e, scope)),
+        _ => None,
+    }
 }
 
 struct Explainer {

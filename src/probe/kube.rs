@@ -15,7 +15,7 @@ use crate::doc::{Doc, Json};
 use crate::text::sanitize;
 
 /// At most this many objects are listed in the evidence; failing ones first.
-const MAX_LISTED: usize = 100;
+pub(super) const MAX_LISTED: usize = 100;
 /// At most this many failing objects are named in the one-line summary.
 const MAX_NAMED: usize = 5;
 
@@ -115,7 +115,7 @@ fn unlisted(probe: &KubeProbe, e: SourceError, base: Value) -> Outcome {
 }
 
 /// Whether the expression reads `objects`, every selected object at once.
-fn reads_all(expect: &crate::checklist::model::Expect) -> bool {
+pub(super) fn reads_all(expect: &crate::checklist::model::Expect) -> bool {
     expect.source.contains("objects")
 }
 
@@ -251,7 +251,7 @@ fn key_of(object: &Obj) -> (&str, &str) {
     )
 }
 
-fn is_secret(probe: &KubeProbe) -> bool {
+pub(super) fn is_secret(probe: &KubeProbe) -> bool {
     probe.resource.group.is_empty() && probe.resource.kind == "Secret"
 }
 
@@ -347,7 +347,7 @@ impl Checked {
 }
 
 /// `namespace/name`, or the name of a cluster-scoped object.
-fn id_of(object: &Obj) -> String {
+pub(super) fn id_of(object: &Obj) -> String {
     let name = object
         .name()
         .map_or_else(|| "(unnamed)".into(), |s| sanitize(s, false));
@@ -431,7 +431,11 @@ fn judge_each(probe: &KubeProbe, objects: &[Object]) -> Result<Judged, String> {
 /// satisfy `expect`). What an expectation says of one object depends on
 /// that object alone, unless it reads them all (`all`): otherwise it is
 /// remembered with the object.
-fn in_line(probe: &KubeProbe, object: &Object, all: Option<&Doc>) -> Result<bool, String> {
+pub(super) fn in_line(
+    probe: &KubeProbe,
+    object: &Object,
+    all: Option<&Doc>,
+) -> Result<bool, String> {
     let Some(expect) = &probe.expect else {
         return Ok(true);
     };
@@ -480,7 +484,12 @@ fn unjudged(probe: &KubeProbe, object: &Obj, e: EvalError) -> String {
 
 /// Why an object out of line is: from the values, for `expect` false (a
 /// Secret's withheld); `expect true` for `none`.
-fn reason(probe: &KubeProbe, object: &Object, all: Option<&Doc>, secret: bool) -> String {
+pub(super) fn reason(
+    probe: &KubeProbe,
+    object: &Object,
+    all: Option<&Doc>,
+    secret: bool,
+) -> String {
     let Some(expect) = &probe.expect else {
         return String::new();
     };

@@ -3,6 +3,7 @@
 
 pub mod cel;
 pub mod command;
+pub mod drill;
 pub mod explain;
 pub mod file;
 pub mod http;

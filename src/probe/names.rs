@@ -2,6 +2,8 @@
 //! kind binds, the fields of the ones whose shape gonogo fixes (`response`,
 //! `tls`), and the functions the CEL environment has. A typo is a load
 //! error at the name, with the closest valid one, instead of a failing item.
+//! Also the fields an expression reads (`paths_read`), which the dashboard
+//! marks in an object's YAML.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -9,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 use cel::common::ast::{Expr, IdedExpr};
 use cel::{Context, ExecutionError};
 
-use super::cel::{ENV, entry_values};
+use super::cel::{ENV, Path, Step, entry_values, path_of};
 use crate::checklist::model::Expect;
 
 /// What an expression may read: a variable, or a field of one whose shape
@@ -307,6 +309,94 @@ pub fn check_names(
     }
 }
 
+/// The fields of `var` that `expect` reads, as paths from it: each chain
+/// of field selections and literal indexes, a `has()` test and a literal
+/// key looked up with `in`, through `all`/`exists` (an `Each` step for the
+/// element). Only the deepest are kept: `object.spec.replicas`, not also
+/// `object.spec`.
+pub fn paths_read(expect: &Expect, var: &str) -> Vec<Path> {
+    let mut found = Vec::new();
+    collect_paths(expect.program.expression(), &HashMap::new(), &mut found);
+    found.retain(|p| p.root == var);
+    let deepest: Vec<Path> = found
+        .iter()
+        .filter(|p| {
+            !found
+                .iter()
+                .any(|q| q.steps.len() > p.steps.len() && p.covers(q))
+        })
+        .cloned()
+        .collect();
+    let mut out: Vec<Path> = Vec::new();
+    for path in deepest {
+        if !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn collect_paths(expr: &IdedExpr, scope: &HashMap<String, Path>, out: &mut Vec<Path>) {
+    let with = |base: Option<Path>, field: &str| {
+        base.map(|mut p| {
+            p.steps.push(Step::Field(field.to_string()));
+            p
+        })
+    };
+    match &expr.expr {
+        Expr::Select(select) => {
+            let path = if select.test {
+                with(path_of(&select.operand, scope), &select.field)
+            } else {
+                path_of(expr, scope)
+            };
+            out.extend(path);
+            collect_paths(&select.operand, scope, out);
+        }
+        Expr::Ident(_) => out.extend(path_of(expr, scope)),
+        Expr::Call(call) => {
+            let args = call.args.as_slice();
+            match (call.func_name.as_str(), args) {
+                (cel::common::ast::operators::INDEX, _) => out.extend(path_of(expr, scope)),
+                (cel::common::ast::operators::IN, [key, map]) => {
+                    if let Expr::Literal(cel::common::ast::LiteralValue::String(k)) = &key.expr {
+                        out.extend(with(path_of(map, scope), k.inner()));
+                    }
+                }
+                _ => {}
+            }
+            if let Some(target) = &call.target {
+                collect_paths(target, scope, out);
+            }
+            args.iter().for_each(|a| collect_paths(a, scope, out));
+        }
+        Expr::Comprehension(c) => {
+            collect_paths(&c.iter_range, scope, out);
+            let mut inner = scope.clone();
+            match path_of(&c.iter_range, scope) {
+                Some(mut range) => {
+                    range.steps.push(Step::Each);
+                    inner.insert(c.iter_var.clone(), range);
+                }
+                None => {
+                    inner.remove(&c.iter_var);
+                }
+            }
+            for part in [&c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                collect_paths(part, &inner, out);
+            }
+        }
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .for_each(|e| collect_paths(e, scope, out)),
+        Expr::Map(_) | Expr::Struct(_) => entry_values(expr)
+            .into_iter()
+            .for_each(|e| collect_paths(e, scope, out)),
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
 /// Visits every node with the comprehension variables in scope there.
 fn walk_names(expr: &IdedExpr, scope: &[String], f: &mut dyn FnMut(&IdedExpr, &[String])) {
     f(expr, scope);
@@ -363,5 +453,37 @@ fn path_text(expr: &IdedExpr) -> String {
         Expr::Ident(name) => name.clone(),
         Expr::Select(select) => format!("{}.{}", path_text(&select.operand), select.field),
         _ => "the value".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(source: &str) -> Vec<String> {
+        let expect = super::super::cel::compile(source).expect("the expression compiles");
+        paths_read(&expect, "object")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_deepest_fields_read_through_tests_keys_and_loops() {
+        assert_eq!(read("object.spec.replicas >= 2"), ["object.spec.replicas"]);
+        assert_eq!(
+            read("has(object.data.A) && 'B' in object.data"),
+            ["object.data.A", "object.data.B"]
+        );
+        assert_eq!(
+            read("object.spec.template.spec.containers.all(c, has(c.resources.limits.memory))"),
+            ["object.spec.template.spec.containers[*].resources.limits.memory"]
+        );
+        assert_eq!(
+            read("object.metadata.labels['app.kubernetes.io/name'] == 'web'"),
+            ["object.metadata.labels[\"app.kubernetes.io/name\"]"]
+        );
+        // Only the variable asked about.
+        assert!(read("objects.size() > 1").is_empty());
     }
 }

@@ -1,6 +1,7 @@
-//! What a probe's settings may show of themselves: credentials in headers
-//! and passwords in URLs are hidden wherever a probe is described (the
-//! dashboard's detail view, evidence), next to the probes that carry them.
+//! What may be shown: credentials in headers and passwords in URLs are
+//! hidden wherever a probe is described (the dashboard's detail view,
+//! evidence), next to the probes that carry them; a Secret's values are
+//! hidden wherever an object is shown whole (the dashboard's object view).
 
 /// Header values that carry credentials are never shown; `${env:NAME}`
 /// references are shown as written (the name is not the secret).
@@ -46,6 +47,37 @@ pub fn url(url: &str) -> String {
     }
 }
 
+/// A Secret's values, replaced in place by how long they are: each entry
+/// of `data` (base64, counted decoded) and `stringData` becomes
+/// `‹redacted, N bytes›`. The keys stay: they are what a reviewer checks.
+pub fn secret_values(object: &mut serde_json::Value) {
+    for (field, encoded) in [("data", true), ("stringData", false)] {
+        let Some(map) = object.get_mut(field).and_then(|m| m.as_object_mut()) else {
+            continue;
+        };
+        for value in map.values_mut() {
+            let bytes = match value.as_str() {
+                Some(text) if encoded => decoded_len(text),
+                Some(text) => text.len(),
+                None => value.to_string().len(),
+            };
+            let unit = if bytes == 1 { "byte" } else { "bytes" };
+            *value = serde_json::Value::String(format!("‹redacted, {bytes} {unit}›"));
+        }
+    }
+}
+
+/// The length of what `text` decodes to when it is base64, else its own.
+fn decoded_len(text: &str) -> usize {
+    let body: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    if !body.len().is_multiple_of(4) || !body.iter().all(alphabet) {
+        return text.len();
+    }
+    let padding = body.iter().rev().take_while(|b| **b == b'=').count();
+    body.len() / 4 * 3 - padding.min(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +99,21 @@ mod tests {
             "https://bob:‹redacted›@db.example.com/x"
         );
         assert_eq!(url("https://example.com/a@b"), "https://example.com/a@b");
+    }
+
+    #[test]
+    fn a_secrets_values_become_their_length_and_its_keys_stay() {
+        let mut secret = serde_json::json!({
+            "kind": "Secret",
+            "data": {"PASSWORD": "aHVudGVyMg==", "TOKEN": "YWJj"},
+            "stringData": {"URL": "postgres://db"},
+            "type": "Opaque",
+        });
+        secret_values(&mut secret);
+        assert_eq!(secret["data"]["PASSWORD"], "‹redacted, 7 bytes›");
+        assert_eq!(secret["data"]["TOKEN"], "‹redacted, 3 bytes›");
+        assert_eq!(secret["stringData"]["URL"], "‹redacted, 13 bytes›");
+        assert_eq!(secret["type"], "Opaque");
+        assert!(!secret.to_string().contains("aHVudGVyMg"));
     }
 }

@@ -1,11 +1,11 @@
 //! Carries out what `App::update` asks for (start an environment, record a
-//! change, re-run probes, export), for the live dashboard and the headless
-//! driver alike. The two differ only in where the work runs: live, disk
-//! work goes to blocking threads and an environment's probes and log
-//! watches to a background task; inline (tests), everything happens at once
-//! on the caller's thread and probes are not started, since tests feed
-//! their results. Either way every answer comes back as an `Action` on one
-//! channel.
+//! change, re-run probes, export, list a kube item's objects), for the live
+//! dashboard and the headless driver alike. The two differ only in where
+//! the work runs: live, disk work goes to blocking threads and an
+//! environment's probes and log watches to a background task; inline
+//! (tests), everything happens at once on the caller's thread and probes
+//! are not started, since tests feed their results. Either way every answer
+//! comes back as an `Action` on one channel.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -16,11 +16,13 @@ use tokio::task::JoinHandle;
 
 use super::app::{Action, Effect, ExportRequest, WriteRequest};
 use super::store::{LogSnapshot, LogStore, WriteError};
-use crate::checklist::model::Probe;
+use crate::checklist::model::{KubeProbe, Probe, ProbeSpec};
 use crate::cluster::reload::SnapshotReading;
+use crate::cluster::{ObjectQuery, ObjectSource};
 use crate::config::Environment;
+use crate::probe::drill::{self, Examined};
 use crate::runner::{ItemKey, Mode as RunMode, Runner};
-use crate::workspace::Workspace;
+use crate::workspace::{ResolvedProbes, Workspace};
 
 /// Where the executor's work runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,11 @@ pub enum Mode {
 enum Control {
     Rerun(ItemKey),
     RerunAll,
+    /// List a kube item's objects from the environment's source.
+    ReadObjects {
+        checklist: String,
+        item: String,
+    },
 }
 
 pub struct Executor {
@@ -41,6 +48,8 @@ pub struct Executor {
     mode: Mode,
     tx: UnboundedSender<Action>,
     generation: u64,
+    /// The current environment (inline: its objects are read from it).
+    env: Option<Environment>,
     stores: HashMap<String, Arc<LogStore>>,
     /// The logs of the environment the current one is promoted from.
     upstream: HashMap<String, Arc<LogStore>>,
@@ -77,6 +86,7 @@ impl Executor {
             mode,
             tx,
             generation: 0,
+            env: None,
             stores: HashMap::new(),
             upstream: HashMap::new(),
             env_task: None,
@@ -111,6 +121,11 @@ impl Executor {
                 generation,
                 checklist,
             } => self.read_trail(generation, checklist),
+            Effect::ReadObjects {
+                generation,
+                checklist,
+                item,
+            } => self.read_objects(generation, checklist, item),
         }
     }
 
@@ -133,6 +148,7 @@ impl Executor {
         self.control = None;
         self.stores.clear();
         self.generation = generation;
+        self.env = None;
         let env = match self.ws.environment(Some(name)) {
             Ok(e) => e,
             Err(e) => {
@@ -177,6 +193,7 @@ impl Executor {
                 }),
             }
         }
+        self.env = Some(env.clone());
         match self.mode {
             Mode::Live => {
                 self.survey(name);
@@ -293,6 +310,38 @@ impl Executor {
             }
             Mode::Inline => job(),
         }
+    }
+
+    /// Lists a kube item's objects and judges each, off the input path;
+    /// they come back as `Objects`. Live, the environment's task asks the
+    /// source its probes read; inline, a snapshot of the environment is
+    /// read for the purpose, on a thread of its own.
+    fn read_objects(&mut self, generation: u64, checklist: String, item: String) {
+        if generation != self.generation {
+            return;
+        }
+        if self.mode == Mode::Live
+            && let Some(control) = &self.control
+        {
+            let _ = control.send(Control::ReadObjects { checklist, item });
+            return;
+        }
+        let listing = match (&self.env, self.mode) {
+            (Some(env), Mode::Inline) => {
+                let (ws, env) = (self.ws.clone(), env.clone());
+                let (c, i) = (checklist.clone(), item.clone());
+                std::thread::spawn(move || objects_once(&ws, &env, &c, &i))
+                    .join()
+                    .unwrap_or_else(|_| Err("reading the objects failed unexpectedly".into()))
+            }
+            _ => Err("this environment could not be set up, so its objects cannot be read".into()),
+        };
+        self.send(Action::Objects {
+            generation,
+            checklist,
+            item,
+            listing,
+        });
     }
 
     /// Records a change; the result comes back as `Written` or
@@ -453,12 +502,13 @@ impl EnvTask {
         let probes = match self.ws.probes(&self.env) {
             Ok(p) => p,
             Err(e) => {
+                let message = format!("the probes cannot run here:\n{e}");
                 let _ = tx.send(Action::EnvFailed {
                     generation,
-                    message: format!("the probes cannot run here:\n{e}"),
+                    message: message.clone(),
                 });
                 let _watches = watches.await;
-                return std::future::pending().await;
+                return unready(control, &message, generation, &tx).await;
             }
         };
         let cluster = match self
@@ -468,12 +518,13 @@ impl EnvTask {
         {
             Ok(c) => c,
             Err(e) => {
+                let message = e.to_string().trim().to_string();
                 let _ = tx.send(Action::EnvFailed {
                     generation,
-                    message: e.to_string().trim().to_string(),
+                    message: message.clone(),
                 });
                 let _watches = watches.await;
-                return std::future::pending().await;
+                return unready(control, &message, generation, &tx).await;
             }
         };
         let by_checklist: HashMap<String, BTreeMap<String, Probe>> =
@@ -504,11 +555,102 @@ impl EnvTask {
                         cluster.reload().await;
                         runner.rerun_all();
                     }
+                    Control::ReadObjects { checklist, item } => {
+                        let (cluster, tx) = (cluster.clone(), tx.clone());
+                        let probe = kube_probe(&probes, &checklist, &item);
+                        tokio::spawn(async move {
+                            let listing = match probe {
+                                Ok(probe) => objects_of(cluster.as_ref(), probe).await,
+                                Err(why) => Err(why),
+                            };
+                            let _ = tx.send(Action::Objects {
+                                generation,
+                                checklist,
+                                item,
+                                listing,
+                            });
+                        });
+                    }
                 },
                 else => break,
             }
         }
     }
+}
+
+/// What an environment that could not start does with what it is asked
+/// for until it is left: it says why it cannot list objects.
+async fn unready(
+    mut control: UnboundedReceiver<Control>,
+    why: &str,
+    generation: u64,
+    tx: &UnboundedSender<Action>,
+) {
+    while let Some(c) = control.recv().await {
+        if let Control::ReadObjects { checklist, item } = c {
+            let _ = tx.send(Action::Objects {
+                generation,
+                checklist,
+                item,
+                listing: Err(format!("the objects cannot be read: {why}")),
+            });
+        }
+    }
+    std::future::pending().await
+}
+
+/// The kube probe of `item`, as resolved for the environment.
+fn kube_probe(probes: &ResolvedProbes, checklist: &str, item: &str) -> Result<KubeProbe, String> {
+    let probe = probes
+        .iter()
+        .find(|(c, _)| c == checklist)
+        .and_then(|(_, items)| items.get(item));
+    match probe.map(|p| &p.spec) {
+        Some(ProbeSpec::Kube(k)) => Ok(k.clone()),
+        Some(_) => Err(format!("{item} is not a kube item")),
+        None => Err(format!("{item} has no probe in this environment")),
+    }
+}
+
+/// What `probe` selects from `cluster`, each object judged (on a blocking
+/// thread: a probe may select fifty thousand Pods).
+async fn objects_of(cluster: &dyn ObjectSource, probe: KubeProbe) -> Result<Vec<Examined>, String> {
+    let objects = cluster
+        .list(&ObjectQuery::of(&probe))
+        .await
+        .map_err(|e| format!("cannot list {}: {e}", probe.resource))?;
+    tokio::task::spawn_blocking(move || drill::examine(&probe, objects))
+        .await
+        .unwrap_or_else(|e| Err(format!("judging the objects failed: {e}")))
+}
+
+/// Inline: the objects of one item, the environment's source set up for
+/// the purpose (a snapshot is read once) on a runtime of its own, so the
+/// headless driver may be called from inside another runtime or none.
+fn objects_once(
+    ws: &Workspace,
+    env: &Environment,
+    checklist: &str,
+    item: &str,
+) -> Result<Vec<Examined>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        let probes = ws
+            .probes(env)
+            .map_err(|e| format!("the probes cannot run here:\n{e}"))?;
+        let probe = kube_probe(&probes, checklist, item)?;
+        let cluster = ws.cluster(env, &probes).await.map_err(|e| {
+            let why = e.to_string();
+            format!(
+                "cannot read the cluster: {}",
+                why.trim().trim_start_matches("error: ")
+            )
+        })?;
+        objects_of(cluster.as_ref(), probe).await
+    })
 }
 
 /// Whose log it is: the environment's own, or the one it is promoted from.

@@ -17,6 +17,10 @@ pub enum Context {
     Log,
     /// The environments side by side.
     Matrix,
+    /// The objects a kube item selects.
+    Objects,
+    /// One object as YAML.
+    Object,
     Help,
     /// The multi-line note editor.
     Note,
@@ -45,6 +49,8 @@ pub enum Command {
     FocusSections,
     FocusItems,
     Open,
+    /// Drill from a kube item to the objects it selects.
+    Objects,
     Back,
     Tick,
     Note,
@@ -208,16 +214,37 @@ pub struct Binding {
 
 use Context as C;
 
-const BROWSE: &[Context] = &[C::List, C::Detail, C::Path, C::Log, C::Matrix];
+const BROWSE: &[Context] = &[
+    C::List,
+    C::Detail,
+    C::Path,
+    C::Log,
+    C::Matrix,
+    C::Objects,
+    C::Object,
+];
 /// Where an item is at hand for the review keys.
 const ITEM: &[Context] = &[C::List, C::Detail, C::Path];
-const SCROLL: &[Context] = &[C::List, C::Detail, C::Path, C::Log, C::Matrix, C::Help];
+const SCROLL: &[Context] = &[
+    C::List,
+    C::Detail,
+    C::Path,
+    C::Log,
+    C::Matrix,
+    C::Objects,
+    C::Object,
+    C::Help,
+];
+/// The objects of a kube item, and one of them.
+const OBJECTS: &[Context] = &[C::Objects, C::Object];
 const EVERYWHERE: &[Context] = &[
     C::List,
     C::Detail,
     C::Path,
     C::Log,
     C::Matrix,
+    C::Objects,
+    C::Object,
     C::Help,
     C::Note,
     C::Form,
@@ -329,6 +356,22 @@ pub static BINDINGS: &[Binding] = &[
         contexts: &[C::List, C::Path],
     },
     Binding {
+        keys: &[one(Chord::key(KeyCode::Enter))],
+        command: Command::Objects,
+        description: "in a kube item's detail: its objects, out of line first",
+        hint: None,
+        group: Group::Move,
+        contexts: &[C::Detail],
+    },
+    Binding {
+        keys: &[one(Chord::key(KeyCode::Enter))],
+        command: Command::Open,
+        description: "on an object: its YAML, what expect reads marked",
+        hint: Some("yaml"),
+        group: Group::Move,
+        contexts: &[C::Objects],
+    },
+    Binding {
         keys: &[one(Chord::ch(' '))],
         command: Command::Tick,
         description: "tick / untick a manual item",
@@ -409,6 +452,14 @@ pub static BINDINGS: &[Binding] = &[
         contexts: &[C::List, C::Detail, C::Path, C::Log],
     },
     Binding {
+        keys: &[one(Chord::ch('O'))],
+        command: Command::Objects,
+        description: "a kube item's objects, out of line first",
+        hint: None,
+        group: Group::View,
+        contexts: ITEM,
+    },
+    Binding {
         keys: &[one(Chord::ch('y'))],
         command: Command::CopyVerify,
         description: "copy the command that verifies the log",
@@ -447,6 +498,22 @@ pub static BINDINGS: &[Binding] = &[
         hint: None,
         group: Group::View,
         contexts: ITEM,
+    },
+    Binding {
+        keys: &[one(Chord::ch('y'))],
+        command: Command::CopyId,
+        description: "on the objects: copy the object's namespace/name",
+        hint: None,
+        group: Group::View,
+        contexts: OBJECTS,
+    },
+    Binding {
+        keys: &[one(Chord::ch('Y'))],
+        command: Command::CopyEvidence,
+        description: "on the objects: copy the reason, or the YAML shown",
+        hint: Some("copy"),
+        group: Group::View,
+        contexts: OBJECTS,
     },
     Binding {
         keys: &[one(Chord::ch('o'))],
@@ -502,7 +569,16 @@ pub static BINDINGS: &[Binding] = &[
         description: "help: every key",
         hint: Some("help"),
         group: Group::App,
-        contexts: &[C::List, C::Detail, C::Path, C::Log, C::Matrix, C::Help],
+        contexts: &[
+            C::List,
+            C::Detail,
+            C::Path,
+            C::Log,
+            C::Matrix,
+            C::Objects,
+            C::Object,
+            C::Help,
+        ],
     },
     Binding {
         keys: &[one(Chord::ch(':'))],
@@ -801,6 +877,13 @@ pub const WORDS: &[Word] = &[
         arg: Arg::None,
         does: Does::Run(Command::Log),
         description: "the sign-off log of this review",
+    },
+    Word {
+        name: "objects",
+        short: None,
+        arg: Arg::None,
+        does: Does::Run(Command::Objects),
+        description: "the objects the kube item selects",
     },
     Word {
         name: "side",

@@ -9,6 +9,7 @@ mod decisions;
 mod events;
 mod input;
 mod navigation;
+mod objects;
 mod view;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -20,6 +21,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use crate::checklist::model::{Checklist, Item, Probe};
 use crate::ledger::SignoffDecision;
+use crate::probe::drill::Examined;
 use crate::probe::{Outcome, Verdict};
 use crate::report::{self, ChecklistReport, ItemReport};
 use crate::review::rules::{self, Change, Standing};
@@ -152,6 +154,14 @@ pub enum Action {
     },
     /// The export was written (the path) or could not be (why).
     Exported(Result<std::path::PathBuf, String>),
+    /// The objects a kube item selects, judged one by one, or why they
+    /// could not be read.
+    Objects {
+        generation: u64,
+        checklist: String,
+        item: String,
+        listing: Result<Vec<Examined>, String>,
+    },
 }
 
 /// What the event loop must do for the app.
@@ -173,6 +183,13 @@ pub enum Effect {
     ReadTrail {
         generation: u64,
         checklist: String,
+    },
+    /// List the objects a kube item's probe selects, from the current
+    /// environment's cluster source, and judge each.
+    ReadObjects {
+        generation: u64,
+        checklist: String,
+        item: String,
     },
 }
 
@@ -335,6 +352,18 @@ pub enum Screen {
     Matrix {
         scroll: u16,
     },
+    /// The objects a kube item selects, out of line first.
+    Objects {
+        item: String,
+        cursor: usize,
+    },
+    /// One of them as YAML.
+    Object {
+        item: String,
+        name: String,
+        namespace: Option<String>,
+        scroll: u16,
+    },
 }
 
 /// A dialog over everything; Esc closes it.
@@ -439,6 +468,45 @@ pub enum Link {
     Absent,
 }
 
+/// The objects of one kube item, as the objects screen shows them.
+#[derive(Debug, Clone)]
+pub struct ObjectsRead {
+    pub checklist: String,
+    pub item: String,
+    pub listing: Listing,
+}
+
+#[derive(Debug, Clone)]
+pub enum Listing {
+    Reading,
+    Listed(Arc<Vec<Examined>>),
+    /// Why they could not be read.
+    Failed(String),
+}
+
+impl ObjectsRead {
+    /// The objects read, none while reading or after a failure.
+    pub fn objects(&self) -> &[Examined] {
+        match &self.listing {
+            Listing::Listed(all) => all,
+            Listing::Reading | Listing::Failed(_) => &[],
+        }
+    }
+}
+
+/// The object open on the object screen, written out once as it opened.
+#[derive(Debug, Clone)]
+pub struct OpenObject {
+    pub item: String,
+    /// `namespace/name`.
+    pub id: String,
+    pub kind: String,
+    pub in_line: bool,
+    pub reason: Option<String>,
+    /// Its YAML, a Secret's values already replaced.
+    pub lines: Arc<Vec<crate::probe::drill::Shown>>,
+}
+
 /// What is live for the current environment; replaced on a switch.
 #[derive(Debug, Clone, Default)]
 pub struct EnvState {
@@ -457,6 +525,10 @@ pub struct EnvState {
     /// The events of one review's log (checklist id), read for the log
     /// screen.
     pub trail: Option<(String, Arc<Vec<crate::ledger::Event>>)>,
+    /// The objects of the item drilled into last.
+    pub objects: Option<ObjectsRead>,
+    /// The object open on the object screen.
+    pub object: Option<OpenObject>,
 }
 
 /// The evaluated review the screen shows, recomputed when something changed.
@@ -654,16 +726,23 @@ impl App {
                 Some(Screen::Path { .. }) => Context::Path,
                 Some(Screen::Log { .. }) => Context::Log,
                 Some(Screen::Matrix { .. }) => Context::Matrix,
+                Some(Screen::Objects { .. }) => Context::Objects,
+                Some(Screen::Object { .. }) => Context::Object,
                 None => Context::List,
             },
         }
     }
 
-    /// The item the review keys act on: the open detail, the path entry or
-    /// the list row under the cursor.
+    /// The item the review keys act on: the open detail (or the objects
+    /// drilled into from it), the path entry or the list row under the
+    /// cursor.
     pub fn target(&self) -> Option<&ItemReport> {
         match self.ui.stack.last() {
-            Some(Screen::Detail { item, .. }) => self.item_report(item),
+            Some(
+                Screen::Detail { item, .. }
+                | Screen::Objects { item, .. }
+                | Screen::Object { item, .. },
+            ) => self.item_report(item),
             Some(Screen::Path { cursor }) => self
                 .view
                 .report
@@ -817,6 +896,12 @@ impl App {
                 checklist,
                 error,
             } => self.write_failed(generation, checklist, error),
+            Action::Objects {
+                generation,
+                checklist,
+                item,
+                listing,
+            } if generation == self.generation => self.objects_read(&checklist, &item, listing),
             Action::Exported(Ok(path)) => self.info(format!("exported {}", path.display())),
             Action::Exported(Err(e)) => self.error(format!("export failed: {e}")),
             // Stale results of an environment we left.
@@ -827,7 +912,8 @@ impl App {
             | Action::Upstream { .. }
             | Action::Trail { .. }
             | Action::ReviewFailed { .. }
-            | Action::Written { .. } => {}
+            | Action::Written { .. }
+            | Action::Objects { .. } => {}
         }
     }
 }

@@ -33,6 +33,7 @@ impl App {
             Command::FocusSections => self.ui.focus = Pane::Sections,
             Command::FocusItems => self.ui.focus = Pane::Items,
             Command::Open => self.open(),
+            Command::Objects => self.open_objects(fx),
             Command::Back => self.back(),
             Command::Tick => self.tick(fx),
             Command::Note => self.open_note(false),
@@ -84,6 +85,11 @@ impl App {
             Command::CycleFilter => {
                 self.ui.status_filter = self.ui.status_filter.next();
                 self.stale = true;
+            }
+            Command::CopyId | Command::CopyEvidence
+                if matches!(self.context(), Context::Objects | Context::Object) =>
+            {
+                self.copy_object(cmd == Command::CopyEvidence, fx)
             }
             Command::CopyId => {
                 if let Some(id) = self.target().map(|i| i.id.clone()) {
@@ -181,7 +187,9 @@ impl App {
         // Scrolling stops where the view stops drawing, so that the first
         // step back after `G` (or after pressing on past the end) moves.
         let limit = match self.context() {
-            Context::Help | Context::Detail | Context::Log | Context::Matrix => self.scroll_limit(),
+            Context::Help | Context::Detail | Context::Log | Context::Matrix | Context::Object => {
+                self.scroll_limit()
+            }
             _ => 0,
         };
         let scroll_by = |scroll: &mut u16| {
@@ -193,7 +201,12 @@ impl App {
             (Some(_), _) => {}
             (None, Some(Screen::Detail { scroll, .. }))
             | (None, Some(Screen::Log { scroll }))
-            | (None, Some(Screen::Matrix { scroll })) => scroll_by(scroll),
+            | (None, Some(Screen::Matrix { scroll }))
+            | (None, Some(Screen::Object { scroll, .. })) => scroll_by(scroll),
+            (None, Some(Screen::Objects { cursor, .. })) => {
+                let len = self.live.objects.as_ref().map_or(0, |r| r.objects().len());
+                *cursor = step(*cursor, len);
+            }
             (None, Some(Screen::Path { cursor })) => {
                 *cursor = step(*cursor, self.view.report.critical_path.len());
             }
@@ -227,6 +240,9 @@ impl App {
         if self.ui.stack.is_empty() && self.ui.focus == Pane::Sections {
             self.ui.focus = Pane::Items;
             return;
+        }
+        if self.context() == Context::Objects {
+            return self.open_object();
         }
         if let Some(item) = self.target().map(|i| i.id.clone()) {
             self.ui.stack.push(Screen::Detail { item, scroll: 0 });
@@ -297,6 +313,11 @@ impl App {
         self.generation += 1;
         self.ui.auto_sort = None;
         self.live = EnvState::default();
+        // Objects come from the environment's cluster: those of the one
+        // left are not this one's.
+        self.ui
+            .stack
+            .retain(|s| !matches!(s, Screen::Objects { .. } | Screen::Object { .. }));
         self.stale = true;
         self.dirty = true;
         // A dialog about the old environment's review must not write to the new one.

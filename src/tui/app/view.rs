@@ -208,9 +208,14 @@ impl App {
         self.ui.section_offset =
             scroll_into_view(self.ui.section_offset, self.ui.section, sheight, sections);
         let path_len = self.view.report.critical_path.len();
+        let objects = self.live.objects.as_ref().map_or(0, |r| r.objects().len());
         for screen in &mut self.ui.stack {
-            if let Screen::Path { cursor } = screen {
-                *cursor = (*cursor).min(path_len.saturating_sub(1));
+            match screen {
+                Screen::Path { cursor } => *cursor = (*cursor).min(path_len.saturating_sub(1)),
+                Screen::Objects { cursor, .. } => {
+                    *cursor = (*cursor).min(objects.saturating_sub(1))
+                }
+                _ => {}
             }
         }
     }

@@ -185,6 +185,17 @@ fn probe_section(
     }
     rows.push(("timeout".into(), humanize(probe.timeout)));
     key_values(out, &rows, w, ctx);
+    if let ProbeSpec::Kube(_) = &probe.spec {
+        out.extend(wrap(
+            vec![Span::styled(
+                "Enter: the objects it selects, out of line first",
+                ctx.theme.muted,
+            )],
+            w,
+            "",
+            "",
+        ));
+    }
 }
 
 /// The probe's settings as (name, value), secrets redacted.
@@ -366,6 +377,30 @@ fn json_lines(
                             ctx.theme.muted,
                         )));
                         json_lines(out, v, indent + 2, w, ctx);
+                    }
+                    // A body excerpt keeps its lines, as the server sent them.
+                    Value::String(text) if text.trim_end().contains('\n') => {
+                        out.push(Line::from(Span::styled(
+                            format!("{pad}{key}: |"),
+                            ctx.theme.muted,
+                        )));
+                        let inner = format!("{pad}  ");
+                        for line in crate::text::sanitize(text, true).trim_end().lines() {
+                            let line = line.replace('\t', "    ");
+                            let body = line.trim_start();
+                            if body.is_empty() {
+                                out.push(Line::default());
+                                continue;
+                            }
+                            // Its own indentation stays (wrapping folds spaces).
+                            let lead = format!("{inner}{}", &line[..line.len() - body.len()]);
+                            out.extend(wrap_after(
+                                vec![Span::raw(lead.clone())],
+                                vec![Span::raw(body.to_string())],
+                                w,
+                                &lead,
+                            ));
+                        }
                     }
                     scalar => {
                         let hang = format!("{pad}  ");

@@ -7,6 +7,7 @@ pub mod list;
 pub mod log;
 pub mod markdown;
 pub mod matrix;
+pub mod objects;
 pub mod overlay;
 pub mod path;
 
@@ -47,6 +48,9 @@ pub struct Symbols {
     /// Rows hidden above or below a pane's visible part.
     pub more_up: &'static str,
     pub more_down: &'static str,
+    /// In an object's YAML: a field the expectation reads, the one that fails.
+    pub read: &'static str,
+    pub failing: &'static str,
     pub border: border::Set<'static>,
 }
 
@@ -70,6 +74,8 @@ pub const UNICODE: Symbols = Symbols {
     spinner: &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
     more_up: "↑",
     more_down: "↓",
+    read: "•",
+    failing: "✘",
     border: border::ROUNDED,
 };
 
@@ -93,6 +99,8 @@ pub const ASCII: Symbols = Symbols {
     spinner: &["|", "/", "-", "\\"],
     more_up: "^",
     more_down: "v",
+    read: "*",
+    failing: "x",
     border: border::Set {
         top_left: "+",
         top_right: "+",
@@ -297,6 +305,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Screen::Path { cursor }) => path::draw(buf, areas.body, app, *cursor, &ctx),
         Some(Screen::Log { scroll }) => log::draw(buf, areas.body, app, *scroll, &ctx),
         Some(Screen::Matrix { scroll }) => matrix::draw(buf, areas.body, app, *scroll, &ctx),
+        Some(Screen::Objects { item, cursor }) => {
+            objects::draw_list(buf, areas.body, app, item, *cursor, &ctx)
+        }
+        Some(Screen::Object { scroll, .. }) => {
+            objects::draw_object(buf, areas.body, app, *scroll, &ctx)
+        }
     }
     overlay::draw(frame, &areas, app, &ctx);
     if app.ascii {
@@ -321,6 +335,8 @@ pub fn asciify(buf: &mut Buffer) {
                 "·" | "•" => "-",
                 "→" => ">",
                 "‘" | "’" => "'",
+                "‹" => "<",
+                "›" => ">",
                 "“" | "”" => "\"",
                 _ => "?",
             };
