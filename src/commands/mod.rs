@@ -32,20 +32,27 @@ pub(crate) fn print_load_error(e: &LoadError) -> i32 {
 
 pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     let envs = env_names(global);
+    let ws = match Workspace::load(&global.options()) {
+        Ok(ws) => ws,
+        Err(e) => return print_load_error(&e),
+    };
     let doc = match &args.wait {
-        Some(wait) => match wait::until_gate(global, &envs, wait, args.fail_on.severity()).await {
-            Ok(d) => d,
-            Err(e) => return print_load_error(&e),
-        },
-        None => match review_document(global, &envs, true).await {
-            Ok(d) => d,
-            Err(e) => return print_load_error(&e),
-        },
+        Some(wait) => wait::until_gate(&ws, &envs, wait, args.fail_on.severity()).await,
+        None => reviewed(&ws, &envs, true).await,
+    };
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => return print_load_error(&e),
     };
     let out = match args.format {
         CheckFormat::Json => export::json::render(&doc),
         CheckFormat::Md => export::markdown::render(&doc),
         CheckFormat::Junit => export::junit::render(&doc),
+        CheckFormat::Sarif => {
+            let config = ws.config.path.as_deref();
+            let sources = export::sarif::Sources::new(&ws.checklists, config, &ws.config.base_dir);
+            export::sarif::render(&doc, &sources)
+        }
         CheckFormat::Text => doc
             .environments
             .iter()
@@ -110,6 +117,15 @@ pub async fn review_document(
     probe: bool,
 ) -> Result<Document, LoadError> {
     let ws = Workspace::load(&global.options())?;
+    reviewed(&ws, envs, probe).await
+}
+
+/// [`review_document`] in a workspace already loaded.
+async fn reviewed(
+    ws: &Workspace,
+    envs: &[Option<&str>],
+    probe: bool,
+) -> Result<Document, LoadError> {
     let mut docs = Vec::new();
     let mut seen = Vec::new();
     for name in envs {
