@@ -276,6 +276,8 @@ pub enum CheckFormat {
     Json,
     Md,
     Junit,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -861,3 +861,203 @@ fn the_demo_runs_from_the_command_line() {
         Some("staging")
     );
 }
+
+/// A review in a folder of its own for `check --format sarif`: a
+/// Deployment out of line in the third document of a rendered chart, a
+/// placeholder on a known line of a values file, and a status page that
+/// cannot be reached.
+fn sarif_review() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files: &[(&str, &str)] = &[
+        (
+            "gonogo.toml",
+            "builtin = false\nchecklists = [\"checklists/*.toml\"]\nstate_dir = \"state\"\n\n\
+             [[environments]]\nname = \"prod\"\nsnapshot = \"rendered\"\n",
+        ),
+        (
+            "checklists/web.toml",
+            r#"id = "web"
+title = "Web launch"
+
+[[sections]]
+id = "rollout"
+title = "Rollout"
+
+[[sections.items]]
+id = "replicas"
+title = "Every deployment runs two replicas"
+severity = "blocker"
+help = "One replica means downtime on every node drain."
+[sections.items.probe]
+kind = "kube"
+resource = "apps/v1/Deployment"
+namespace = "web"
+expect = "object.spec.replicas >= 2"
+
+[[sections.items]]
+id = "placeholders"
+title = "No placeholder values are left"
+severity = "medium"
+[sections.items.probe]
+kind = "file"
+root = "."
+glob = "deploy/**/*.yml"
+pattern = "change-me"
+max_matches = 0
+
+[[sections.items]]
+id = "status-page"
+title = "The status page answers"
+severity = "low"
+[sections.items.probe]
+kind = "http"
+url = "http://127.0.0.1:1/"
+timeout = "5s"
+"#,
+        ),
+        (
+            "rendered/web.yaml",
+            "# Source: web/templates/config.yaml\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: web\n\
+             data:\n  mode: prod\n\
+             ---\n\
+             # Source: web/templates/api.yaml\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: web\n\
+             spec:\n  replicas: 3\n\
+             ---\n\
+             # Source: web/templates/worker.yaml\n\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\n  namespace: web\n\
+             spec:\n  replicas: 1\n",
+        ),
+        (
+            "deploy/prod/values.yml",
+            "image: web:1.4\npassword: change-me-please\nreplicas: 2\n",
+        ),
+    ];
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
+        std::fs::write(path, text).expect("written");
+    }
+    dir
+}
+
+/// `check --format sarif` is SARIF 2.1.0 whose locations are the lines a
+/// pull request shows: the failing object's manifest where its document
+/// starts, the placeholder's own line, and the item in its checklist for a
+/// probe that names no file.
+#[test]
+fn check_speaks_sarif_for_code_scanning() {
+    let dir = sarif_review();
+    let out = gonogo(dir.path())
+        .args(["check", "--format", "sarif"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the open blocker fails the gate, as with `check`: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    assert!(
+        log["$schema"].as_str().is_some_and(|s| s.contains("sarif")),
+        "{}",
+        log["$schema"]
+    );
+    let runs = log["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1, "one run per environment");
+    let run = &runs[0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "gonogo");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(run["automationDetails"]["id"], "gonogo/prod/");
+    let rules: Vec<&str> = driver["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| r["id"].as_str().expect("a rule id"))
+        .collect();
+    assert_eq!(
+        rules,
+        ["web/replicas", "web/placeholders", "web/status-page"]
+    );
+
+    let results = run["results"].as_array().expect("results");
+    for result in results {
+        let rule = result["ruleId"].as_str().expect("a ruleId");
+        assert!(rules.contains(&rule), "{rule} is among the rules");
+        let text = result["message"]["text"].as_str().expect("a message");
+        assert!(!text.is_empty());
+        let level = result["level"].as_str().expect("a level");
+        assert!(
+            ["none", "note", "warning", "error"].contains(&level),
+            "{level}"
+        );
+    }
+    let located = |rule: &str| -> Vec<(String, usize, String)> {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == rule)
+            .map(|r| {
+                let physical = &r["locations"][0]["physicalLocation"];
+                let uri = physical["artifactLocation"]["uri"].as_str().expect("a uri");
+                let line = physical["region"]["startLine"].as_u64().expect("a line") as usize;
+                (
+                    uri.to_string(),
+                    line,
+                    r["message"]["text"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let line_of = |uri: &str, line: usize| -> String {
+        let text = std::fs::read_to_string(dir.path().join(uri)).expect("the file it names");
+        text.lines()
+            .nth(line - 1)
+            .expect("the line it names")
+            .to_string()
+    };
+
+    // One result for the worker only, where its document starts.
+    let replicas = located("web/replicas");
+    let [(uri, line, message)] = &replicas[..] else {
+        panic!("one failing object: {replicas:?}");
+    };
+    assert_eq!(uri, "rendered/web.yaml");
+    assert_eq!(*line, 21, "below two documents, a comment and a blank line");
+    assert_eq!(line_of(uri, *line), "apiVersion: apps/v1");
+    assert_eq!(line_of(uri, line + 3), "  name: worker");
+    assert!(
+        message.starts_with("web/worker: object.spec.replicas is 1"),
+        "{message}"
+    );
+
+    let placeholders = located("web/placeholders");
+    let [(uri, line, message)] = &placeholders[..] else {
+        panic!("one placeholder: {placeholders:?}");
+    };
+    assert_eq!(uri, "deploy/prod/values.yml");
+    assert_eq!(*line, 2);
+    assert_eq!(line_of(uri, *line), "password: change-me-please");
+    assert!(message.ends_with("password: change-me-please"), "{message}");
+
+    // No file to name: the item where its checklist writes it.
+    let status = located("web/status-page");
+    let [(uri, line, _)] = &status[..] else {
+        panic!("one result for the status page: {status:?}");
+    };
+    assert_eq!(uri, "checklists/web.toml");
+    assert_eq!(line_of(uri, *line), "id = \"status-page\"");
+    let result = results
+        .iter()
+        .find(|r| r["ruleId"] == "web/status-page")
+        .expect("the status page's result");
+    assert_eq!(result["level"], "error", "it could not be checked");
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "web/status-page"
+    );
+}

@@ -792,6 +792,7 @@ fn manual(id: &str) -> gonogo::checklist::model::Item {
         depends_on: Vec::new(),
         evidence: true,
         probe: None,
+        line: None,
     }
 }
 

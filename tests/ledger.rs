@@ -320,6 +320,7 @@ fn manual(id: &str, evidence: bool) -> Item {
         depends_on: Vec::new(),
         evidence,
         probe: None,
+        line: None,
     }
 }
 

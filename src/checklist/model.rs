@@ -51,6 +51,10 @@ pub struct Item {
     /// Manual items only: ticking requires a note.
     pub evidence: bool,
     pub probe: Option<ProbeTemplate>,
+    /// The 1-based line of its `id` in the checklist file, for a report
+    /// that points at where the item is written; `None` for an item made
+    /// in code.
+    pub line: Option<u32>,
 }
 
 impl Item {

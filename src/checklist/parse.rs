@@ -271,7 +271,9 @@ fn build_item(source: &Source, raw: RawItem, errors: &mut Diagnostics) -> Item {
             "`evidence` applies to manual items only; this item has a probe",
         ));
     }
+    let line = u32::try_from(source.line_col(raw.id.span().start).0).ok();
     Item {
+        line,
         id: raw.id.into_inner(),
         title: raw.title,
         severity,

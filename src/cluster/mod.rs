@@ -29,6 +29,8 @@ pub type Object = Arc<Obj>;
 /// evaluates that one Pod.
 pub struct Obj {
     doc: Doc,
+    /// Where a snapshot read it; `None` for an object from a live cluster.
+    origin: Option<Origin>,
     /// For each expectation judged on this version of the object, its id
     /// shifted left once, with whether it held in the low bit (ids count
     /// compiled expressions, far below 2^31): 4 bytes each, as 40 Pod checks
@@ -38,10 +40,21 @@ pub struct Obj {
 
 impl Obj {
     pub fn new(doc: Doc) -> Object {
+        Obj::read_at(doc, None)
+    }
+
+    /// An object read from a file, with where it was read.
+    pub fn read_at(doc: Doc, origin: Option<Origin>) -> Object {
         Arc::new(Obj {
             doc,
+            origin,
             said: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The file and line it was read from, for a snapshot object.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// The object's JSON, read in place.
@@ -96,12 +109,26 @@ impl Obj {
     }
 }
 
-/// Two objects are equal when their JSON is: what was said of them is a
-/// cache, not part of them.
+/// Two objects are equal when their JSON and where they were read are:
+/// what was said of them is a cache, not part of them.
 impl PartialEq for Obj {
     fn eq(&self, other: &Obj) -> bool {
-        self.doc == other.doc
+        self.doc == other.doc && self.origin == other.origin
     }
+}
+
+/// Where a snapshot object was read: its file (as the snapshot was given
+/// it) and the line its document starts on, so a report can point at the
+/// manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Shared by every object of the file.
+    pub file: Arc<std::path::Path>,
+    /// 1-based: the first line of the object's document that is neither
+    /// blank nor a comment, or a list item's own `-` line (the list's line
+    /// when the text does not show its items plainly: flow style, JSON).
+    /// `None` for a YAML stream with directives, read whole.
+    pub line: Option<u32>,
 }
 
 impl std::fmt::Debug for Obj {

@@ -15,11 +15,12 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
 use super::selector::ObjectFilter;
-use super::{Obj, Object, ObjectQuery, ObjectSource, STRIP, STRIPPED, SourceError};
+use super::{Obj, Object, ObjectQuery, ObjectSource, Origin, STRIP, STRIPPED, SourceError};
 use crate::doc::{Doc, Edits, Json};
 
 /// A resource type as a snapshot files it: `(apiVersion, kind)`.
@@ -100,8 +101,9 @@ impl Snapshot {
             files.extend(manifest_files(path)?);
         }
         for (file, docs) in files.iter().zip(parse_files(&files, kinds)) {
-            for doc in docs? {
-                snapshot.ingest(doc, file);
+            let file: Arc<Path> = file.as_path().into();
+            for read in docs? {
+                snapshot.ingest_read(read, &file);
             }
             snapshot.files += 1;
         }
@@ -116,8 +118,9 @@ impl Snapshot {
             ..Snapshot::default()
         };
         let path = PathBuf::from(label);
-        for doc in parse_yaml(&path, text)? {
-            snapshot.ingest(doc, &path);
+        let file: Arc<Path> = path.as_path().into();
+        for read in parse_yaml_located(&path, text, None)? {
+            snapshot.ingest_read(read, &file);
         }
         snapshot.files = 1;
         Ok(snapshot)
@@ -143,9 +146,20 @@ impl Snapshot {
         &self.skipped
     }
 
+    /// Adds one document as a file holds it.
+    fn ingest_read(&mut self, read: Located, file: &Arc<Path>) {
+        let origin = Origin {
+            file: file.clone(),
+            line: read.line,
+        };
+        self.ingest(read.doc, origin, &read.item_lines);
+    }
+
     /// Adds one document: an object, a `List` / `…List` of objects, or
-    /// nothing (an empty document).
-    fn ingest(&mut self, doc: Doc, path: &Path) {
+    /// nothing (an empty document). `item_lines`: where a list's items
+    /// start, when the text showed them plainly.
+    fn ingest(&mut self, doc: Doc, origin: Origin, item_lines: &[u32]) {
+        let path = &*origin.file;
         let root = doc.root();
         if !root.is_map() {
             if !root.is_null() {
@@ -172,9 +186,25 @@ impl Snapshot {
                 fill: &fill,
             };
             // `kubectl get` of nothing prints `items: []`, some tools `null`.
-            for item in root.get("items").into_iter().flat_map(Json::items) {
+            let items: Vec<Json> = root
+                .get("items")
+                .into_iter()
+                .flat_map(Json::items)
+                .collect();
+            // Lines read from the text count only when they agree with
+            // the list on how many items there are.
+            let lines: Vec<Option<u32>> = if items.len() == item_lines.len() {
+                item_lines.iter().copied().map(Some).collect()
+            } else {
+                vec![origin.line; items.len()]
+            };
+            for (item, line) in items.into_iter().zip(lines) {
+                let at = Origin {
+                    file: origin.file.clone(),
+                    line,
+                };
                 match Doc::edited(item, &edits) {
-                    Ok(item) => self.ingest(item, path),
+                    Ok(item) => self.ingest(item, at, &[]),
                     Err(e) => self.skip(path, &format!("a list item is {e}")),
                 }
             }
@@ -186,7 +216,8 @@ impl Snapshot {
         };
         let key = (api_version.to_string(), kind.to_string());
         // Read with `STRIP`: nothing is left to remove.
-        self.objects.entry(key).or_default().push(Obj::new(doc));
+        let object = Obj::read_at(doc, Some(origin));
+        self.objects.entry(key).or_default().push(object);
     }
 
     fn skip(&mut self, path: &Path, why: &str) {
@@ -338,7 +369,7 @@ fn walk(
 fn parse_files(
     files: &[PathBuf],
     kinds: Option<&std::collections::HashSet<String>>,
-) -> Vec<Result<Vec<Doc>, SnapshotError>> {
+) -> Vec<Result<Vec<Located>, SnapshotError>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, files.len().max(1));
@@ -353,26 +384,27 @@ fn parse_files(
             done.push((i, parse_file(file, kinds)));
         }
     };
-    let mut results: Vec<(usize, Result<Vec<Doc>, SnapshotError>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                // Deeply nested documents recurse; give them room.
-                std::thread::Builder::new()
-                    .stack_size(16 * 1024 * 1024)
-                    .spawn_scoped(scope, work)
-            })
-            .collect();
-        let mut results = Vec::new();
-        for handle in handles {
-            match handle {
-                Ok(handle) => results.extend(handle.join().unwrap_or_default()),
-                // No thread to be had: parse here instead.
-                Err(_) => results.extend(work()),
+    let mut results: Vec<(usize, Result<Vec<Located>, SnapshotError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    // Deeply nested documents recurse; give them room.
+                    std::thread::Builder::new()
+                        .stack_size(16 * 1024 * 1024)
+                        .spawn_scoped(scope, work)
+                })
+                .collect();
+            let mut results = Vec::new();
+            for handle in handles {
+                match handle {
+                    Ok(handle) => results.extend(handle.join().unwrap_or_default()),
+                    // No thread to be had: parse here instead.
+                    Err(_) => results.extend(work()),
+                }
             }
-        }
-        results
-    });
-    let mut slots: Vec<Option<Result<Vec<Doc>, SnapshotError>>> =
+            results
+        });
+    let mut slots: Vec<Option<Result<Vec<Located>, SnapshotError>>> =
         files.iter().map(|_| None).collect();
     for (i, result) in results.drain(..) {
         slots[i] = Some(result);
@@ -395,7 +427,7 @@ fn parse_files(
 fn parse_file(
     path: &Path,
     kinds: Option<&std::collections::HashSet<String>>,
-) -> Result<Vec<Doc>, SnapshotError> {
+) -> Result<Vec<Located>, SnapshotError> {
     let bytes = std::fs::read(path).map_err(|e| read_error(path, &e))?;
     let text = String::from_utf8(bytes).map_err(|_| SnapshotError::Read {
         path: path.to_path_buf(),
@@ -405,34 +437,54 @@ fn parse_file(
     if has_extension(path, "json") {
         return parse_json(path, text);
     }
-    match kinds {
-        Some(kinds) if !text.contains("\n%") && !text.starts_with('%') => {
-            parse_yaml_kinds(path, text, kinds)
-        }
-        _ => parse_yaml(path, text),
-    }
+    parse_yaml_located(path, text, kinds)
 }
 
-/// Parses only the documents of `text` whose top-level `kind` is wanted
-/// (or cannot be told without parsing); errors keep the file's line
-/// numbers.
-fn parse_yaml_kinds(
+/// A document as a file holds it, with where it starts.
+struct Located {
+    doc: Doc,
+    /// 1-based: its first line that is neither blank nor a comment.
+    line: Option<u32>,
+    /// For a list written in block style, where each of its `items`
+    /// starts (its `-` line); empty when the text does not show them
+    /// plainly.
+    item_lines: Vec<u32>,
+}
+
+/// Parses the documents of a YAML stream one by one, each knowing its
+/// line; with `kinds`, only those whose top-level `kind` is wanted (or
+/// cannot be told without parsing). Errors keep the file's line numbers.
+fn parse_yaml_located(
     path: &Path,
     text: &str,
-    kinds: &std::collections::HashSet<String>,
-) -> Result<Vec<Doc>, SnapshotError> {
+    kinds: Option<&std::collections::HashSet<String>>,
+) -> Result<Vec<Located>, SnapshotError> {
+    if text.contains("\n%") || text.starts_with('%') {
+        // A directive holds for the documents after it: read the stream
+        // whole, without lines.
+        return parse_yaml(path, text).map(|docs| {
+            docs.into_iter()
+                .map(|doc| Located {
+                    doc,
+                    line: None,
+                    item_lines: Vec::new(),
+                })
+                .collect()
+        });
+    }
     let mut values = Vec::new();
-    for (first_line, doc) in documents(text) {
+    for (before, doc) in documents(text) {
+        let kind = top_level_kind(doc);
         // `List` may hold anything; `ConfigMapList` only ConfigMaps.
-        let wanted = match top_level_kind(doc) {
-            Some("List") | None => true,
-            Some(kind) => kinds.contains(kind.strip_suffix("List").unwrap_or(kind)),
+        let wanted = match (kinds, kind) {
+            (None, _) | (_, Some("List") | None) => true,
+            (Some(kinds), Some(kind)) => kinds.contains(kind.strip_suffix("List").unwrap_or(kind)),
         };
         if !wanted {
             continue;
         }
-        match parse_yaml(path, doc) {
-            Ok(docs) => values.extend(docs),
+        let docs = match parse_yaml(path, doc) {
+            Ok(docs) => docs,
             Err(SnapshotError::Parse {
                 path,
                 line,
@@ -441,15 +493,82 @@ fn parse_yaml_kinds(
             }) => {
                 return Err(SnapshotError::Parse {
                     path,
-                    line: line + first_line as u64,
+                    line: line + before as u64,
                     column,
                     message,
                 });
             }
             Err(e) => return Err(e),
+        };
+        let shift = |line: usize| u32::try_from(before + line).ok();
+        let line = first_content_line(doc).and_then(shift);
+        let item_lines: Vec<u32> = match kind {
+            Some(kind) if kind.ends_with("List") => {
+                list_item_lines(doc).into_iter().filter_map(shift).collect()
+            }
+            _ => Vec::new(),
+        };
+        // A chunk between two `---` is one document; should a `...` end
+        // one and another follow unmarked, that one's line is not known.
+        for (i, doc) in docs.into_iter().enumerate() {
+            values.push(Located {
+                doc,
+                line: line.filter(|_| i == 0),
+                item_lines: if i == 0 {
+                    item_lines.clone()
+                } else {
+                    Vec::new()
+                },
+            });
         }
     }
     Ok(values)
+}
+
+/// The 1-based line of `doc`'s first line that is neither blank nor a
+/// comment.
+fn first_content_line(doc: &str) -> Option<usize> {
+    doc.lines()
+        .position(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#')
+        })
+        .map(|i| i + 1)
+}
+
+/// The 1-based lines where the entries of a top-level block sequence
+/// `items:` start, as `kubectl get -o yaml` writes a list: each entry's
+/// `-` at the column of the first. Empty when `items` is not written so.
+fn list_item_lines(doc: &str) -> Vec<usize> {
+    let mut lines = doc.lines().enumerate();
+    let opens = |l: &str| {
+        l.strip_prefix("items:")
+            .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+    };
+    if !lines.by_ref().any(|(_, l)| opens(l)) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let mut column = None;
+    for (i, l) in lines {
+        let bare = l.trim_start_matches(' ');
+        if bare.is_empty() || bare.starts_with('#') {
+            continue;
+        }
+        let indent = l.len() - bare.len();
+        let entry = bare == "-" || bare.starts_with("- ");
+        match column {
+            None if entry => column = Some(indent),
+            None => return Vec::new(),
+            Some(c) if indent == c && entry => {}
+            Some(c) if indent > c => continue,
+            // Back at the sequence's column (or left of it) without a
+            // `-`: the next key of the list.
+            Some(_) => break,
+        }
+        found.push(i + 1);
+    }
+    found
 }
 
 /// The documents of a YAML stream, split at `---` lines, each with how many
@@ -530,18 +649,34 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
 }
 
 /// One JSON value, or several one after another (`kubectl get -o json` of
-/// several names prints one object each).
-fn parse_json(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
-    serde_json::Deserializer::from_str(text)
-        .into_iter::<Read>()
-        .collect::<Result<Vec<_>, _>>()
-        .map(docs)
-        .map_err(|e| SnapshotError::Parse {
+/// several names prints one object each), each with the line it starts on.
+fn parse_json(path: &Path, text: &str) -> Result<Vec<Located>, SnapshotError> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Read>();
+    let mut values = Vec::new();
+    // Lines counted up to `counted`, so a file of many values is read once.
+    let (mut counted, mut line) = (0, 1);
+    loop {
+        let after_last = stream.byte_offset();
+        let Some(read) = stream.next() else {
+            break;
+        };
+        let Read(doc) = read.map_err(|e| SnapshotError::Parse {
             path: path.to_path_buf(),
             line: e.line() as u64,
             column: e.column() as u64,
             message: e.to_string(),
-        })
+        })?;
+        let gap = &text[after_last..];
+        let start = after_last + (gap.len() - gap.trim_start().len());
+        line += text[counted..start].matches('\n').count();
+        counted = start;
+        values.push(Located {
+            doc,
+            line: u32::try_from(line).ok(),
+            item_lines: Vec::new(),
+        });
+    }
+    Ok(values)
 }
 
 /// The kube-prometheus manifests in the shared fixtures folder, which sits
@@ -694,6 +829,90 @@ metadata:
         let map = maps[0].to_json();
         assert_eq!(map["data"]["mode"], serde_json::json!("="));
         assert_eq!(map["data"]["enabled"], serde_json::json!(true));
+    }
+
+    /// Where each object's document starts, by name.
+    fn lines(snapshot: &Snapshot, resource: &str) -> Vec<(String, Option<u32>)> {
+        snapshot
+            .select(&query(resource))
+            .expect("query is valid")
+            .iter()
+            .map(|o| {
+                let origin = o.origin().expect("a snapshot object knows its file");
+                (o.name().unwrap_or("?").to_string(), origin.line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn objects_know_their_file_and_first_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let multi = write(dir.path(), "multi.yaml", MULTI);
+        write(
+            dir.path(),
+            "dump.yaml",
+            "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: listed-a
+  data:
+    script: |
+      - not an item
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: listed-b}
+metadata:
+  resourceVersion: \"1\"
+---
+kind: ConfigMapList
+apiVersion: v1
+items: [{metadata: {name: flow-a}}, {metadata: {name: flow-b}}]
+",
+        );
+        write(
+            dir.path(),
+            "svc.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"one\"}}\n\n  \
+             {\"apiVersion\": \"v1\",\n \"kind\": \"Service\", \"metadata\": {\"name\": \"two\"}}",
+        );
+        for kinds in [
+            None,
+            Some(["ConfigMap", "Service"].map(String::from).into()),
+        ] {
+            let snapshot = Snapshot::load_kinds(&[dir.path().to_path_buf()], kinds.as_ref())
+                .expect("valid files");
+            assert_eq!(
+                lines(&snapshot, "v1/ConfigMap"),
+                [
+                    ("listed-a".to_string(), Some(4)),
+                    ("listed-b".to_string(), Some(11)),
+                    // Flow style: the list's own line.
+                    ("flow-a".to_string(), Some(17)),
+                    ("flow-b".to_string(), Some(17)),
+                    // After a `# Source:` comment.
+                    ("first".to_string(), Some(2)),
+                    ("floating".to_string(), Some(31)),
+                ],
+                "kinds {kinds:?}"
+            );
+            assert_eq!(
+                lines(&snapshot, "v1/Service"),
+                [("one".to_string(), Some(1)), ("two".to_string(), Some(3))]
+            );
+        }
+        let snapshot = Snapshot::load(std::slice::from_ref(&multi)).expect("valid YAML");
+        let deploy = &snapshot
+            .select(&query("apps/v1/Deployment"))
+            .expect("valid")[0];
+        let origin = deploy.origin().expect("read from a file");
+        assert_eq!(&*origin.file, multi.as_path());
+        assert_eq!(origin.line, Some(14));
+        let text = std::fs::read_to_string(&multi).expect("written");
+        assert_eq!(text.lines().nth(13), Some("apiVersion: apps/v1"));
     }
 
     #[test]

@@ -32,15 +32,16 @@ pub(crate) fn print_load_error(e: &LoadError) -> i32 {
 
 pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     let envs = env_names(global);
+    let ws = match Workspace::load(&global.options()) {
+        Ok(ws) => ws,
+        Err(e) => return print_load_error(&e),
+    };
     let doc = match &args.wait {
-        Some(wait) => wait::until_gate(global, &envs, wait, args.fail_on.severity()).await,
-        None => match Workspace::load(&global.options()) {
-            Ok(ws) => review_document_in(&ws, &envs, true).await,
-            Err(e) => Err(e),
-        },
+        Some(wait) => wait::until_gate(&ws, &envs, wait, args.fail_on.severity()).await,
+        None => review_document_in(&ws, &envs, true).await,
     };
     match doc {
-        Ok(doc) => print_check(&doc, global, args),
+        Ok(doc) => print_check(&ws, &doc, global, args),
         Err(e) => print_load_error(&e),
     }
 }
@@ -52,18 +53,23 @@ pub async fn check_in(ws: &Workspace, global: &Global, args: &CheckArgs) -> i32 
         return EXIT_USAGE;
     }
     match review_document_in(ws, &env_names(global), true).await {
-        Ok(doc) => print_check(&doc, global, args),
+        Ok(doc) => print_check(ws, &doc, global, args),
         Err(e) => print_load_error(&e),
     }
 }
 
 /// Prints a checked review in the format asked for; the exit code is the
 /// gate's.
-fn print_check(doc: &Document, global: &Global, args: &CheckArgs) -> i32 {
+fn print_check(ws: &Workspace, doc: &Document, global: &Global, args: &CheckArgs) -> i32 {
     let out = match args.format {
         CheckFormat::Json => export::json::render(doc),
         CheckFormat::Md => export::markdown::render(doc),
         CheckFormat::Junit => export::junit::render(doc),
+        CheckFormat::Sarif => {
+            let config = ws.config.path.as_deref();
+            let sources = export::sarif::Sources::new(&ws.checklists, config, &ws.config.base_dir);
+            export::sarif::render(doc, &sources)
+        }
         CheckFormat::Text => doc
             .environments
             .iter()

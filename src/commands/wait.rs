@@ -10,7 +10,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::checklist::Severity;
-use crate::cli::Global;
 use crate::config::ClusterSource;
 use crate::export::Document;
 use crate::probe::Outcome;
@@ -24,7 +23,7 @@ const WAIT_EVERY: Duration = Duration::from_secs(5);
 /// Runs the probes of one environment again and again until the gate holds
 /// or `wait` has passed, and returns the document as it then stands.
 pub async fn until_gate(
-    global: &Global,
+    ws: &Workspace,
     envs: &[Option<&str>],
     wait: &str,
     fail_on: Option<Severity>,
@@ -36,11 +35,10 @@ pub async fn until_gate(
             "--wait watches one environment: give one --env".into(),
         ));
     };
-    let ws = Workspace::load(&global.options())?;
     let env = ws.environment(*name)?;
     // A snapshot does not change while we wait: one check says it all.
     if matches!(env.cluster, ClusterSource::Snapshot(_)) {
-        return super::review_document(global, envs, true).await;
+        return super::review_document_in(ws, envs, true).await;
     }
     let probes = ws.probes(&env)?;
     let cluster = ws.cluster(&env, &probes).await?;
@@ -61,7 +59,7 @@ pub async fn until_gate(
         .collect();
     let expected: HashSet<ItemKey> = jobs.iter().map(|j| j.key.clone()).collect();
     if expected.is_empty() {
-        return super::review_document(global, envs, true).await;
+        return super::review_document_in(ws, envs, true).await;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _runner = Runner::start(jobs, ws.config.concurrency, Mode::Repeat, tx);

@@ -1,10 +1,12 @@
 //! The sign-off document: a review evaluated for one or more environments,
 //! with what people decided and a proof of what was signed, rendered as
-//! Markdown, JSON or JUnit XML (DESIGN section 8).
+//! Markdown, JSON or JUnit XML (DESIGN section 8), or as SARIF for code
+//! scanning.
 
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 

@@ -204,8 +204,14 @@ fn judge(probe: &FileProbe, root: &Path, scan: &Scan) -> Outcome {
         };
         return Outcome::fail(summary, detail);
     }
-    if let Some(shortfall) = count_problem(probe, scan) {
-        return Outcome::fail(shortfall, detail);
+    if let Some((miss, summary)) = count_problem(probe, scan) {
+        let mut detail = detail;
+        // Too many matches: each line listed is a finding of its own (a
+        // report can point at it); too few, and none of them is.
+        if let Miss::Over = miss {
+            detail["too_many"] = json!(true);
+        }
+        return Outcome::fail(summary, detail);
     }
     if let Some(expect) = &probe.expect {
         let files = Doc::from_value(&json!(scan.files));
@@ -223,13 +229,27 @@ fn judge(probe: &FileProbe, root: &Path, scan: &Scan) -> Outcome {
     Outcome::pass(pass_summary(probe, scan), detail)
 }
 
-/// Which of `matches`, `min_matches`, `max_matches` does not hold, if any.
-fn count_problem(probe: &FileProbe, scan: &Scan) -> Option<String> {
+/// Which way a count missed its bound.
+enum Miss {
+    Over,
+    Under,
+}
+
+/// Which of `matches`, `min_matches`, `max_matches` does not hold, if any,
+/// and the summary saying so.
+fn count_problem(probe: &FileProbe, scan: &Scan) -> Option<(Miss, String)> {
     let count = scan.matches;
-    let expected = match (probe.matches, probe.min_matches, probe.max_matches) {
-        (Some(exact), _, _) if count != exact => format!("expected {exact}"),
-        (_, Some(min), _) if count < min => format!("expected at least {min}"),
-        (_, _, Some(max)) if count > max => format!("expected at most {max}"),
+    let over = |bound: u64| {
+        if count > bound {
+            Miss::Over
+        } else {
+            Miss::Under
+        }
+    };
+    let (miss, expected) = match (probe.matches, probe.min_matches, probe.max_matches) {
+        (Some(exact), _, _) if count != exact => (over(exact), format!("expected {exact}")),
+        (_, Some(min), _) if count < min => (Miss::Under, format!("expected at least {min}")),
+        (_, _, Some(max)) if count > max => (Miss::Over, format!("expected at most {max}")),
         _ => return None,
     };
     let mut summary = format!("{} ({expected})", match_phrase(probe, scan));
@@ -237,7 +257,7 @@ fn count_problem(probe: &FileProbe, scan: &Scan) -> Option<String> {
         summary.push_str(": ");
         summary.push_str(first);
     }
-    Some(summary)
+    Some((miss, summary))
 }
 
 /// `3 lines match /change-me-/ in 2 files`, `no line matches /x/`.
@@ -367,6 +387,7 @@ mod tests {
         );
         let detail = &out.evidence.detail;
         assert_eq!(detail["matches"], 4);
+        assert_eq!(detail["too_many"], true, "each line listed is a finding");
         assert_eq!(
             detail["files"],
             json!([
@@ -410,6 +431,10 @@ mod tests {
         assert_eq!(
             out.evidence.summary,
             "2 lines match /change-me-/ in 1 file (expected at least 3): deploy/compose.yml:2: password: change-me-db"
+        );
+        assert!(
+            out.evidence.detail.get("too_many").is_none(),
+            "too few: the lines found are not what fails"
         );
     }
 

@@ -342,6 +342,13 @@ impl Checked {
         if let Some(keys) = &self.keys {
             entry["keys"] = json!(keys);
         }
+        // Where a snapshot read it, so a report can point at the manifest.
+        if let Some(origin) = self.object.origin() {
+            entry["file"] = json!(sanitize(&origin.file.display().to_string(), false));
+            if let Some(line) = origin.line {
+                entry["line"] = json!(line);
+            }
+        }
         entry
     }
 }
@@ -912,6 +919,11 @@ spec:
             listed,
             [("jobs", false), ("registry", false), ("portal", true)]
         );
+        // Each where the snapshot read it: the jobs Deployment is the third
+        // document, on the fifteenth line.
+        let jobs = &detail["objects"][0];
+        assert_eq!(jobs["file"], json!("cmp.yaml"));
+        assert_eq!(jobs["line"], json!(15));
 
         let p = expecting(
             in_ns(probe("apps/v1/Deployment"), "cmp"),

@@ -461,6 +461,7 @@ mod tests {
             depends_on: Vec::new(),
             evidence: false,
             probe: None,
+            line: None,
         }
     }
 
