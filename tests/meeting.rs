@@ -124,6 +124,32 @@ fn a_launch_review_meeting_from_no_go_to_a_stale_sign_off() {
         let text = s.contents();
         text.contains("Item · db-secret") && text.contains("shop/db")
     });
+    // Down to the object: the list of what the probe selects, failing
+    // first, then the Secret as YAML, its values never shown.
+    tty.send("\r");
+    tty.wait_for("the objects of the item", |s| {
+        let text = s.contents();
+        text.contains("Objects · db-secret") && text.contains("✘ shop/db")
+    });
+    tty.send("\r");
+    tty.wait_for("the Secret as YAML, keys only", |s| {
+        let text = s.contents();
+        text.contains("kind: Secret") && text.contains("url:") && text.contains("redacted")
+    });
+    assert!(
+        !tty.raw().contains("cG9zdGdyZXM6Ly9kYg==") && !tty.raw().contains("postgres://db"),
+        "a secret value reached the terminal"
+    );
+    for depth in ["the objects", "the detail"] {
+        tty.send("\x1b");
+        tty.wait_for(depth, |s| {
+            let text = s.contents();
+            match depth {
+                "the objects" => text.contains("Objects ·") && !text.contains("kind: Secret"),
+                _ => text.contains("Item · db-secret") && !text.contains("Objects ·"),
+            }
+        });
+    }
 
     // Waive it from there, with a reason: the blocker is closed.
     tty.send("w");
