@@ -108,6 +108,14 @@ pub enum Command {
     State(StateArgs),
     /// The bundled checklists (id, items, title, vars); `show ID` prints one to copy
     Checklists(ChecklistsArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `gonogo man > gonogo.1`
+    Man,
     #[command(flatten)]
     Decide(DecideCommand),
 }

@@ -42,6 +42,8 @@ fn main() {
             Some(Command::State(args)) => commands::decide::state(&cli.global, args),
             Some(Command::Checklists(args)) => commands::checklists::run(&cli.global, args),
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
+            Some(Command::Completions { shell }) => commands::completions(*shell),
+            Some(Command::Man) => commands::man(),
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.

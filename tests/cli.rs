@@ -1061,3 +1061,39 @@ fn check_speaks_sarif_for_code_scanning() {
         "web/status-page"
     );
 }
+
+/// Completions for every shell clap knows and a man page, both from the
+/// same definitions the parser uses; bash accepts its script.
+#[test]
+fn completions_and_the_man_page_come_from_the_parser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = gonogo(dir.path())
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["check", "export", "signoff", "env", "fail-on"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+        if shell == "bash" {
+            let path = dir.path().join("gonogo.bash");
+            std::fs::write(&path, script.as_bytes()).expect("write");
+            let syntax = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .status();
+            if let Ok(status) = syntax {
+                assert!(status.success(), "bash -n rejects the script");
+            }
+        }
+    }
+    let out = gonogo(dir.path()).arg("man").output().expect("runs");
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH gonogo 1"), "{page}");
+    assert!(
+        page.contains("completions") && page.contains("signoff"),
+        "{page}"
+    );
+}

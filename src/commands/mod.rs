@@ -125,6 +125,27 @@ pub async fn export_in(ws: &Workspace, global: &Global, args: &ExportArgs) -> i3
     EXIT_OK
 }
 
+/// `gonogo completions SHELL`: the completion script, from the same clap
+/// definitions the parser uses.
+pub fn completions(shell: clap_complete::Shell) -> i32 {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "gonogo", &mut out);
+    EXIT_OK
+}
+
+/// `gonogo man`: the man page in roff, from the clap definitions.
+pub fn man() -> i32 {
+    use clap::CommandFactory;
+    let page = clap_mangen::Man::new(crate::cli::Cli::command());
+    let mut out = Vec::new();
+    if page.render(&mut out).is_err() || std::io::stdout().lock().write_all(&out).is_err() {
+        return EXIT_USAGE;
+    }
+    EXIT_OK
+}
+
 /// The environments asked for with `--env`; none means the default one.
 fn env_names(global: &Global) -> Vec<Option<&str>> {
     if global.env.is_empty() {
