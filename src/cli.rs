@@ -116,6 +116,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `gonogo man > gonogo.1`
     Man,
+    /// Write a commented gonogo.toml (an environment per kubeconfig context)
+    /// and a starter checklist into this folder; never overwrites
+    Init,
     #[command(flatten)]
     Decide(DecideCommand),
 }

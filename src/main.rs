@@ -44,6 +44,7 @@ fn main() {
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
             Some(Command::Completions { shell }) => commands::completions(*shell),
             Some(Command::Man) => commands::man(),
+            Some(Command::Init) => commands::init::run(),
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.

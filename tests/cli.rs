@@ -1097,3 +1097,67 @@ fn completions_and_the_man_page_come_from_the_parser() {
         "{page}"
     );
 }
+
+/// `gonogo init` in an empty folder: a config with an environment per
+/// kubeconfig context (the current one first, prod promoted from staging)
+/// and a starter checklist, both of which load; a second run overwrites
+/// nothing.
+#[test]
+fn init_writes_a_config_from_the_kubeconfig_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: staging\n\
+         clusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: u\n  user: {token: t}\n\
+         contexts:\n- name: kind-dev\n  context: {cluster: c, user: u}\n\
+         - name: staging\n  context: {cluster: c, user: u}\n\
+         - name: prod-eu\n  context: {cluster: c, user: u}\n",
+    )
+    .expect("kubeconfig");
+    let review = dir.path().join("review");
+    std::fs::create_dir_all(&review).expect("folder");
+    let init = || {
+        gonogo(&review)
+            .env("KUBECONFIG", &kubeconfig)
+            .arg("init")
+            .output()
+            .expect("runs")
+    };
+    let out = init();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("3 environments from your kubeconfig: staging, kind-dev, prod-eu"),
+        "{said}"
+    );
+    assert!(said.contains("gonogo check --env staging"), "{said}");
+    let config = std::fs::read_to_string(review.join("gonogo.toml")).expect("config");
+    assert!(
+        config.contains("name = \"prod-eu\"\nkube_context = \"prod-eu\""),
+        "{config}"
+    );
+    assert!(config.contains("promote_from = \"staging\""), "{config}");
+    let out = gonogo(&review).arg("validate").output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let starter =
+        std::fs::read_to_string(review.join("checklists/starter.toml")).expect("checklist");
+    for kind in ["kube", "http", "tls", "file", "promql", "command"] {
+        assert!(starter.contains(&format!("kind = \"{kind}\"")), "{kind}");
+    }
+
+    std::fs::write(review.join("gonogo.toml"), "# mine\n").expect("edit");
+    let out = init();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gonogo.toml is already here"));
+    assert_eq!(
+        std::fs::read_to_string(review.join("gonogo.toml")).expect("config"),
+        "# mine\n"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod checklists;
 pub mod decide;
+pub mod init;
 mod wait;
 
 use std::io::Write;
