@@ -2631,3 +2631,21 @@ fn y_copies_the_objects_name_and_capital_y_its_yaml() {
     );
     assert!(copied[2].contains("  name: worker\n"), "{}", copied[2]);
 }
+
+/// The README's key table is the keymap's: a binding added, changed or
+/// removed without the README following fails here, and the message is the
+/// table to paste between the markers.
+#[test]
+fn the_readme_key_table_is_the_keymap() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README");
+    let start = "<!-- keys: generated from the keymap; tests/tui_app.rs checks it -->\n";
+    let end = "<!-- keys end -->";
+    let from = readme.find(start).expect("the start marker") + start.len();
+    let to = readme[from..].find(end).expect("the end marker") + from;
+    let want = keymap::markdown_keys();
+    assert!(
+        readme[from..to] == want,
+        "the README's key table differs from the keymap; it should read:\n{want}"
+    );
+}

@@ -462,7 +462,7 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[one(Chord::ch('y'))],
         command: Command::CopyVerify,
-        description: "copy the command that verifies the log",
+        description: "on the log: copy the command that verifies it",
         hint: Some("copy verify"),
         group: Group::View,
         contexts: &[C::Log],
@@ -721,6 +721,35 @@ pub fn keys_label(b: &Binding, ascii: bool) -> String {
     }
     let labels: Vec<String> = b.keys.iter().map(|k| k.label(ascii)).collect();
     labels.join("/")
+}
+
+/// The README's key table, from the same bindings the help shows: a row
+/// per binding outside the dialogs (their keys are in the hint bar), in
+/// table order. A test keeps the README's copy equal to this.
+pub fn markdown_keys() -> String {
+    let mut out = String::from("| key | does |\n|---|---|\n");
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for b in BINDINGS.iter().filter(|b| b.group != Group::Edit) {
+        let labels: Vec<String> = if b.command == Command::SelectEnv(0) {
+            vec![keys_label(b, false)]
+        } else {
+            b.keys.iter().map(|k| k.label(false)).collect()
+        };
+        let keys = labels
+            .iter()
+            .map(|k| format!("`{}`", k.replace('|', "\\|")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if seen.iter().any(|(k, d)| *k == keys && *d == b.description) {
+            continue;
+        }
+        out.push_str(&format!(
+            "| {keys} | {} |\n",
+            b.description.replace('|', "\\|")
+        ));
+        seen.push((keys, b.description));
+    }
+    out
 }
 
 /// The hint bar's entries for `context`: (keys, word), in table order.
