@@ -114,6 +114,9 @@ pub enum ClusterSource {
     Context(String),
     /// Manifests on disk: a file or a folder read recursively.
     Snapshot(PathBuf),
+    /// No config file and no kubeconfig either: kube probes say so, with
+    /// the reason the kubeconfig could not be read.
+    NoKubeconfig(String),
 }
 
 impl ClusterSource {
@@ -121,13 +124,14 @@ impl ClusterSource {
     pub fn label(&self) -> String {
         match self {
             ClusterSource::None => "no cluster".into(),
+            ClusterSource::NoKubeconfig(_) => "no kubeconfig".into(),
             ClusterSource::Context(c) => format!("context {c}"),
             ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
         }
     }
 
     pub fn is_some(&self) -> bool {
-        !matches!(self, ClusterSource::None)
+        !matches!(self, ClusterSource::None | ClusterSource::NoKubeconfig(_))
     }
 }
 
@@ -225,7 +229,7 @@ impl Config {
         } else if let Some(user) = &user {
             Config::load(user)?
         } else {
-            Config::default()
+            Config::zero(read_kubeconfig())
         };
         let is_user = |p: &Path| {
             user.as_deref()
@@ -250,6 +254,35 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// The config when there is no config file: what kubectl would do. One
+    /// environment named after the kubeconfig's current context, reading
+    /// that context; with no kubeconfig (or no current context), one
+    /// environment `local` whose kube items say why and how to fix it.
+    pub fn zero(kubeconfig: Result<kube::config::Kubeconfig, String>) -> Config {
+        let environment = match kubeconfig {
+            Ok(k) => match k.current_context {
+                Some(current) => Environment {
+                    cluster: ClusterSource::Context(current.clone()),
+                    ..Environment::named(&current)
+                },
+                None => Environment {
+                    cluster: ClusterSource::NoKubeconfig(
+                        "the kubeconfig sets no current context".into(),
+                    ),
+                    ..Environment::named("local")
+                },
+            },
+            Err(e) => Environment {
+                cluster: ClusterSource::NoKubeconfig(e),
+                ..Environment::named("local")
+            },
+        };
+        Config {
+            environments: vec![environment],
+            ..Config::default()
+        }
     }
 
     pub fn load(path: &Path) -> Result<Config, Diagnostics> {
@@ -610,6 +643,36 @@ fn parse_builtin(
 }
 
 /// `$XDG_CONFIG_HOME/gonogo/config.toml` or the platform's equivalent.
+/// The kubeconfig as kubectl finds it (`KUBECONFIG`, else
+/// `~/.kube/config`), or a sentence saying where it was looked for.
+pub fn read_kubeconfig() -> Result<kube::config::Kubeconfig, String> {
+    use kube::config::Kubeconfig;
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(value) => {
+            let shown = value.to_string_lossy();
+            if !std::env::split_paths(&value).any(|p| p.exists()) {
+                return Err(format!("KUBECONFIG is {shown}, and no such file exists"));
+            }
+            Kubeconfig::read().map_err(|e| format!("KUBECONFIG is {shown}: {e}"))
+        }
+        None => {
+            let Some(path) =
+                directories::BaseDirs::new().map(|b| b.home_dir().join(".kube").join("config"))
+            else {
+                return Err("KUBECONFIG is unset and there is no home folder".into());
+            };
+            if !path.exists() {
+                return Err(format!(
+                    "KUBECONFIG is unset and {} does not exist",
+                    path.display()
+                ));
+            }
+            Kubeconfig::read_from(&path)
+                .map_err(|e| format!("{} cannot be read: {e}", path.display()))
+        }
+    }
+}
+
 pub fn user_config_path() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("config.toml"))
 }
@@ -635,6 +698,28 @@ pub fn project_dirs() -> Option<directories::ProjectDirs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_no_config_the_current_kube_context_is_the_environment() {
+        let kubeconfig = kube::config::Kubeconfig {
+            current_context: Some("shop-staging".into()),
+            ..Default::default()
+        };
+        let c = Config::zero(Ok(kubeconfig));
+        assert_eq!(c.environments.len(), 1);
+        assert_eq!(c.environments[0].name, "shop-staging");
+        assert_eq!(
+            c.environments[0].cluster,
+            ClusterSource::Context("shop-staging".into())
+        );
+        let c = Config::zero(Ok(Default::default()));
+        assert_eq!(c.environments[0].name, "local");
+        assert_eq!(c.environments[0].cluster.label(), "no kubeconfig");
+        let c = Config::zero(Err("KUBECONFIG is /nowhere, and no such file exists".into()));
+        assert!(
+            matches!(&c.environments[0].cluster, ClusterSource::NoKubeconfig(why) if why.contains("/nowhere"))
+        );
+    }
 
     #[test]
     fn relative_paths_follow_the_config_file() {

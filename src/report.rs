@@ -386,6 +386,38 @@ impl Report {
             "gonogo check: environment {} ({})",
             self.environment, self.cluster
         );
+        // An error that many items share (no cluster, an unreachable API
+        // server) is said once, up front, rather than on every line.
+        let mut shared: Vec<(&str, usize)> = Vec::new();
+        for i in self.items().filter(|i| i.status == Status::Error) {
+            match shared.iter_mut().find(|(s, _)| *s == i.summary) {
+                Some((_, n)) => *n += 1,
+                None => shared.push((&i.summary, 1)),
+            }
+        }
+        shared.retain(|(_, n)| *n >= SHARED_ERROR);
+        let numbered = shared.len() > 1;
+        for (k, (summary, n)) in shared.iter().enumerate() {
+            let mark = if numbered {
+                format!("[{}] ", k + 1)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "{} {mark}{n} items could not be checked: {summary}",
+                glyph(Status::Error, ascii)
+            );
+        }
+        let said_above = |summary: &str| {
+            shared.iter().position(|(s, _)| *s == summary).map(|k| {
+                if numbered {
+                    format!("not checked: see [{}] above", k + 1)
+                } else {
+                    "not checked: see above".to_string()
+                }
+            })
+        };
         for c in &self.checklists {
             let _ = writeln!(out);
             let version = if c.version.is_empty() {
@@ -412,7 +444,12 @@ impl Report {
                         i.status.as_str(),
                         i.severity.as_str(),
                         crate::text::truncate(&i.id, 32),
-                        i.summary
+                        match i.status {
+                            Status::Error => said_above(&i.summary),
+                            _ => None,
+                        }
+                        .as_deref()
+                        .unwrap_or(&i.summary)
                     );
                 }
             }
@@ -470,6 +507,10 @@ impl Report {
         out
     }
 }
+
+/// How many items must share one error before `check`'s text says it once
+/// at the top instead of on each line.
+const SHARED_ERROR: usize = 3;
 
 /// The status marker used in text output; ASCII for old terminals and logs.
 pub fn glyph(status: Status, ascii: bool) -> &'static str {

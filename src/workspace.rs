@@ -361,7 +361,8 @@ impl Workspace {
                     Err(e) => Ok(Arc::new(crate::cluster::Unreachable(e.to_string()))),
                 }
             }
-            ClusterSource::None => Ok(Arc::new(NoCluster)),
+            ClusterSource::None => Ok(Arc::new(NoCluster::UNCONFIGURED)),
+            ClusterSource::NoKubeconfig(why) => Ok(Arc::new(NoCluster::no_kubeconfig(why))),
         }
     }
 

@@ -713,3 +713,80 @@ async fn a_probe_that_keeps_a_tally_says_what_a_fresh_read_says() {
     env.fake.apply(config_map("shop", "cm-2", "on"));
     compare(1, "after a new list", &mut tallies).await;
 }
+
+/// With no gonogo.toml, `check` does what kubectl does: it reviews one
+/// environment named after the kubeconfig's current context, against that
+/// context. With no kubeconfig either, the reason is said once, with the
+/// two ways out, and the items point at it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_config_check_reviews_the_current_kube_context() {
+    gonogo::install_crypto_provider();
+    let fake = FakeKube::start(resources(), vec![deployment("shop", "web", 1)], TOKEN).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = write_kubeconfig(
+        dir.path(),
+        &[
+            ("shop-staging", &fake.url(), TOKEN),
+            ("shop-prod", "http://127.0.0.1:1", TOKEN),
+        ],
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("folder");
+    let run = |kubeconfig: &std::path::Path, format: &str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+            .args([
+                "check",
+                "--checklist",
+                "kubernetes-baseline",
+                "--format",
+                format,
+            ])
+            .current_dir(&empty)
+            .env("KUBECONFIG", kubeconfig)
+            .env("NO_COLOR", "1")
+            .env("HOME", dir.path().join("home"))
+            .env("XDG_CONFIG_HOME", dir.path().join("home/config"))
+            .env("XDG_DATA_HOME", dir.path().join("home/data"))
+            .output()
+    };
+    let out = run(&kubeconfig, "json").await.expect("gonogo runs");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["environment"], "shop-staging");
+    assert_eq!(report["cluster"], "context shop-staging");
+    let items: Vec<&Value> = report["checklists"][0]["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["items"].as_array().expect("items"))
+        .collect();
+    let images = items
+        .iter()
+        .find(|i| i["id"] == "image-tags-explicit")
+        .expect("the baseline checks image tags");
+    // web:1.0 names its tag: the Deployment was read from the fake.
+    assert_eq!(images["status"], "pass", "{images:#}");
+    assert!(fake.lists() > 0);
+
+    let out = run(&dir.path().join("no-such-kubeconfig"), "text")
+        .await
+        .expect("gonogo runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("gonogo check: environment local (no kubeconfig)\n"),
+        "{text}"
+    );
+    let said: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("no-such-kubeconfig"))
+        .collect();
+    assert_eq!(said.len(), 1, "the reason is said once:\n{text}");
+    assert!(
+        said[0].contains("point kubectl at a cluster") && said[0].contains("--snapshot DIR"),
+        "{text}"
+    );
+    assert!(
+        text.contains("image-tags-explicit              not checked: see"),
+        "{text}"
+    );
+}

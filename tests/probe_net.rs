@@ -413,7 +413,7 @@ async fn http_redirects_are_the_status_unless_followed() {
 async fn http_slow_endpoint_times_out_as_error() {
     let addr = serve_http(Seen::default()).await;
     let ctx = ProbeContext {
-        cluster: Arc::new(gonogo::cluster::NoCluster),
+        cluster: Arc::new(gonogo::cluster::NoCluster::UNCONFIGURED),
         allow_exec: false,
         base_dir: ".".into(),
     };

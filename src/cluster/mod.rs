@@ -288,23 +288,46 @@ pub trait ObjectSource: Send + Sync {
 }
 
 /// A source with no objects, for environments that configure no cluster:
-/// every kube probe errors with a clear reason.
-pub struct NoCluster;
+/// every kube probe errors with the reason and the ways to fix it.
+pub struct NoCluster {
+    label: &'static str,
+    reason: std::borrow::Cow<'static, str>,
+}
+
+impl NoCluster {
+    /// A configured environment that names neither a context nor a snapshot.
+    pub const UNCONFIGURED: NoCluster = NoCluster {
+        label: "no cluster",
+        reason: std::borrow::Cow::Borrowed(
+            "this environment has no kube_context or snapshot configured: \
+             set one in gonogo.toml, or pass --context NAME or --snapshot DIR",
+        ),
+    };
+
+    /// No config file and no usable kubeconfig: `why` says where it was
+    /// looked for.
+    pub fn no_kubeconfig(why: &str) -> NoCluster {
+        NoCluster {
+            label: "no kubeconfig",
+            reason: format!(
+                "no cluster: {why}. Either point kubectl at a cluster \
+                 (or pass --context NAME), or check manifests on disk with --snapshot DIR"
+            )
+            .into(),
+        }
+    }
+}
 
 impl ObjectSource for NoCluster {
     fn describe(&self) -> String {
-        "no cluster".into()
+        self.label.into()
     }
 
     fn list<'a>(
         &'a self,
         _query: &'a ObjectQuery,
     ) -> BoxFuture<'a, Result<Vec<Object>, SourceError>> {
-        Box::pin(async {
-            Err(SourceError::Unavailable(
-                "this environment has no kube_context or snapshot configured".into(),
-            ))
-        })
+        Box::pin(async { Err(SourceError::Unavailable(self.reason.to_string())) })
     }
 }
 

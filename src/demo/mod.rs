@@ -125,7 +125,7 @@ pub fn config_text(ws: &Workspace) -> String {
             crate::config::ClusterSource::Context(c) => {
                 let _ = writeln!(out, "kube_context = {}", quote(c));
             }
-            crate::config::ClusterSource::None => {}
+            crate::config::ClusterSource::None | crate::config::ClusterSource::NoKubeconfig(_) => {}
         }
         if let Some(from) = &env.promote_from {
             let _ = writeln!(out, "promote_from = {}", quote(from));

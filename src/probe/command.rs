@@ -297,7 +297,7 @@ mod tests {
         // An odd duration, so the process can be told apart from any other.
         let spec = ProbeSpec::Command(probe(&["sleep", "29.517"]));
         let ctx = ProbeContext {
-            cluster: Arc::new(crate::cluster::NoCluster),
+            cluster: Arc::new(crate::cluster::NoCluster::UNCONFIGURED),
             allow_exec: true,
             base_dir: ".".into(),
         };

@@ -1032,7 +1032,7 @@ spec:
 
     #[tokio::test]
     async fn no_cluster_is_an_error() {
-        let out = run(&probe("v1/Secret"), &NoCluster).await;
+        let out = run(&probe("v1/Secret"), &NoCluster::UNCONFIGURED).await;
         assert_eq!(out.verdict, Verdict::Error);
         assert!(out.evidence.summary.contains("no kube_context or snapshot"));
     }

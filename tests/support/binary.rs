@@ -11,6 +11,9 @@ pub fn gonogo(dir: &Path) -> Command {
     cmd.env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("HOME", &home)
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // No kubeconfig of the user's: with no config, a test reviews
+        // `local`, with no cluster.
+        .env("KUBECONFIG", home.join("no-kubeconfig"));
     cmd
 }
