@@ -56,10 +56,12 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Environment to review (default: the first in the config)
-    #[arg(long = "env", global = true, value_name = "NAME")]
+    #[arg(long = "env", global = true, value_name = "NAME",
+          add = clap_complete::ArgValueCandidates::new(crate::commands::complete::environments))]
     pub env: Vec<String>,
     /// Only this checklist (by id); repeatable
-    #[arg(long = "checklist", global = true, value_name = "ID")]
+    #[arg(long = "checklist", global = true, value_name = "ID",
+          add = clap_complete::ArgValueCandidates::new(crate::commands::complete::checklists))]
     pub checklist: Vec<String>,
     /// Where sign-off logs live (overrides the config's state_dir)
     #[arg(long, global = true, value_name = "DIR")]
@@ -108,11 +110,16 @@ pub enum Command {
     State(StateArgs),
     /// The bundled checklists (id, items, title, vars); `show ID` prints one to copy
     Checklists(ChecklistsArgs),
-    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    /// Print shell completions (bash, zsh, fish, elvish, powershell); they
+    /// complete environment names and checklist ids from the config
     Completions {
         /// The shell to complete for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// A self-contained script instead: subcommands and flags only, no
+        /// names from the config (for packaging)
+        #[arg(long = "static")]
+        fixed: bool,
     },
     /// Print the man page (roff), e.g. `gonogo man > gonogo.1`
     Man,

@@ -7,6 +7,9 @@ use gonogo::cli::{Cli, Command};
 use gonogo::commands;
 
 fn main() {
+    // A shell asking for completions (COMPLETE=bash gonogo -- …) is
+    // answered here, before anything else runs.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = Cli::parse();
     gonogo::install_crypto_provider();
     // A crash report in colour unless NO_COLOR asks for none.
@@ -42,7 +45,9 @@ fn main() {
             Some(Command::State(args)) => commands::decide::state(&cli.global, args),
             Some(Command::Checklists(args)) => commands::checklists::run(&cli.global, args),
             Some(Command::Decide(command)) => commands::decide::decide(&cli.global, command).await,
-            Some(Command::Completions { shell }) => commands::completions(*shell),
+            Some(Command::Completions { shell, fixed }) => {
+                commands::complete::script(*shell, *fixed)
+            }
             Some(Command::Man) => commands::man(),
             Some(Command::Init) => commands::init::run(),
         }

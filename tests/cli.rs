@@ -1063,13 +1063,15 @@ fn check_speaks_sarif_for_code_scanning() {
 }
 
 /// Completions for every shell clap knows and a man page, both from the
-/// same definitions the parser uses; bash accepts its script.
+/// same definitions the parser uses. The scripts ask the binary what to
+/// offer, so bash completes `--env` and `--checklist` with the names of the
+/// config in the folder it is in; `--static` gives clap's script.
 #[test]
 fn completions_and_the_man_page_come_from_the_parser() {
     let dir = tempfile::tempdir().expect("tempdir");
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = gonogo(dir.path())
-            .args(["completions", shell])
+            .args(["completions", shell, "--static"])
             .output()
             .expect("runs");
         assert!(out.status.success(), "{shell}");
@@ -1077,17 +1079,74 @@ fn completions_and_the_man_page_come_from_the_parser() {
         for word in ["check", "export", "signoff", "env", "fail-on"] {
             assert!(script.contains(word), "{shell} completes {word}");
         }
-        if shell == "bash" {
-            let path = dir.path().join("gonogo.bash");
-            std::fs::write(&path, script.as_bytes()).expect("write");
-            let syntax = std::process::Command::new("bash")
-                .arg("-n")
-                .arg(&path)
-                .status();
-            if let Ok(status) = syntax {
-                assert!(status.success(), "bash -n rejects the script");
-            }
-        }
+        let out = gonogo(dir.path())
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("COMPLETE"), "{shell}: {script}");
+    }
+
+    // The names come from the config where the shell is.
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = [\"web-hardening\"]\n[[environments]]\nname = \"staging\"\n\
+         [[environments]]\nname = \"prod-eu\"\n",
+    )
+    .expect("config");
+    let ask = |words: &[&str]| {
+        let out = gonogo(dir.path())
+            .env("COMPLETE", "fish")
+            .arg("--")
+            .args(words)
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let envs = ask(&["gonogo", "check", "--env", ""]);
+    assert_eq!(
+        envs.lines().collect::<Vec<_>>(),
+        ["staging\tno cluster", "prod-eu\tno cluster"]
+    );
+    let ids = ask(&["gonogo", "export", "--checklist", "web"]);
+    assert!(ids.starts_with("web-hardening\t"), "{ids}");
+
+    // And bash, when there is one, takes the script and offers them.
+    let script = gonogo(dir.path())
+        .args(["completions", "bash"])
+        .output()
+        .expect("runs")
+        .stdout;
+    let path = dir.path().join("gonogo.bash");
+    std::fs::write(&path, &script).expect("write");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_gonogo"))
+        .parent()
+        .expect("the binary's folder");
+    let path_var = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let bash = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .env("PATH", path_var)
+        .env("HOME", dir.path().join(".test-home"))
+        .env("KUBECONFIG", dir.path().join("no-kubeconfig"))
+        .arg("-c")
+        .arg(
+            "source ./gonogo.bash && COMP_WORDS=(gonogo check --env p) && COMP_CWORD=3 \
+             && COMP_TYPE=9 && _clap_complete_gonogo gonogo p check \
+             && printf '%s\\n' \"${COMPREPLY[@]}\"",
+        )
+        .output();
+    if let Ok(out) = bash {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "prod-eu\n",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = gonogo(dir.path()).arg("man").output().expect("runs");
     let page = String::from_utf8_lossy(&out.stdout);

@@ -2,6 +2,7 @@
 //! parses and dispatches.
 
 pub mod checklists;
+pub mod complete;
 pub mod decide;
 pub mod init;
 mod wait;
@@ -123,16 +124,6 @@ pub async fn export_in(ws: &Workspace, global: &Global, args: &ExportArgs) -> i3
             eprintln!("wrote {}", path.display());
         }
     }
-    EXIT_OK
-}
-
-/// `gonogo completions SHELL`: the completion script, from the same clap
-/// definitions the parser uses.
-pub fn completions(shell: clap_complete::Shell) -> i32 {
-    use clap::CommandFactory;
-    let mut cmd = crate::cli::Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "gonogo", &mut out);
     EXIT_OK
 }
 
