@@ -126,8 +126,22 @@ pub enum Command {
     /// Write a commented gonogo.toml (an environment per kubeconfig context)
     /// and a starter checklist into this folder; never overwrites
     Init,
+    /// Print the JSON Schema of a checklist file or of gonogo.toml, for an
+    /// editor's TOML language server (`#:schema PATH` on a file's first line)
+    Schema {
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
     #[command(flatten)]
     Decide(DecideCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaOf {
+    /// A checklist file
+    Checklist,
+    /// gonogo.toml
+    Config,
 }
 
 #[derive(Debug, Args)]

@@ -147,11 +147,13 @@ impl Environment {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Config")]
 struct RawConfig {
     #[serde(default)]
     checklists: Vec<String>,
+    #[schemars(with = "Option<serde_json::Value>")]
     builtin: Option<Spanned<toml::Value>>,
     state_dir: Option<String>,
     state: Option<RawState>,
@@ -160,37 +162,58 @@ struct RawConfig {
     theme: Option<String>,
     #[serde(default)]
     trust: Vec<String>,
+    #[schemars(with = "Option<String>")]
     every: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     timeout: Option<Spanned<String>>,
+    #[schemars(with = "Option<i64>")]
     concurrency: Option<Spanned<i64>>,
     #[serde(default)]
     environments: Vec<RawEnvironment>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
     roles: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "State")]
 struct RawState {
+    #[schemars(with = "Option<String>")]
     store: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     namespace: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     context: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Environment")]
 struct RawEnvironment {
+    #[schemars(with = "String")]
     name: Spanned<String>,
+    #[schemars(with = "Option<String>")]
     kube_context: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     snapshot: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     vars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     read_only: bool,
+    #[schemars(with = "Option<String>")]
     promote_from: Option<Spanned<String>>,
 }
 
 pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// The JSON Schema of `gonogo.toml` as the loader reads it, before
+/// `crate::schema` adds what the types alone do not say.
+pub fn raw_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    generator.into_root_schema_for::<RawConfig>().to_value()
+}
 
 impl Default for Config {
     fn default() -> Self {

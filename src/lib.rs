@@ -18,6 +18,7 @@ pub mod probe;
 pub mod report;
 pub mod review;
 pub mod runner;
+pub mod schema;
 pub mod scratch;
 pub mod text;
 pub mod tui;

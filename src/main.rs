@@ -50,6 +50,7 @@ fn main() {
             }
             Some(Command::Man) => commands::man(),
             Some(Command::Init) => commands::init::run(),
+            Some(Command::Schema { of }) => commands::schema(*of),
         }
     });
     // Probe tasks may still hold sockets; do not wait for them.

@@ -1210,6 +1210,14 @@ fn init_writes_a_config_from_the_kubeconfig_and_never_overwrites() {
     for kind in ["kube", "http", "tls", "file", "promql", "command"] {
         assert!(starter.contains(&format!("kind = \"{kind}\"")), "{kind}");
     }
+    // Both name the schemas init wrote beside them, for an editor.
+    assert!(starter.starts_with("#:schema ../.gonogo/checklist.schema.json\n"));
+    assert!(config.starts_with("#:schema .gonogo/config.schema.json\n"));
+    for schema in ["checklist", "config"] {
+        let text = std::fs::read_to_string(review.join(format!(".gonogo/{schema}.schema.json")))
+            .expect("init writes the schema");
+        assert!(text.contains("\"title\": \"gonogo "), "{schema}");
+    }
 
     std::fs::write(review.join("gonogo.toml"), "# mine\n").expect("edit");
     let out = init();

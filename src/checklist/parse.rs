@@ -6,52 +6,91 @@ use toml::Spanned;
 
 /// A probe table as written: every field any kind accepts, each optional and
 /// spanned. `resolve` checks which fields the kind allows.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Probe")]
 pub struct RawProbe {
+    #[schemars(with = "Option<String>")]
     pub kind: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub every: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub expect: Option<Spanned<String>>,
     // kube
+    #[schemars(with = "Option<String>")]
     pub resource: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub namespace: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub selector: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub field_selector: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub quantifier: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub min: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub max: Option<Spanned<toml::Value>>,
     // http
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub method: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub headers: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+    #[schemars(with = "Option<String>")]
     pub body: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub status: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub samples: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<bool>")]
     pub follow_redirects: Option<Spanned<bool>>,
+    #[schemars(with = "Option<bool>")]
     pub insecure: Option<Spanned<bool>>,
+    #[schemars(with = "Option<String>")]
     pub ca_file: Option<Spanned<String>>,
     // tls
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub port: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<String>")]
     pub server_name: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub min_days: Option<Spanned<toml::Value>>,
     // file
+    #[schemars(with = "Option<String>")]
     pub root: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub glob: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub exclude: Option<Spanned<Vec<Spanned<String>>>>,
+    #[schemars(with = "Option<String>")]
     pub pattern: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub matches: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub min_matches: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub max_matches: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub min_files: Option<Spanned<toml::Value>>,
+    #[schemars(with = "Option<String>")]
     pub skip_comments: Option<Spanned<String>>,
     // promql
+    #[schemars(with = "Option<String>")]
     pub query: Option<Spanned<String>>,
     // command
+    #[schemars(with = "Option<Vec<String>>")]
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    #[schemars(with = "Option<String>")]
     pub cwd: Option<Spanned<String>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub exit: Option<Spanned<toml::Value>>,
 }
 
@@ -61,9 +100,11 @@ use std::ops::Range;
 use crate::checklist::model::{Checklist, Item, ProbeKind, ProbeTemplate, Section, Severity};
 use crate::diag::{Diagnostics, Source};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Checklist")]
 struct RawChecklist {
+    #[schemars(with = "String")]
     id: Spanned<String>,
     title: String,
     #[serde(default)]
@@ -71,6 +112,7 @@ struct RawChecklist {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     vars: BTreeMap<String, Spanned<toml::Value>>,
     signoff: Option<RawSignoff>,
     #[serde(default)]
@@ -78,38 +120,65 @@ struct RawChecklist {
 }
 
 /// `signoff = { roles = [...] }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Signoff")]
 struct RawSignoff {
+    #[schemars(with = "Vec<String>")]
     roles: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Section")]
 struct RawSection {
+    #[schemars(with = "String")]
     id: Spanned<String>,
     title: String,
     #[serde(default)]
     items: Vec<RawItem>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Item")]
 struct RawItem {
+    #[schemars(with = "String")]
     id: Spanned<String>,
     title: String,
+    #[schemars(with = "Option<String>")]
     severity: Option<Spanned<String>>,
     #[serde(default)]
     help: String,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     links: Vec<Spanned<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
     envs: Option<Vec<Spanned<String>>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     depends_on: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<bool>")]
     evidence: Option<Spanned<bool>>,
     probe: Option<RawProbe>,
 }
+
+/// The JSON Schema of a checklist file as the loader reads it, before
+/// `crate::schema` adds what the types alone do not say.
+pub fn raw_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    generator.into_root_schema_for::<RawChecklist>().to_value()
+}
+
+/// The fields a probe of `kind` takes besides `kind`, `every`, `timeout`
+/// and `expect`, and those it needs: for the schema, from the same tables
+/// the loader checks.
+pub fn probe_fields(kind: ProbeKind) -> (&'static [&'static str], &'static [&'static str]) {
+    (allowed_fields(kind), required_fields(kind))
+}
+
+pub const PROBE_COMMON_FIELDS: &[&str] = COMMON_FIELDS;
 
 /// Ids of checklists, sections and items: lowercase letters, digits, dashes.
 pub fn valid_id(id: &str) -> bool {

@@ -12,10 +12,14 @@ pub const STARTER: &str = include_str!("../../assets/init/starter.toml");
 
 const CONFIG: &str = "gonogo.toml";
 const CHECKLIST: &str = "checklists/starter.toml";
+/// Where the JSON Schemas go, for the `#:schema` lines of both files.
+const SCHEMAS: &str = ".gonogo";
 
 pub fn run() -> i32 {
     let here = Path::new(".");
-    for file in [CONFIG, CHECKLIST] {
+    let checklist_schema = format!("{SCHEMAS}/{}", crate::schema::CHECKLIST_FILE);
+    let config_schema = format!("{SCHEMAS}/{}", crate::schema::CONFIG_FILE);
+    for file in [CONFIG, CHECKLIST, &checklist_schema, &config_schema] {
         if here.join(file).exists() {
             eprintln!(
                 "error: {file} is already here; init never overwrites (move it away to start again)"
@@ -25,8 +29,25 @@ pub fn run() -> i32 {
     }
     let contexts = contexts();
     let config = config_text(&contexts);
+    let pretty = |v: serde_json::Value| {
+        serde_json::to_string_pretty(&v).expect("a schema is plain data") + "\n"
+    };
+    let starter = format!("#:schema ../{checklist_schema}\n{STARTER}");
     let written = std::fs::create_dir_all("checklists")
-        .and_then(|()| crate::export::write_atomically(Path::new(CHECKLIST), STARTER))
+        .and_then(|()| std::fs::create_dir_all(SCHEMAS))
+        .and_then(|()| {
+            crate::export::write_atomically(
+                Path::new(&checklist_schema),
+                &pretty(crate::schema::checklist()),
+            )
+        })
+        .and_then(|()| {
+            crate::export::write_atomically(
+                Path::new(&config_schema),
+                &pretty(crate::schema::config()),
+            )
+        })
+        .and_then(|()| crate::export::write_atomically(Path::new(CHECKLIST), &starter))
         .and_then(|()| crate::export::write_atomically(Path::new(CONFIG), &config));
     if let Err(e) = written {
         eprintln!("error: cannot write the starter files: {e}");
@@ -37,7 +58,7 @@ pub fn run() -> i32 {
         .map(|e| e.name)
         .collect();
     println!(
-        "wrote {CONFIG} ({}) and {CHECKLIST}",
+        "wrote {CONFIG} ({}) and {CHECKLIST}, with their JSON Schemas in {SCHEMAS}/ for your editor",
         describe(&contexts, &envs)
     );
     println!("next:");
@@ -156,7 +177,8 @@ pub fn environments(contexts: &Contexts) -> Vec<Env> {
 /// The commented config.
 pub fn config_text(contexts: &Contexts) -> String {
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let mut out = String::from(
+    let mut out = format!("#:schema {SCHEMAS}/{}\n", crate::schema::CONFIG_FILE);
+    out.push_str(
         "# gonogo's config, written by `gonogo init`. Every key is explained in\n\
          # the README (\"Configuration\"); unknown keys are errors.\n\n\
          checklists = [\"checklists/*.toml\"]   # your own checklists\n\

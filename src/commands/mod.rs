@@ -127,6 +127,19 @@ pub async fn export_in(ws: &Workspace, global: &Global, args: &ExportArgs) -> i3
     EXIT_OK
 }
 
+/// `gonogo schema checklist|config`: the JSON Schema, pretty-printed.
+pub fn schema(of: crate::cli::SchemaOf) -> i32 {
+    let schema = match of {
+        crate::cli::SchemaOf::Checklist => crate::schema::checklist(),
+        crate::cli::SchemaOf::Config => crate::schema::config(),
+    };
+    let text = serde_json::to_string_pretty(&schema).expect("a schema is plain data");
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Ok(()) => EXIT_OK,
+        Err(_) => EXIT_USAGE,
+    }
+}
+
 /// `gonogo man`: the man page in roff, from the clap definitions.
 pub fn man() -> i32 {
     use clap::CommandFactory;
