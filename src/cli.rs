@@ -75,6 +75,9 @@ pub struct Global {
     /// Name recorded in the sign-off log (default: config operator, then $USER)
     #[arg(long, global = true, value_name = "NAME")]
     pub operator: Option<String>,
+    /// No progress line on stderr while `check` and `export` run probes
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// Let `command` probes run programs on this machine
     #[arg(long, global = true)]
     pub allow_exec: bool,

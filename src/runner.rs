@@ -239,13 +239,60 @@ impl Drop for AbortOnDrop {
 
 /// Runs every job once and returns the outcomes, in no particular order.
 pub async fn run_once(jobs: Vec<Job>, concurrency: usize) -> Vec<(ItemKey, Outcome)> {
+    run_once_watched(jobs, concurrency, &mut |_| {}).await
+}
+
+/// Where a run of every probe once stands, for a progress line.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub total: usize,
+    pub done: usize,
+    running: std::collections::HashMap<ItemKey, std::time::Instant>,
+}
+
+impl Tally {
+    /// The probe running longest, and for how long.
+    pub fn slowest(&self) -> Option<(&ItemKey, Duration)> {
+        self.running
+            .iter()
+            .min_by_key(|(_, since)| **since)
+            .map(|(key, since)| (key, since.elapsed()))
+    }
+}
+
+/// [`run_once`], telling `watch` where it stands after each start and end
+/// and a few times a second while nothing changes (the slowest probe's
+/// time still grows).
+pub async fn run_once_watched(
+    jobs: Vec<Job>,
+    concurrency: usize,
+    watch: &mut (dyn FnMut(&Tally) + Send),
+) -> Vec<(ItemKey, Outcome)> {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut tally = Tally {
+        total: jobs.len(),
+        ..Tally::default()
+    };
     let runner = Runner::start(jobs, concurrency, Mode::Once, tx);
     let mut results = Vec::new();
-    while let Some(event) = rx.recv().await {
-        if let RunnerEvent::Finished(key, outcome) = event {
-            results.push((key, outcome));
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(RunnerEvent::Started(key)) => {
+                    tally.running.insert(key, std::time::Instant::now());
+                }
+                Some(RunnerEvent::Finished(key, outcome)) => {
+                    tally.running.remove(&key);
+                    tally.done += 1;
+                    results.push((key, outcome));
+                }
+                None => break,
+            },
+            _ = tick.tick() => {}
         }
+        watch(&tally);
     }
     runner.finished().await;
     results

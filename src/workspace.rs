@@ -375,11 +375,24 @@ impl Workspace {
         probe: bool,
         warnings: &mut Vec<String>,
     ) -> Result<EnvironmentDoc, LoadError> {
+        self.review_once_watched(env, probe, warnings, &mut |_| {})
+            .await
+    }
+
+    /// [`Workspace::review_once`], telling `watch` how the probes are
+    /// getting on (for `check`'s progress line).
+    pub async fn review_once_watched(
+        &self,
+        env: &Environment,
+        probe: bool,
+        warnings: &mut Vec<String>,
+        watch: &mut (dyn FnMut(&crate::runner::Tally) + Send),
+    ) -> Result<EnvironmentDoc, LoadError> {
         let probes = self.probes(env)?;
         let cluster = self.cluster(env, &probes).await?;
         let outcomes = if probe {
             let jobs = self.jobs(&probes, cluster.clone());
-            crate::runner::run_once(jobs, self.config.concurrency).await
+            crate::runner::run_once_watched(jobs, self.config.concurrency, watch).await
         } else {
             Vec::new()
         };

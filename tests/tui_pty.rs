@@ -483,3 +483,71 @@ fn a_closed_terminal_leaves_no_demo_folder_behind() {
     }
     assert_eq!(demo_folders(&tmp), Vec::<std::path::PathBuf>::new());
 }
+
+/// `check` on a terminal names the probe it is waiting for on stderr, and
+/// leaves the line blank when it is done; `--quiet`, or stderr that is not
+/// a terminal, gets no such line.
+#[test]
+fn check_shows_its_progress_on_a_terminal_only() {
+    use std::io::Write as _;
+    // An endpoint that answers after 1.5 s.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                std::thread::sleep(Duration::from_millis(1500));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"slow.toml\"]\nstate_dir = \"state\"\n\
+         [[environments]]\nname = \"dev\"\n",
+    )
+    .expect("config");
+    std::fs::write(
+        dir.path().join("slow.toml"),
+        format!(
+            "id = \"slow\"\ntitle = \"Slow\"\n[[sections]]\nid = \"s\"\ntitle = \"S\"\n\
+             [[sections.items]]\nid = \"slow-endpoint\"\ntitle = \"Slow endpoint\"\n\
+             [sections.items.probe]\nkind = \"http\"\nurl = \"http://127.0.0.1:{port}/\"\n\
+             timeout = \"10s\"\n"
+        ),
+    )
+    .expect("checklist");
+
+    let mut tty = Tty::spawn(dir.path(), &["check"], 100, 30);
+    tty.wait_for_bytes("the progress line", |raw| {
+        String::from_utf8_lossy(raw)
+            .contains("gonogo: dev: 0/1 probes done; slowest running: slow/slow-endpoint")
+    });
+    assert_eq!(tty.wait_exit(), 0);
+    let screen = lock(&tty.output).parser.screen().contents();
+    assert!(screen.contains("200 OK"), "{screen}");
+    assert!(!screen.contains("probes done"), "the line is blanked:\n{screen}");
+
+    let mut tty = Tty::spawn(dir.path(), &["check", "--quiet"], 100, 30);
+    assert_eq!(tty.wait_exit(), 0);
+    let raw = String::from_utf8_lossy(&lock(&tty.output).raw).into_owned();
+    assert!(raw.contains("200 OK") && !raw.contains("probes done"), "{raw}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_gonogo"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env("HOME", dir.path().join("home"))
+        .env("XDG_CONFIG_HOME", dir.path().join("home/config"))
+        .env("XDG_DATA_HOME", dir.path().join("home/data"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("probes done"), "{stderr}");
+}

@@ -5,6 +5,7 @@ pub mod checklists;
 pub mod complete;
 pub mod decide;
 pub mod init;
+pub mod progress;
 mod wait;
 
 use std::io::Write;
@@ -40,7 +41,15 @@ pub async fn check(global: &Global, args: &CheckArgs) -> i32 {
     };
     let doc = match &args.wait {
         Some(wait) => wait::until_gate(&ws, &envs, wait, args.fail_on.severity()).await,
-        None => review_document_in(&ws, &envs, true).await,
+        None => {
+            review_document_in(
+                &ws,
+                &envs,
+                true,
+                &mut progress::ProgressLine::on_stderr(global.quiet),
+            )
+            .await
+        }
     };
     match doc {
         Ok(doc) => print_check(&ws, &doc, global, args),
@@ -54,7 +63,14 @@ pub async fn check_in(ws: &Workspace, global: &Global, args: &CheckArgs) -> i32 
         eprintln!("error: --wait is for a review of your own; the demo's answers do not change");
         return EXIT_USAGE;
     }
-    match review_document_in(ws, &env_names(global), true).await {
+    match review_document_in(
+        ws,
+        &env_names(global),
+        true,
+        &mut progress::ProgressLine::on_stderr(global.quiet),
+    )
+    .await
+    {
         Ok(doc) => print_check(ws, &doc, global, args),
         Err(e) => print_load_error(&e),
     }
@@ -101,7 +117,14 @@ pub async fn export(global: &Global, args: &ExportArgs) -> i32 {
 /// `export` on a workspace already set up (the demo's).
 pub async fn export_in(ws: &Workspace, global: &Global, args: &ExportArgs) -> i32 {
     let envs = env_names(global);
-    let doc = match review_document_in(ws, &envs, !args.no_probe).await {
+    let doc = match review_document_in(
+        ws,
+        &envs,
+        !args.no_probe,
+        &mut progress::ProgressLine::on_stderr(global.quiet),
+    )
+    .await
+    {
         Ok(d) => d,
         Err(e) => return print_load_error(&e),
     };
@@ -168,7 +191,7 @@ pub async fn review_document(
     probe: bool,
 ) -> Result<Document, LoadError> {
     let ws = Workspace::load(&global.options())?;
-    review_document_in(&ws, envs, probe).await
+    review_document_in(&ws, envs, probe, &mut progress::ProgressLine::off()).await
 }
 
 /// [`review_document`] on a workspace already loaded.
@@ -176,6 +199,7 @@ pub async fn review_document_in(
     ws: &Workspace,
     envs: &[Option<&str>],
     probe: bool,
+    progress: &mut progress::ProgressLine,
 ) -> Result<Document, LoadError> {
     let mut docs = Vec::new();
     let mut seen = Vec::new();
@@ -186,7 +210,13 @@ pub async fn review_document_in(
         }
         seen.push(env.name.clone());
         let mut warnings = Vec::new();
-        let doc = ws.review_once(&env, probe, &mut warnings).await;
+        let name = env.name.clone();
+        let doc = ws
+            .review_once_watched(&env, probe, &mut warnings, &mut |tally| {
+                progress.draw(&name, tally)
+            })
+            .await;
+        progress.clear();
         for w in warnings {
             eprintln!("warning: {w}");
         }

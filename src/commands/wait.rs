@@ -38,7 +38,13 @@ pub async fn until_gate(
     let env = ws.environment(*name)?;
     // A snapshot does not change while we wait: one check says it all.
     if matches!(env.cluster, ClusterSource::Snapshot(_)) {
-        return super::review_document_in(ws, envs, true).await;
+        return super::review_document_in(
+            ws,
+            envs,
+            true,
+            &mut super::progress::ProgressLine::off(),
+        )
+        .await;
     }
     let probes = ws.probes(&env)?;
     let cluster = ws.cluster(&env, &probes).await?;
@@ -59,7 +65,13 @@ pub async fn until_gate(
         .collect();
     let expected: HashSet<ItemKey> = jobs.iter().map(|j| j.key.clone()).collect();
     if expected.is_empty() {
-        return super::review_document_in(ws, envs, true).await;
+        return super::review_document_in(
+            ws,
+            envs,
+            true,
+            &mut super::progress::ProgressLine::off(),
+        )
+        .await;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _runner = Runner::start(jobs, ws.config.concurrency, Mode::Repeat, tx);
