@@ -532,12 +532,18 @@ fn check_shows_its_progress_on_a_terminal_only() {
     assert_eq!(tty.wait_exit(), 0);
     let screen = lock(&tty.output).parser.screen().contents();
     assert!(screen.contains("200 OK"), "{screen}");
-    assert!(!screen.contains("probes done"), "the line is blanked:\n{screen}");
+    assert!(
+        !screen.contains("probes done"),
+        "the line is blanked:\n{screen}"
+    );
 
     let mut tty = Tty::spawn(dir.path(), &["check", "--quiet"], 100, 30);
     assert_eq!(tty.wait_exit(), 0);
     let raw = String::from_utf8_lossy(&lock(&tty.output).raw).into_owned();
-    assert!(raw.contains("200 OK") && !raw.contains("probes done"), "{raw}");
+    assert!(
+        raw.contains("200 OK") && !raw.contains("probes done"),
+        "{raw}"
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_gonogo"))
         .arg("check")
