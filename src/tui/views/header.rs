@@ -255,8 +255,8 @@ fn tabs_line(buf: &mut Buffer, area: Rect, app: &App, ctx: &Ctx) {
         Link::Absent => (ctx.sym.link_unknown, t.muted, ""),
     };
     let source = match (&app.live.cluster, &app.view.link) {
-        (_, Link::Absent) => "no cluster".to_string(),
         (Some(c), _) => crate::text::sanitize(c, false),
+        (None, Link::Absent) => "no cluster".to_string(),
         (None, _) => "connecting".to_string(),
     };
     // Cut in the middle: the end of a snapshot path names the file.
