@@ -262,6 +262,11 @@ pub struct LogArgs {
     /// Re-hash every line and check the chain; exit 1 if it was altered
     #[arg(long)]
     pub verify: bool,
+    /// With --verify: the head a sign-off document recorded (`HASH`, or
+    /// `EVENTS:HASH` as the document prints it); exit 1 unless the log ends
+    /// exactly there, saying how many events were cut off or added
+    #[arg(long, value_name = "HASH", requires = "verify")]
+    pub head: Option<String>,
     /// Write the log, from whichever store keeps it, to this new JSON Lines
     /// file (which `gonogo log --verify FILE` checks); exit 1 if it was altered
     #[arg(long, value_name = "FILE", conflicts_with = "verify")]

@@ -478,6 +478,11 @@ impl Workspace {
             let mut log =
                 export::log_doc(&ledger.location(), &loaded.view(), &events, &report, now);
             log.verify = ledger.verify_command();
+            if log.events > 0 && log.problems.is_empty() {
+                // The head this document saw: a log cut off or added to
+                // since fails this check.
+                log.verify = format!("{} --head {}:{}", log.verify, log.events, log.head);
+            }
             logs.insert(c.id.clone(), log);
             reports.push(report);
         }

@@ -1228,3 +1228,105 @@ fn init_writes_a_config_from_the_kubeconfig_and_never_overwrites() {
         "# mine\n"
     );
 }
+
+/// A log whose last lines were removed still has an intact chain, so
+/// `log --verify` alone accepts it; the verify command a sign-off document
+/// prints carries the head it saw, and fails on a cut-off log (naming how
+/// many events are missing) and on one added to since (how many added).
+#[test]
+fn the_documents_verify_command_catches_a_cut_off_log() {
+    let state = tempfile::tempdir().expect("tempdir");
+    recorded(state.path(), &["note", "dr-drill", "booked for Tuesday"]);
+    recorded(
+        state.path(),
+        &["tick", "dr-drill", "--note", "https://wiki/dr"],
+    );
+    recorded(state.path(), &["note", "db-secret", "rotated"]);
+    let out = gonogo(&review_dir())
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["export", "--env", "staging", "--format", "md"])
+        .output()
+        .expect("runs");
+    let md = String::from_utf8_lossy(&out.stdout);
+    let command = md
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- verify: `"))
+        .and_then(|l| l.strip_suffix('`'))
+        .unwrap_or_else(|| panic!("the document prints a verify command:\n{md}"));
+    let head = command
+        .split(" --head ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the command names the head: {command}"))
+        .to_string();
+    let events: usize = head
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("EVENTS:HASH");
+    assert!(events >= 3, "{head}");
+    let log = state.path().join("shop/staging.jsonl");
+    let verify = |head: Option<&str>| {
+        let mut cmd = gonogo(&review_dir());
+        cmd.arg("log").arg("--verify").arg(&log);
+        if let Some(h) = head {
+            cmd.args(["--head", h]);
+        }
+        cmd.output().expect("runs")
+    };
+    let said = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let out = verify(Some(&head));
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+
+    // The last line cut off: the chain is intact, the head is not there.
+    let full = std::fs::read_to_string(&log).expect("log");
+    let kept: String = full
+        .lines()
+        .take(events - 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&log, &kept).expect("cut");
+    let out = verify(None);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let ok = format!("ok: {} events, chain intact", events - 1);
+    assert!(said(&out).contains(&ok), "{}", said(&out));
+    let out = verify(Some(&head));
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains(&format!(
+            "1 event missing: the document recorded {events} events"
+        )),
+        "{}",
+        said(&out)
+    );
+    // The hash alone (without the count) still fails, saying less.
+    let bare = head.split(':').nth(1).expect("hash");
+    let out = verify(Some(bare));
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("does not contain the recorded head"),
+        "{}",
+        said(&out)
+    );
+
+    // Put back and added to: two events after the recorded head.
+    std::fs::write(&log, &full).expect("restore");
+    recorded(state.path(), &["note", "db-secret", "checked again"]);
+    recorded(state.path(), &["note", "db-secret", "and again"]);
+    let out = verify(Some(&head));
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("2 events added after the recorded head"),
+        "{}",
+        said(&out)
+    );
+    // A malformed head is a usage error.
+    let out = verify(Some("3:abc"));
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::checklist::model::{Checklist, Item};
 use crate::cli::{DecideCommand, Global, LogArgs, LogFormat, StateAction, StateArgs};
-use crate::ledger::{DirStore, Loaded, SignoffDecision, Store};
+use crate::ledger::{DirStore, Event, Loaded, SignoffDecision, Store};
 use crate::probe::Outcome;
 use crate::report;
 use crate::review::record::{self, RecordError, Where};
@@ -293,7 +293,7 @@ pub fn log(global: &Global, args: &LogArgs) -> i32 {
             return Ok(archive(ledger.as_ref(), out));
         }
         if args.verify {
-            return Ok(verify(ledger.as_ref()));
+            return Ok(verify(ledger.as_ref(), args.head.as_deref()));
         }
         let events = ledger
             .events()
@@ -323,7 +323,14 @@ pub fn log(global: &Global, args: &LogArgs) -> i32 {
     }
 }
 
-fn verify(ledger: &dyn Store) -> i32 {
+fn verify(ledger: &dyn Store, head: Option<&str>) -> i32 {
+    let recorded = match head.map(RecordedHead::parse).transpose() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: --head: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let report = match ledger.verify() {
         Ok(r) => r,
         Err(e) => {
@@ -331,7 +338,97 @@ fn verify(ledger: &dyn Store) -> i32 {
             return EXIT_USAGE;
         }
     };
-    print_report(&ledger.location(), &report)
+    let Some(recorded) = recorded else {
+        return print_report(&ledger.location(), &report);
+    };
+    if report.first_problem().is_some() {
+        return print_report(&ledger.location(), &report);
+    }
+    let events = match ledger.events() {
+        Ok(events) => events,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match recorded.compare(&events) {
+        Ok(()) => print_report(&ledger.location(), &report),
+        Err(why) => {
+            eprintln!("not the recorded head: {}: {why}", ledger.location());
+            EXIT_GATE
+        }
+    }
+}
+
+/// The head a sign-off document recorded: the last event's hash, and how
+/// many events the log held then when the document says (`EVENTS:HASH`).
+struct RecordedHead {
+    events: Option<u64>,
+    hash: String,
+}
+
+impl RecordedHead {
+    fn parse(text: &str) -> Result<RecordedHead, String> {
+        let (events, hash) = match text.split_once(':') {
+            Some((n, hash)) => (
+                Some(
+                    n.parse::<u64>()
+                        .map_err(|_| format!("`{n}` is not a number of events"))?,
+                ),
+                hash,
+            ),
+            None => (None, text),
+        };
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`{hash}` is not a head hash (64 hex digits, as the document prints it)"
+            ));
+        }
+        Ok(RecordedHead {
+            events,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+
+    /// Whether `events` (an intact chain) end exactly at this head; if not,
+    /// what happened: events added after it, or cut off before it.
+    fn compare(&self, events: &[Event]) -> Result<(), String> {
+        let last = events.len() as u64;
+        let short = |h: &str| h.chars().take(12).collect::<String>();
+        let plural = |n: u64| if n == 1 { "event" } else { "events" };
+        match events.iter().position(|e| e.hash == self.hash) {
+            Some(at) if at as u64 + 1 == last => Ok(()),
+            Some(at) => {
+                let added = last - (at as u64 + 1);
+                Err(format!(
+                    "{added} {} added after the recorded head {} (event {} of {last})",
+                    plural(added),
+                    short(&self.hash),
+                    at + 1
+                ))
+            }
+            None => match self.events {
+                Some(n) if n > last => Err(format!(
+                    "{} {} missing: the document recorded {n} events ending at {}, the log \
+                     holds {last}; its end was cut off",
+                    n - last,
+                    plural(n - last),
+                    short(&self.hash)
+                )),
+                Some(n) => Err(format!(
+                    "the log holds {last} events but none has the recorded head {} (event {n}): \
+                     it was rewritten from there",
+                    short(&self.hash)
+                )),
+                None => Err(format!(
+                    "the log ({last} {}) does not contain the recorded head {}: events were \
+                     cut off or rewritten",
+                    plural(last),
+                    short(&self.hash)
+                )),
+            },
+        }
+    }
 }
 
 /// Says what a verification found; the exit code of `--verify`.
