@@ -288,7 +288,7 @@ impl Config {
             Ok(k) => match k.current_context {
                 Some(current) => Environment {
                     cluster: ClusterSource::Context(current.clone()),
-                    ..Environment::named(&current)
+                    ..Environment::named(&environment_name(&current))
                 },
                 None => Environment {
                     cluster: ClusterSource::NoKubeconfig(
@@ -666,6 +666,23 @@ fn parse_builtin(
 }
 
 /// `$XDG_CONFIG_HOME/gonogo/config.toml` or the platform's equivalent.
+/// An environment name from a kube context's name: lowercase letters,
+/// digits and dashes, as every environment name is. A context may be called
+/// anything (`arn:aws:eks:…:cluster/prod`, or `../x`), and the name becomes
+/// part of the sign-off log's path.
+pub fn environment_name(context: &str) -> String {
+    let mut name: String = context
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while name.contains("--") {
+        name = name.replace("--", "-");
+    }
+    let name = name.trim_matches('-').to_string();
+    if name.is_empty() { "env".into() } else { name }
+}
+
 /// The kubeconfig as kubectl finds it (`KUBECONFIG`, else
 /// `~/.kube/config`), or a sentence saying where it was looked for.
 pub fn read_kubeconfig() -> Result<kube::config::Kubeconfig, String> {
@@ -734,6 +751,21 @@ mod tests {
         assert_eq!(
             c.environments[0].cluster,
             ClusterSource::Context("shop-staging".into())
+        );
+        // A context's name may hold anything; the environment's is a
+        // plain name, as it becomes part of the log's path.
+        let kubeconfig = kube::config::Kubeconfig {
+            current_context: Some("arn:aws:eks:eu-west-1:1234:cluster/../../Prod".into()),
+            ..Default::default()
+        };
+        let c = Config::zero(Ok(kubeconfig));
+        assert_eq!(
+            c.environments[0].name,
+            "arn-aws-eks-eu-west-1-1234-cluster-prod"
+        );
+        assert_eq!(
+            c.environments[0].cluster,
+            ClusterSource::Context("arn:aws:eks:eu-west-1:1234:cluster/../../Prod".into())
         );
         let c = Config::zero(Ok(Default::default()));
         assert_eq!(c.environments[0].name, "local");

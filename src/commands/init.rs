@@ -116,20 +116,7 @@ pub struct Env {
     pub promote_from: Option<String>,
 }
 
-/// An environment name from a context name: lowercase letters, digits and
-/// dashes.
-fn env_name(context: &str) -> String {
-    let mut name: String = context
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    while name.contains("--") {
-        name = name.replace("--", "-");
-    }
-    let name = name.trim_matches('-').to_string();
-    if name.is_empty() { "env".into() } else { name }
-}
+use crate::config::environment_name as env_name;
 
 fn looks_like(name: &str, words: &[&str]) -> bool {
     name.split('-').any(|part| words.contains(&part))
