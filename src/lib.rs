@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod crash;
 pub mod demo;
 pub mod diag;
 pub mod doc;

@@ -19,6 +19,7 @@ fn main() {
         color_eyre::config::HookBuilder::default()
     };
     let _ = hooks.install();
+    gonogo::crash::install();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -455,6 +455,7 @@ impl Workspace {
         for c in wanted {
             let ledger = self.ledger(&c.id, env)?;
             let mut loaded = ledger.load().map_err(|e| LoadError::Usage(e.to_string()))?;
+            warnings.extend(ledger.exposure());
             if let Some(w) = loaded.torn_tail() {
                 warnings.push(format!("{}: {w}", ledger.location()));
             }

@@ -263,6 +263,29 @@ fn a_panic_restores_the_terminal() {
             .find(LEAVE_ALTERNATE)
             .is_some_and(|left| raw[entered + left..].contains("GONOGO_DEBUG_PANIC"))
     });
+    // A report is left in the data folder, owner-only, and the last words
+    // say where, in one line.
+    let crashes = dir.path().join("home/data/gonogo/crashes");
+    tty.wait_for_bytes("where the crash report is", |raw| {
+        String::from_utf8_lossy(raw).contains("gonogo: crash report written to ")
+    });
+    let reports: Vec<_> = std::fs::read_dir(&crashes)
+        .unwrap_or_else(|e| panic!("{}: {e}", crashes.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = std::fs::read_to_string(&reports[0]).expect("readable");
+    assert!(report.contains("message: GONOGO_DEBUG_PANIC"), "{report}");
+    assert!(report.contains("command: demo"), "{report}");
+    assert!(report.contains("backtrace:"), "{report}");
+    // Nothing the operator typed beyond the subcommand: not the state path.
+    assert!(!report.contains(&state), "{report}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&reports[0])
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 /// Vertical borders the panes are drawn with.

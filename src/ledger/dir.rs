@@ -120,16 +120,13 @@ impl DirStore {
 
     fn open_for_appending(&self) -> Result<File, LedgerError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| LedgerError::Io {
+        create_private_dir(dir).map_err(|e| LedgerError::Io {
             action: "create the folder",
             path: dir.to_path_buf(),
             source: e,
         })?;
         let existed = self.path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
+        let file = private(OpenOptions::new().read(true).append(true).create(true))
             .open(&self.path)
             .map_err(|e| self.io("open", e))?;
         if !existed {
@@ -143,9 +140,7 @@ impl DirStore {
     /// Moves a torn tail into `<file>.torn-<time>` and cuts it off the log.
     fn set_aside(&self, file: &File, torn: &Torn) -> Result<(), LedgerError> {
         let aside = self.torn_path();
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut out = private(OpenOptions::new().write(true).create_new(true))
             .open(&aside)
             .map_err(|e| LedgerError::Io {
                 action: "create",
@@ -216,6 +211,10 @@ impl DirStore {
 impl Store for DirStore {
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+
+    fn exposure(&self) -> Option<String> {
+        exposure(&self.path)
     }
 
     fn verify_command(&self) -> String {
@@ -409,6 +408,66 @@ fn lock<'a>(file: &'a File, kind: Lock, path: &Path) -> Result<Option<Held<'a>>,
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(5));
+    }
+}
+
+/// Creates `dir` and any missing parent, each new one owner-only (0700): a
+/// state folder holds who decided what, and notes people typed.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// `options`, making any file it creates owner-only (0600).
+fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
+/// Creates a new file, owner-only (0600); fails if it is there.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    private(OpenOptions::new().write(true).create_new(true)).open(path)
+}
+
+/// Why the log at `path` (or its folder) can be read by other users of this
+/// machine, if it can: the mode bits, and the command that closes it. None
+/// for a log in a git work tree, which is shared on purpose.
+pub fn exposure(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.ancestors().any(|a| a.join(".git").exists()) {
+            return None;
+        }
+        let open = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o777)
+                .filter(|mode| mode & 0o077 != 0)
+        };
+        if let Some(mode) = open(path) {
+            return Some(format!(
+                "{} can be read by other users (mode {mode:o}): chmod 600 {}",
+                path.display(),
+                crate::text::shell_word(&path.display().to_string())
+            ));
+        }
+        let dir = path.parent()?;
+        let mode = open(dir).filter(|mode| mode & 0o005 != 0)?;
+        Some(format!(
+            "{} can be listed by other users (mode {mode:o}): chmod 700 {}",
+            dir.display(),
+            crate::text::shell_word(&dir.display().to_string())
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 

@@ -119,6 +119,11 @@ pub trait Store: Send + Sync {
     /// The command that verifies this log, for the sign-off document.
     fn verify_command(&self) -> String;
 
+    /// Why other users of this machine can read the log, when they can.
+    fn exposure(&self) -> Option<String> {
+        None
+    }
+
     /// Reads and checks the whole log and folds it. A log nobody wrote to
     /// yet is an empty review.
     fn load(&self) -> Result<Loaded, LedgerError>;

@@ -179,6 +179,9 @@ impl Executor {
         for c in &self.ws.checklists {
             match self.ws.ledger(&c.id, &env) {
                 Ok(ledger) => {
+                    if let Some(w) = ledger.exposure() {
+                        self.send(Action::Warn(w));
+                    }
                     self.stores
                         .insert(c.id.clone(), Arc::new(LogStore::new(ledger)));
                 }

@@ -121,7 +121,9 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .map(std::path::PathBuf::from)
         .or_else(|| crate::config::project_dirs().map(|d| d.cache_dir().to_path_buf()))
         .unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&dir).ok()?;
+    crate::ledger::dir::create_private_dir(&dir).ok()?;
+    // Owner-only from the start: it names items, people and endpoints.
+    let _ = crate::ledger::dir::create_private_file(&dir.join("gonogo.log"));
     let appender = tracing_appender::rolling::never(&dir, "gonogo.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("GONOGO_LOG")

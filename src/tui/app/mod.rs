@@ -154,6 +154,8 @@ pub enum Action {
     },
     /// The export was written (the path) or could not be (why).
     Exported(Result<std::path::PathBuf, String>),
+    /// Something to fix that stops nothing (a log others can read).
+    Warn(String),
     /// The objects a kube item selects, judged one by one, or why they
     /// could not be read.
     Objects {
@@ -903,6 +905,7 @@ impl App {
                 listing,
             } if generation == self.generation => self.objects_read(&checklist, &item, listing),
             Action::Exported(Ok(path)) => self.info(format!("exported {}", path.display())),
+            Action::Warn(text) => self.error(format!("warning: {text}")),
             Action::Exported(Err(e)) => self.error(format!("export failed: {e}")),
             // Stale results of an environment we left.
             Action::Probe { .. }
