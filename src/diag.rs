@@ -11,6 +11,9 @@ use std::sync::Arc;
 pub struct Source {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Where each line starts, found on first use: every item asks for its
+    /// line, and counting from the top each time is quadratic.
+    line_starts: Arc<std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl Source {
@@ -18,21 +21,32 @@ impl Source {
         Source {
             path: path.into(),
             text: text.into(),
+            line_starts: Arc::default(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts[line - 1];
+        let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
 
     fn line_text(&self, line: usize) -> &str {
-        self.text.lines().nth(line - 1).unwrap_or("")
+        let _ = self.line_col(0);
+        let starts = self.line_starts.get().map(Vec::as_slice).unwrap_or(&[]);
+        let Some(&start) = starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
+        let end = starts.get(line).map_or(self.text.len(), |&next| next);
+        self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
@@ -135,20 +149,47 @@ impl Diagnostic {
     }
 }
 
+/// How much of a long line the caret display shows, around the column.
+const SNIPPET: usize = 100;
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.headline())?;
+        // The file is anybody's: what it says reaches the terminal only
+        // without control characters.
+        writeln!(f, "{}", crate::text::sanitize(&self.headline(), false))?;
         if let Some(l) = &self.location {
             let gutter = l.line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
-            writeln!(f, "{} | {}", l.line, l.line_text)?;
-            let pad: String = l
-                .line_text
+            let chars: Vec<char> = l.line_text.chars().collect();
+            // A window of the line around the column when it is long (a
+            // minified or generated file), marked where it was cut.
+            let at = l.col.saturating_sub(1).min(chars.len());
+            let start = if chars.len() > SNIPPET {
+                at.saturating_sub(SNIPPET / 3).min(chars.len() - SNIPPET)
+            } else {
+                0
+            };
+            let end = (start + SNIPPET).min(chars.len());
+            let shown = |c: &char| match *c {
+                '\t' => '\t',
+                c if c.is_control() || crate::text::is_bidi_control(c) => '\u{fffd}',
+                c => c,
+            };
+            let before = if start > 0 { "…" } else { "" };
+            let after = if end < chars.len() { "…" } else { "" };
+            let text: String = chars[start..end].iter().map(shown).collect();
+            writeln!(f, "{} | {before}{text}{after}", l.line)?;
+            let pad: String = before
                 .chars()
-                .take(l.col - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .map(|_| ' ')
+                .chain(
+                    chars[start..at]
+                        .iter()
+                        .map(|c| if *c == '\t' { '\t' } else { ' ' }),
+                )
                 .collect();
-            writeln!(f, "{:gutter$} | {}{}", "", pad, "^".repeat(l.width.max(1)))?;
+            let width = l.width.max(1).min(end.saturating_sub(at).max(1));
+            writeln!(f, "{:gutter$} | {}{}", "", pad, "^".repeat(width))?;
         }
         Ok(())
     }

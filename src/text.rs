@@ -12,12 +12,21 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> String {
             '\n' | '\t' if keep_newlines => out.push(c),
             '\n' | '\t' | '\r' => out.push(' '),
             c if c.is_control() => {}
-            // Bidirectional overrides can make text read differently than it is.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            // Bidirectional controls can make text read differently than it is.
+            c if is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
     out
+}
+
+/// The bidirectional formatting characters: embeddings, overrides,
+/// isolates and the marks (Trojan Source, CVE-2021-42574).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Skips the rest of an escape sequence whose ESC has been consumed.

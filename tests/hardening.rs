@@ -142,3 +142,182 @@ fn a_full_disk_loses_nothing_already_recorded() {
         .expect("runs");
     assert!(said(&verify).contains("ok: 4 events"), "{}", said(&verify));
 }
+
+/// Runs `gonogo validate FILE` on `text` written as FILE in a fresh folder.
+fn validate(name: &str, text: &[u8]) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(name), text).expect("write");
+    gonogo(dir.path())
+        .args(["validate", name])
+        .output()
+        .expect("runs")
+}
+
+const HEAD: &str = "id = \"c\"\ntitle = \"C\"\n[[sections]]\nid = \"s\"\ntitle = \"S\"\n";
+
+/// Hostile or odd checklist files: each is refused at `file:line:col` or
+/// read correctly, never a panic or a hang.
+#[test]
+fn odd_checklist_files_are_refused_at_a_position_or_read_right() {
+    // A byte-order mark, as some Windows editors write: read as if absent.
+    let out = validate("bom.toml", format!("\u{feff}{HEAD}").as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    // CRLF line ends: positions still count lines and columns right.
+    let crlf =
+        format!("{HEAD}[[sections.items]]\nid = \"i\"\ntitle = \"I\"\nseverity = \"critical\"\n")
+            .replace('\n', "\r\n");
+    let out = validate("crlf.toml", crlf.as_bytes());
+    assert!(
+        said(&out).contains("crlf.toml:9:12: error: unknown severity `critical`"),
+        "{}",
+        said(&out)
+    );
+    assert!(!said(&out).contains('\r'), "{:?}", said(&out));
+    // A duplicate key, at the second one.
+    let out = validate("dup.toml", b"id = \"c\"\ntitle = \"C\"\ntitle = \"D\"\n");
+    assert!(
+        said(&out).contains("dup.toml:3:1: error: duplicate key"),
+        "{}",
+        said(&out)
+    );
+    // Nesting 5,000 deep: refused at the spot, and the caret line shows a
+    // window of the 10,000-character line, not all of it.
+    let deep = format!("{HEAD}x = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let out = validate("deep.toml", deep.as_bytes());
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("deep.toml:6:"), "{}", said(&out));
+    assert!(
+        said(&out).lines().all(|l| l.chars().count() < 200),
+        "{}",
+        said(&out)
+    );
+    // Control characters in a bad line never reach the terminal.
+    let out = validate(
+        "escape.toml",
+        b"id = \"c\"\ntitle = \"C\"\nseverity = \"\x1b[31mred\x1b]0;owned\x07\"\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("escape.toml:3:"), "{}", said(&out));
+    assert!(
+        !said(&out).chars().any(|c| c.is_control() && c != '\n'),
+        "{:?}",
+        said(&out)
+    );
+}
+
+/// 10,000 items load; 10,000 mistakes are each reported at their line; a
+/// 50 MB checklist is read (the limits are memory and time, both bounded:
+/// see BENCHMARKS.md for the numbers).
+#[test]
+fn huge_checklists_load_or_fail_item_by_item() {
+    let items = |severity: &str| {
+        let mut text = HEAD.to_string();
+        for i in 0..10_000 {
+            text.push_str(&format!(
+                "[[sections.items]]\nid = \"item-{i}\"\ntitle = \"Item {i}\"\nseverity = \"{severity}\"\n"
+            ));
+        }
+        text
+    };
+    let out = validate("many.toml", items("low").as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let out = validate("many-bad.toml", items("critical").as_bytes());
+    assert!(
+        said(&out).contains("error: 10000 problems found"),
+        "{}",
+        said(&out)
+    );
+    // The last item's severity is on line 5 + 4 * 10,000.
+    assert!(
+        said(&out).contains("many-bad.toml:40005:12: error: unknown severity"),
+        "{}",
+        said(&out)
+    );
+    let mut huge = String::from("id = \"c\"\ntitle = \"C\"\ndescription = \"");
+    huge.push_str(&"a".repeat(50_000_000));
+    huge.push_str("\"\n");
+    let out = validate("huge.toml", huge.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+}
+
+/// Manifests built to hurt a YAML reader: nested past any real object,
+/// aliases that expand exponentially ("billion laughs"), a key twice, and
+/// JSON nested deep. Each is refused at its position, quickly and in
+/// bounded memory.
+#[test]
+fn hostile_manifests_are_refused_at_a_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        format!(
+            "{HEAD}[[sections.items]]\nid = \"cm\"\ntitle = \"CM\"\n\
+             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n"
+        ),
+    )
+    .expect("checklist");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
+         [[environments]]\nname = \"dev\"\n",
+    )
+    .expect("config");
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: d}\n";
+    let mut laughs = format!(
+        "{head}data:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    );
+    for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        laughs.push_str(&format!("  {name}: &{name} [{refs}]\n"));
+    }
+    let cases = [
+        (
+            "deep.yaml",
+            format!(
+                "{head}data:\n  k: {}{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            "deep.yaml:5:",
+            "nested more than 128 levels deep",
+        ),
+        (
+            "laughs.yaml",
+            laughs,
+            "laughs.yaml:",
+            "anchors and aliases expand too far",
+        ),
+        (
+            "twice.yaml",
+            format!("{head}metadata: {{name: y}}\n"),
+            "twice.yaml:4:1:",
+            "duplicate mapping key: metadata",
+        ),
+        (
+            "deep.json",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            "deep.json:1:",
+            "recursion limit exceeded",
+        ),
+    ];
+    for (file, text, at, says) in cases {
+        let snapshot = dir.path().join("snap").join(file);
+        std::fs::create_dir_all(snapshot.parent().expect("folder")).expect("folder");
+        std::fs::write(&snapshot, text).expect("manifest");
+        let out = gonogo(dir.path())
+            .arg("check")
+            .arg("--snapshot")
+            .arg(&snapshot)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", said(&out));
+        assert!(
+            said(&out).contains(at) && said(&out).contains(says),
+            "{file}: {}",
+            said(&out)
+        );
+        std::fs::remove_file(&snapshot).expect("clean up");
+    }
+}

@@ -632,7 +632,7 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
         let message = serde_saphyr::DefaultMessageFormatter
             .format_message(e.without_snippet())
             .into_owned();
-        let message = crate::text::sanitize(&message, false);
+        let message = plain_yaml_message(&crate::text::sanitize(&message, false));
         match e.location() {
             Some(loc) => SnapshotError::Parse {
                 path: path.to_path_buf(),
@@ -646,6 +646,21 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Doc>, SnapshotError> {
             },
         }
     })
+}
+
+/// The YAML parser's limits in the reader's words, not its options'.
+fn plain_yaml_message(message: &str) -> String {
+    if message.contains("budget breached") {
+        return format!(
+            "refused: its anchors and aliases expand too far (a \"billion laughs\" file?) [{message}]"
+        );
+    }
+    if message.contains("recursion limit exceeded") {
+        return "refused: nested more than 128 levels deep".into();
+    }
+    message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .to_string()
 }
 
 /// One JSON value, or several one after another (`kubectl get -o json` of
