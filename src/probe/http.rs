@@ -117,9 +117,12 @@ impl Request {
         let method = Method::from_bytes(probe.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| format!("method {} is not a valid HTTP method", probe.method))?;
         let url = Url::parse(&expand("url", &probe.url)?)
-            .map_err(|e| format!("url {} is invalid: {e}", probe.url))?;
+            .map_err(|e| format!("url {} is invalid: {e}", super::redact::url(&probe.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("url {} is not http or https", probe.url));
+            return Err(format!(
+                "url {} is not http or https",
+                super::redact::url(&probe.url)
+            ));
         }
         let mut headers = HeaderMap::new();
         for (name, template) in &probe.headers {
@@ -365,7 +368,7 @@ fn tls_facts(info: &reqwest::tls::TlsInfo) -> Value {
 async fn single(probe: &HttpProbe, client: &reqwest::Client, request: &Request) -> Outcome {
     let received = match send(client, request).await {
         Ok(received) => received,
-        Err(e) => return Outcome::error(e.summary(&probe.url)),
+        Err(e) => return Outcome::error(e.summary(&super::redact::url(&probe.url))),
     };
     let mut detail = base_detail(probe, request);
     add_response_detail(&mut detail, &received);
@@ -404,8 +407,8 @@ async fn sampled(probe: &HttpProbe, client: &reqwest::Client, request: &Request)
     let Some(shown) = matching.or(responses.first()).copied() else {
         let reason = results.iter().find_map(|r| r.as_ref().err());
         let summary = match reason {
-            Some(e) => e.summary(&probe.url),
-            None => format!("no request to {} was made", probe.url),
+            Some(e) => e.summary(&super::redact::url(&probe.url)),
+            None => format!("no request to {} was made", super::redact::url(&probe.url)),
         };
         return Outcome::error(format!("{summary} (all {count} requests failed)"));
     };
@@ -596,7 +599,7 @@ fn response_value(received: &Received) -> Value {
 
 fn base_detail(probe: &HttpProbe, request: &Request) -> Value {
     let mut detail = json!({
-        "url": probe.url,
+        "url": super::redact::url(&probe.url),
         "method": request.method.as_str(),
         "request_headers": request.headers_for_evidence(probe),
     });

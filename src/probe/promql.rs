@@ -15,7 +15,11 @@ const MAX_LISTED_SERIES: usize = 20;
 
 pub async fn run(probe: &PromqlProbe) -> Outcome {
     // Shown in messages: the URL as written, so `${env:...}` stays hidden.
-    let endpoint = format!("{}/api/v1/query", probe.url.trim_end_matches('/'));
+    // As shown: a password in the URL is not.
+    let endpoint = format!(
+        "{}/api/v1/query",
+        super::redact::url(probe.url.trim_end_matches('/'))
+    );
     let answer = match query(probe).await {
         Ok(answer) => answer,
         Err(reason) => return Outcome::error(format!("{endpoint}: {reason}")),
@@ -183,7 +187,7 @@ fn evidence(probe: &PromqlProbe, answer: &Answer) -> Value {
         other => other.clone(),
     };
     json!({
-        "url": probe.url,
+        "url": super::redact::url(&probe.url),
         "query": probe.query,
         "result_type": answer.result_type,
         "samples": answer.samples,

@@ -36,7 +36,7 @@ pub fn url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let host_end = rest.find('/').unwrap_or(rest.len());
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..host_end];
     match authority.rsplit_once('@') {
         Some((user_info, host)) if user_info.contains(':') => {
