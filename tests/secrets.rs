@@ -11,10 +11,8 @@
 #![cfg(unix)]
 
 #[path = "support/fake_kube.rs"]
-#[allow(dead_code)]
 mod fake_kube;
 #[path = "support/tty.rs"]
-#[allow(dead_code)]
 mod tty;
 
 use std::io::{Read, Write};
