@@ -136,11 +136,19 @@ async fn schedule(
     let mut changes: Option<Changes> = None;
     let mut carry = probe::Carry::default();
     loop {
+        // No page of the first read arrived within the probe's timeout (a
+        // server that stalls, or sends one answer without end): said as
+        // such, without waiting that long again in a run.
+        let mut starved = false;
         // Follow the probe's objects before reading them, so that a change
         // made while it runs is not missed. Asked again each round while
         // the source cannot follow them (a type not served yet).
+        // Bounded like the run itself: setting that up asks the server
+        // (discovery), which may stall or keep asking us to retry.
         if let (Some(query), None) = (&query, &changes) {
-            changes = job.ctx.cluster.changes(query).await;
+            changes = tokio::time::timeout(job.probe.timeout, job.ctx.cluster.changes(query))
+                .await
+                .unwrap_or(None);
         }
         if let Some(changes) = &mut changes {
             // Zero: the source is still reading the objects for the first
@@ -154,7 +162,11 @@ async fn schedule(
                 probe::prepare(&job.probe.spec, &job.ctx, &mut carry).await;
                 match tokio::time::timeout(job.probe.timeout, changes.changed()).await {
                     Ok(Ok(())) => {}
-                    _ => break,
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        starved = true;
+                        break;
+                    }
                 }
             }
         }
@@ -166,7 +178,14 @@ async fn schedule(
             if events.send(RunnerEvent::Started(job.key.clone())).is_err() {
                 return;
             }
-            run_guarded(&job, &mut carry).await
+            match (&query, starved) {
+                (Some(query), true) => Outcome::error(format!(
+                    "timed out after {}: the API server sent no complete page of {} in that time",
+                    probe::humanize(job.probe.timeout),
+                    query.resource
+                )),
+                _ => run_guarded(&job, &mut carry).await,
+            }
         };
         if events
             .send(RunnerEvent::Finished(job.key.clone(), outcome))

@@ -157,16 +157,27 @@ impl Connection {
 
     /// A client with a ready configuration; `label` is how messages name
     /// it. Needs a tokio runtime (the client starts a task).
-    pub fn with(config: kube::Config, label: impl Into<String>) -> Result<Connection, String> {
+    pub fn with(mut config: kube::Config, label: impl Into<String>) -> Result<Connection, String> {
         crate::install_crypto_provider();
         let label = label.into();
         let endpoint = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config).map_err(|e| {
+        // A 429 or 503 is said as it is, at once: the probe runs again on
+        // its own schedule, and retrying inside the client would only hide
+        // the server's answer behind a timeout.
+        config.default_retry = false;
+        let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| {
             format!(
                 "cannot build a client for {label} ({endpoint}): {}",
                 chain(&e)
             )
         })?;
+        // No answer is held past RESPONSE_LIMIT: a server that sends a body
+        // without end (or a list far beyond what `limit` asked for) gets
+        // an error, not all of this machine's memory.
+        let limit = tower_http::map_response_body::MapResponseBodyLayer::new(|body| {
+            http_body_util::Limited::new(body, RESPONSE_LIMIT)
+        });
+        let client = builder.with_layer(&limit).build();
         Ok(Connection {
             client,
             label,
@@ -180,6 +191,10 @@ impl Connection {
         explain_error(e, doing, &self.endpoint, &self.label)
     }
 }
+
+/// The most one answer of the API server may hold: a page of 500 big
+/// objects fits many times over; a watch that reaches it is opened again.
+pub const RESPONSE_LIMIT: usize = 256 * 1024 * 1024;
 
 impl Live {
     /// Connects through the kubeconfig (`KUBECONFIG` or `~/.kube/config`):
@@ -353,10 +368,21 @@ fn explain_error(e: &kube::Error, doing: &str, endpoint: &str, label: &str) -> S
                 ),
             }
         }
+        kube::Error::HyperError(_) | kube::Error::Service(_)
+            if chain(e).contains("length limit exceeded") =>
+        {
+            format!(
+                "the API server at {endpoint} answered more than {} MiB to {doing}: stopped reading",
+                RESPONSE_LIMIT / (1024 * 1024)
+            )
+        }
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
             // Skip kube's own "ServiceError:" wrapper; the causes say it.
             let why = std::error::Error::source(e).map_or_else(|| chain(e), chain);
             format!("cannot reach the API server at {endpoint}: {why}")
+        }
+        kube::Error::SerdeError(json) => {
+            format!("cannot {doing} at {endpoint}: the answer is not valid JSON ({json})")
         }
         kube::Error::Auth(_) => {
             format!(

@@ -81,6 +81,16 @@ impl Default for FakeOptions {
     }
 }
 
+/// Ways a broken or hostile API server answers a read of objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misbehavior {
+    /// 200 OK with JSON cut off in the middle.
+    Garbled,
+    /// 200 OK with a list body that never ends: items keep coming, 64 KiB
+    /// every few milliseconds, and the closing bracket never does.
+    Endless,
+}
+
 /// One request as the client sent it.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -112,6 +122,8 @@ struct FakeState {
     before_create: Mutex<HashMap<String, Box<dyn FnOnce() + Send>>>,
     /// While set, every request answers a Status with this code.
     failing: Mutex<Option<u16>>,
+    /// While set, reads of objects misbehave this way.
+    misbehaving: Mutex<Option<Misbehavior>>,
     /// Every request to the Kubernetes paths, for asserting what the client
     /// asked.
     requests: Mutex<Vec<Request>>,
@@ -218,6 +230,7 @@ impl FakeKube {
             allowed: Mutex::new(HashMap::new()),
             before_create: Mutex::new(HashMap::new()),
             failing: Mutex::new(None),
+            misbehaving: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -328,6 +341,15 @@ impl FakeKube {
     /// restart would; clients must watch again.
     pub fn close_watches(&self) {
         self.state.store().watches.clear();
+    }
+
+    /// While `Some(how)`, reads of objects (lists, gets, watches) go wrong
+    /// that way; discovery still answers. `None` serves normally again.
+    pub fn misbehave(&self, how: Option<Misbehavior>) {
+        *lock(&self.state.misbehaving) = how;
+        if how.is_some() {
+            self.close_watches();
+        }
     }
 
     /// While `Some(code)`, every request answers a Status with that code and
@@ -1225,6 +1247,34 @@ fn bad_request(message: &str) -> Response {
     status(StatusCode::BAD_REQUEST, "BadRequest", message)
 }
 
+/// A read of objects answered the broken way `how` says.
+fn misbehaving(how: Misbehavior) -> Response {
+    let body = match how {
+        Misbehavior::Garbled => Body::from(
+            r#"{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"#,
+        ),
+        Misbehavior::Endless => {
+            let head = futures::stream::once(async {
+                Ok::<_, Infallible>(Bytes::from_static(
+                    br#"{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":["#,
+                ))
+            });
+            let item =
+                Bytes::from(r#"{"metadata":{"name":"again","namespace":"shop"}},"#.repeat(1200));
+            let rest = futures::stream::unfold(item, |item| async move {
+                tokio::time::sleep(Duration::from_millis(4)).await;
+                Some((Ok::<_, Infallible>(item.clone()), item))
+            });
+            Body::from_stream(futures::StreamExt::chain(head, rest))
+        }
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .expect("a valid response")
+}
+
 /// What a server that is failing says, by code.
 fn failing(code: u16) -> Response {
     let (reason, message) = match code {
@@ -1372,6 +1422,14 @@ async fn handle(
     };
     let path = uri.path().trim_matches('/');
     let segments: Vec<&str> = path.split('/').collect();
+    let object_read = method == Method::GET
+        && matches!(
+            segments.as_slice(),
+            ["api", _, _, ..] | ["apis", _, _, _, ..]
+        );
+    if object_read && let Some(how) = *lock(&state.misbehaving) {
+        return misbehaving(how);
+    }
     let request = ObjectRequest {
         state: &state,
         user: &user,
