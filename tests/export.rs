@@ -427,3 +427,35 @@ fn json_is_a_superset_of_check_json() {
     assert_eq!(log["notes"]["dr-drill"][0]["by"], "alice");
     assert_eq!(log["head"], format!("{:064x}", 7));
 }
+
+/// Found by fuzzing (fuzz/regressions/export/): the statuses a sign-off
+/// recorded and an event kind this version does not know come from the log
+/// file, which anyone with write access may have made (and re-hashed);
+/// neither can add a heading, a table row or HTML to the document.
+#[test]
+fn text_from_the_log_cannot_shape_the_document() {
+    let plain = document(false);
+    let mut hostile = document(false);
+    let log = hostile.environments[0]
+        .logs
+        .get_mut("shop")
+        .expect("the shop log");
+    let changes = log.since_signoff.as_mut().expect("changes since sign-off");
+    changes.status_changes.push(export::StatusChange {
+        item: "dr-drill".into(),
+        from: "x\n# injected | a | b |\n<script>".into(),
+        to: "done\n## also".into(),
+    });
+    let mut odd = changes
+        .events
+        .first()
+        .cloned()
+        .expect("an event after the sign-off");
+    odd.kind = "x\n# injected\n| a | b |\n|---|---|\n<b>".into();
+    changes.events.push(odd);
+    let md = export::markdown::render(&hostile);
+    let (want, got) = (shape(&export::markdown::render(&plain)), shape(&md));
+    assert_eq!(got.headings, want.headings, "{md}");
+    assert_eq!(got.table_rows, want.table_rows, "{md}");
+    assert_eq!(got.html, want.html, "{md}");
+}

@@ -548,7 +548,14 @@ fn changes(out: &mut String, log: &LogDoc, which: &str) {
         return;
     }
     for c in &ch.status_changes {
-        let _ = writeln!(out, "- {}: {} → {}", code(&c.item), c.from, c.to);
+        // The statuses come from the log file, as anyone may have written it.
+        let _ = writeln!(
+            out,
+            "- {}: {} → {}",
+            code(&c.item),
+            escape(&c.from),
+            escape(&c.to)
+        );
     }
     for e in &ch.events {
         let item = e
@@ -556,7 +563,13 @@ fn changes(out: &mut String, log: &LogDoc, which: &str) {
             .as_deref()
             .map(|i| format!(" on {}", code(i)))
             .unwrap_or_default();
-        let lead = format!("- {}{item} by {} at {}", e.kind, escape(&e.by), time(e.at));
+        // An unknown kind is any text the log held.
+        let lead = format!(
+            "- {}{item} by {} at {}",
+            escape(&e.kind),
+            escape(&e.by),
+            time(e.at)
+        );
         if e.text.is_empty() {
             let _ = writeln!(out, "{lead}");
         } else {
