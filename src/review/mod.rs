@@ -409,4 +409,178 @@ mod tests {
         assert_eq!(counts["fail"], 1);
         assert_eq!(counts["pass"], 0);
     }
+
+    mod properties {
+        //! The status model and the critical path as properties over
+        //! generated reviews, beside the log's fold test (ledger::dir).
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn severity() -> impl Strategy<Value = Severity> {
+            prop::sample::select(Severity::ALL.to_vec())
+        }
+
+        fn status() -> impl Strategy<Value = Status> {
+            prop::sample::select(Status::ALL.to_vec())
+        }
+
+        fn worst(a: SectionVerdict, b: SectionVerdict) -> SectionVerdict {
+            decision([a, b]).into_verdict()
+        }
+
+        impl Decision {
+            fn into_verdict(self) -> SectionVerdict {
+                match self {
+                    Decision::Go => SectionVerdict::Ready,
+                    Decision::GoWithConditions => SectionVerdict::Conditional,
+                    Decision::NoGo => SectionVerdict::NotReady,
+                }
+            }
+        }
+
+        /// A checklist of `n` items whose dependencies point only at
+        /// earlier items (so there is no cycle, as the loader insists), with
+        /// their severities and statuses.
+        fn review() -> impl Strategy<Value = (Vec<Severity>, Vec<Vec<usize>>, Vec<Status>)> {
+            (1usize..24).prop_flat_map(|n| {
+                (
+                    prop::collection::vec(severity(), n),
+                    (0..n)
+                        .map(|i| prop::collection::vec(0..i.max(1), 0..3.min(i + 1)))
+                        .collect::<Vec<_>>(),
+                    prop::collection::vec(status(), n),
+                )
+            })
+        }
+
+        fn build(severities: &[Severity], deps: &[Vec<usize>]) -> Checklist {
+            let items: String = severities
+                .iter()
+                .zip(deps)
+                .enumerate()
+                .map(|(n, (sev, deps))| {
+                    let deps: Vec<String> = deps
+                        .iter()
+                        .filter(|d| **d < n)
+                        .map(|d| format!("i{d}"))
+                        .collect();
+                    let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+                    item(&format!("i{n}"), sev.as_str(), &deps)
+                })
+                .collect();
+            checklist(&items)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// READY iff nothing is open; NOT READY iff a blocker is open;
+            /// the order of the items does not matter.
+            #[test]
+            fn a_verdict_is_decided_by_the_open_items(
+                items in prop::collection::vec((severity(), status()), 0..40),
+            ) {
+                let v = verdict(items.iter().copied());
+                let open = items.iter().any(|(_, s)| s.is_open());
+                let open_blocker = items.iter().any(|(sev, s)| s.is_open() && *sev == Severity::Blocker);
+                prop_assert_eq!(v == SectionVerdict::Ready, !open);
+                prop_assert_eq!(v == SectionVerdict::NotReady, open_blocker);
+                let mut reversed = items.clone();
+                reversed.reverse();
+                prop_assert_eq!(verdict(reversed), v);
+            }
+
+            /// Opening one more item never makes the verdict better; closing
+            /// one never makes it worse.
+            #[test]
+            fn a_verdict_moves_with_its_items(
+                items in prop::collection::vec((severity(), status()), 1..40),
+                at in any::<prop::sample::Index>(),
+                to in status(),
+            ) {
+                let before = verdict(items.iter().copied());
+                let mut changed = items.clone();
+                let i = at.index(items.len());
+                let was_open = changed[i].1.is_open();
+                changed[i].1 = to;
+                let after = verdict(changed.iter().copied());
+                if to.is_open() && !was_open {
+                    prop_assert_eq!(worst(before, after), after);
+                }
+                if !to.is_open() && was_open {
+                    prop_assert_eq!(worst(before, after), before);
+                }
+            }
+
+            /// The decision is the worst verdict, whatever their order.
+            #[test]
+            fn the_decision_is_the_worst_verdict(
+                verdicts in prop::collection::vec(
+                    prop::sample::select(vec![
+                        SectionVerdict::Ready,
+                        SectionVerdict::Conditional,
+                        SectionVerdict::NotReady,
+                    ]),
+                    0..12,
+                ),
+            ) {
+                let d = decision(verdicts.iter().copied());
+                let want = if verdicts.contains(&SectionVerdict::NotReady) {
+                    Decision::NoGo
+                } else if verdicts.contains(&SectionVerdict::Conditional) {
+                    Decision::GoWithConditions
+                } else {
+                    Decision::Go
+                };
+                prop_assert_eq!(d, want);
+                let mut reversed = verdicts.clone();
+                reversed.reverse();
+                prop_assert_eq!(decision(reversed), d);
+            }
+
+            /// The path holds exactly the open blockers and highs, each once,
+            /// each after every item on the path it depends on (through
+            /// items off the path too), and a blocker free to go goes before
+            /// a high free to go.
+            #[test]
+            fn the_critical_path_is_the_open_blockers_and_highs_in_dependency_order(
+                (severities, deps, statuses) in review(),
+            ) {
+                let c = build(&severities, &deps);
+                let ids: Vec<String> = (0..severities.len()).map(|n| format!("i{n}")).collect();
+                let map: HashMap<&str, Status> =
+                    ids.iter().map(String::as_str).zip(statuses.iter().copied()).collect();
+                let path: Vec<&str> = critical_path(&c, &map).iter().map(|i| i.id.as_str()).collect();
+                let mut want: Vec<&str> = ids
+                    .iter()
+                    .zip(severities.iter().zip(&statuses))
+                    .filter(|(_, (sev, st))| **sev <= Severity::High && st.is_open())
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                let mut got = path.clone();
+                got.sort_unstable();
+                want.sort_unstable();
+                prop_assert_eq!(&got, &want);
+                let by_id: HashMap<&str, &Item> = c.items().map(|(_, i)| (i.id.as_str(), i)).collect();
+                let at: HashMap<&str, usize> = path.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+                for (n, id) in path.iter().enumerate() {
+                    for a in ancestors(by_id[id], &by_id) {
+                        if let Some(&m) = at.get(a) {
+                            prop_assert!(m < n, "{} comes before {} which it depends on", id, a);
+                        }
+                    }
+                }
+                // With no dependencies at all, every blocker precedes every high.
+                if deps.iter().all(Vec::is_empty) {
+                    let last_blocker = path.iter().rposition(|id| by_id[id].severity == Severity::Blocker);
+                    let first_high = path.iter().position(|id| by_id[id].severity == Severity::High);
+                    if let (Some(b), Some(h)) = (last_blocker, first_high) {
+                        prop_assert!(b < h);
+                    }
+                }
+            }
+        }
+    }
 }
