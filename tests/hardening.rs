@@ -321,3 +321,82 @@ fn hostile_manifests_are_refused_at_a_position() {
         std::fs::remove_file(&snapshot).expect("clean up");
     }
 }
+
+/// A checklist cannot run code by being opened: a `command` probe is
+/// refused without `--allow-exec`, a repository's own config cannot trust
+/// it, and a trust entry in the user's config pins the file's content, so
+/// one edited byte withdraws it.
+#[test]
+fn a_command_probe_runs_only_when_the_operator_says_so() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("ran");
+    let checklist = format!(
+        "{HEAD}[[sections.items]]\nid = \"run\"\ntitle = \"Runs a program\"\n\
+         [sections.items.probe]\nkind = \"command\"\nargv = [\"touch\", \"{}\"]\n",
+        marker.display()
+    );
+    std::fs::write(dir.path().join("c.toml"), &checklist).expect("checklist");
+    let config = "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
+                  [[environments]]\nname = \"dev\"\n";
+    std::fs::write(dir.path().join("gonogo.toml"), config).expect("config");
+    let check = |extra: &[&str]| {
+        gonogo(dir.path())
+            .arg("check")
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    // Opened, validated, checked, exported: never run.
+    for args in [
+        vec!["validate"],
+        vec!["check"],
+        vec!["check", "--format", "json"],
+        vec!["export"],
+    ] {
+        let out = gonogo(dir.path()).args(&args).output().expect("runs");
+        assert!(!marker.exists(), "{args:?} ran the command: {}", said(&out));
+    }
+    assert!(said(&check(&[])).contains("command probes are disabled"));
+
+    // The repository's config cannot trust its own checklist.
+    let hash: String = Sha256::digest(checklist.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let entry = format!("c@{hash}");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        format!("trust = [\"{entry}\"]\n{config}"),
+    )
+    .expect("config");
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(
+        said(&out).contains("`trust` is only read from"),
+        "{}",
+        said(&out)
+    );
+    assert!(!marker.exists());
+    std::fs::write(dir.path().join("gonogo.toml"), config).expect("config");
+
+    // The user's own config can, for exactly this content.
+    let user = dir.path().join(".test-home/config/gonogo");
+    std::fs::create_dir_all(&user).expect("folder");
+    std::fs::write(user.join("config.toml"), format!("trust = [\"{entry}\"]\n")).expect("trust");
+    let out = check(&[]);
+    assert!(marker.exists(), "trusted, it runs: {}", said(&out));
+    std::fs::remove_file(&marker).expect("reset");
+    // One byte more in the checklist, and the trust is gone.
+    std::fs::write(dir.path().join("c.toml"), format!("{checklist}\n")).expect("edit");
+    let out = check(&[]);
+    assert!(!marker.exists(), "an edited checklist ran: {}", said(&out));
+    assert!(
+        said(&out).contains("command probes are disabled"),
+        "{}",
+        said(&out)
+    );
+    // --allow-exec is the operator's own say.
+    check(&["--allow-exec"]);
+    assert!(marker.exists());
+}
