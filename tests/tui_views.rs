@@ -197,6 +197,12 @@ fn write_log(path: &Path, seeds: &[Seed]) {
     }
     std::fs::create_dir_all(path.parent().expect("a log has a folder")).expect("log folder");
     std::fs::write(path, out).expect("write the log");
+    // Private, as gonogo makes its logs: one others can read is warned about.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
 }
 
 /// The review's folder: config, checklist and state. Kept alive by the test.

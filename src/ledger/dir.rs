@@ -433,35 +433,22 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
     private(OpenOptions::new().write(true).create_new(true)).open(path)
 }
 
-/// Why the log at `path` (or its folder) can be read by other users of this
-/// machine, if it can: the mode bits, and the command that closes it. None
-/// for a log in a git work tree, which is shared on purpose.
+/// Why the log at `path` can be read by other users of this machine, if
+/// it can: its mode, and the command that closes it. None for a log in a
+/// git work tree, which is shared on purpose. (A folder others can list
+/// shows them names only: the logs' contents are what is private.)
 pub fn exposure(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if path.ancestors().any(|a| a.join(".git").exists()) {
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        if mode & 0o077 == 0 || path.ancestors().any(|a| a.join(".git").exists()) {
             return None;
         }
-        let open = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| m.permissions().mode() & 0o777)
-                .filter(|mode| mode & 0o077 != 0)
-        };
-        if let Some(mode) = open(path) {
-            return Some(format!(
-                "{} can be read by other users (mode {mode:o}): chmod 600 {}",
-                path.display(),
-                crate::text::shell_word(&path.display().to_string())
-            ));
-        }
-        let dir = path.parent()?;
-        let mode = open(dir).filter(|mode| mode & 0o005 != 0)?;
         Some(format!(
-            "{} can be listed by other users (mode {mode:o}): chmod 700 {}",
-            dir.display(),
-            crate::text::shell_word(&dir.display().to_string())
+            "{} can be read by other users (mode {mode:o}): chmod 600 {}",
+            path.display(),
+            crate::text::shell_word(&path.display().to_string())
         ))
     }
     #[cfg(not(unix))]
