@@ -285,11 +285,24 @@ impl Config {
     /// environment `local` whose kube items say why and how to fix it.
     pub fn zero(kubeconfig: Result<kube::config::Kubeconfig, String>) -> Config {
         let environment = match kubeconfig {
-            Ok(k) => match k.current_context {
-                Some(current) => Environment {
-                    cluster: ClusterSource::Context(current.clone()),
-                    ..Environment::named(&environment_name(&current))
-                },
+            Ok(k) => match k.current_context.clone() {
+                Some(current) => {
+                    // The context's namespace, as kubectl would use it, is
+                    // the checklists' `namespace` var.
+                    let namespace = k
+                        .contexts
+                        .iter()
+                        .find(|c| c.name == current)
+                        .and_then(|c| c.context.as_ref())
+                        .and_then(|c| c.namespace.clone());
+                    Environment {
+                        cluster: ClusterSource::Context(current.clone()),
+                        vars: namespace
+                            .map(|ns| BTreeMap::from([("namespace".to_string(), ns)]))
+                            .unwrap_or_default(),
+                        ..Environment::named(&environment_name(&current))
+                    }
+                }
                 None => Environment {
                     cluster: ClusterSource::NoKubeconfig(
                         "the kubeconfig sets no current context".into(),
@@ -767,6 +780,22 @@ mod tests {
             c.environments[0].cluster,
             ClusterSource::Context("arn:aws:eks:eu-west-1:1234:cluster/../../Prod".into())
         );
+        // The context's namespace is the `namespace` var, as kubectl uses it.
+        let kubeconfig = kube::config::Kubeconfig {
+            current_context: Some("shop".into()),
+            contexts: vec![kube::config::NamedContext {
+                name: "shop".into(),
+                context: Some(kube::config::Context {
+                    cluster: "c".into(),
+                    namespace: Some("team-00".into()),
+                    ..Default::default()
+                }),
+                other: Default::default(),
+            }],
+            ..Default::default()
+        };
+        let c = Config::zero(Ok(kubeconfig));
+        assert_eq!(c.environments[0].vars["namespace"], "team-00");
         let c = Config::zero(Ok(Default::default()));
         assert_eq!(c.environments[0].name, "local");
         assert_eq!(c.environments[0].cluster.label(), "no kubeconfig");
