@@ -459,3 +459,37 @@ fn text_from_the_log_cannot_shape_the_document() {
     assert_eq!(got.table_rows, want.table_rows, "{md}");
     assert_eq!(got.html, want.html, "{md}");
 }
+
+/// Found by fuzzing (fuzz/regressions/export/quoted-setext-heading): a
+/// multi-line note is quoted line by line, and a line of `-` or `=` under
+/// another, `---`, `+ x` or `1. x` must not become a heading, a rule or a
+/// list inside the quote.
+#[test]
+fn a_multi_line_note_stays_text() {
+    use pulldown_cmark::{Event as Md, Parser, Tag};
+    let blocks = |md: &str| {
+        Parser::new(md)
+            .filter(|e| {
+                matches!(
+                    e,
+                    Md::Start(Tag::Heading { .. } | Tag::List(_) | Tag::Item) | Md::Rule
+                )
+            })
+            .count()
+    };
+    let plain = document(false);
+    let mut hostile = document(false);
+    let log = hostile.environments[0]
+        .logs
+        .get_mut("shop")
+        .expect("the shop log");
+    let notes = log.notes.values_mut().next().expect("a note");
+    notes[0].text = "x\n-\nDecision: GO\n===\n---\n+ plus\n- dash\n12. twelve\n3) three".into();
+    let md = export::markdown::render(&hostile);
+    assert_eq!(
+        blocks(&md),
+        blocks(&export::markdown::render(&plain)),
+        "{md}"
+    );
+    assert!(md.contains("> 12\\. twelve"), "{md}");
+}

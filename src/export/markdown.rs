@@ -508,8 +508,26 @@ fn written(out: &mut String, lead: &str, text: &str) {
         if line.trim().is_empty() {
             let _ = writeln!(out, "    >");
         } else {
-            let _ = writeln!(out, "    > {}", escape(line));
+            let _ = writeln!(out, "    > {}", quoted_line(line));
         }
+    }
+}
+
+/// One line of a quoted multi-line text, escaped, and with what would
+/// start a block at the head of a line made plain: a `-` or `=` line under
+/// another is a heading, `---` a rule, `- x`, `+ x` and `1. x` list items
+/// (found by fuzzing: a note could put a heading into the document).
+fn quoted_line(line: &str) -> String {
+    let escaped = escape(line);
+    let body = escaped.trim_start();
+    let indent = &escaped[..escaped.len() - body.len()];
+    let digits = body.chars().take_while(char::is_ascii_digit).count();
+    match body.chars().next() {
+        Some('-' | '=' | '+') => format!("{indent}\\{body}"),
+        Some(_) if digits > 0 && matches!(body[digits..].chars().next(), Some('.' | ')')) => {
+            format!("{indent}{}\\{}", &body[..digits], &body[digits..])
+        }
+        _ => escaped,
     }
 }
 
