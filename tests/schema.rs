@@ -100,10 +100,12 @@ fn every_example_config_passes_the_config_schema() {
     for contexts in [
         gonogo::commands::init::Contexts {
             names: vec!["kind-dev".into(), "staging".into(), "prod-eu".into()],
+            namespaces: [("staging".to_string(), "shop".to_string())].into(),
             error: None,
         },
         gonogo::commands::init::Contexts {
             names: Vec::new(),
+            namespaces: Default::default(),
             error: Some("no kubeconfig".into()),
         },
     ] {

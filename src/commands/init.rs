@@ -61,13 +61,18 @@ pub fn run() -> i32 {
         "wrote {CONFIG} ({}) and {CHECKLIST}, with their JSON Schemas in {SCHEMAS}/ for your editor",
         describe(&contexts, &envs)
     );
-    println!("next:");
-    println!("  gonogo validate                  # the config and the checklist load");
-    println!(
-        "  gonogo check --env {}   # every probe once, against that context",
+    let check = format!(
+        "gonogo check --env {}",
         envs.first().map_or("dev", String::as_str)
     );
-    println!("  gonogo                           # the dashboard");
+    println!("next:");
+    for (command, what) in [
+        ("gonogo validate", "the config and the checklist load"),
+        (check.as_str(), "every probe once, against that context"),
+        ("gonogo", "the dashboard"),
+    ] {
+        println!("  {command:<32} # {what}");
+    }
     EXIT_OK
 }
 
@@ -86,6 +91,8 @@ fn describe(contexts: &Contexts, envs: &[String]) -> String {
 /// The kubeconfig's contexts, the current one first.
 pub struct Contexts {
     pub names: Vec<String>,
+    /// The namespace a context sets, by context name.
+    pub namespaces: std::collections::HashMap<String, String>,
     pub error: Option<String>,
 }
 
@@ -93,16 +100,29 @@ fn contexts() -> Contexts {
     match kube::config::Kubeconfig::read() {
         Ok(k) => {
             let mut names: Vec<String> = k.contexts.iter().map(|c| c.name.clone()).collect();
+            let namespaces = k
+                .contexts
+                .iter()
+                .filter_map(|c| {
+                    let ns = c.context.as_ref()?.namespace.clone()?;
+                    Some((c.name.clone(), ns))
+                })
+                .collect();
             if let Some(current) = &k.current_context
                 && let Some(at) = names.iter().position(|n| n == current)
             {
                 let c = names.remove(at);
                 names.insert(0, c);
             }
-            Contexts { names, error: None }
+            Contexts {
+                names,
+                namespaces,
+                error: None,
+            }
         }
         Err(e) => Contexts {
             names: Vec::new(),
+            namespaces: Default::default(),
             error: Some(e.to_string()),
         },
     }
@@ -209,10 +229,25 @@ pub fn config_text(contexts: &Contexts) -> String {
                 quote(from)
             );
         }
-        let _ = writeln!(
-            out,
-            "# vars = {{ namespace = \"my-app\" }}   # override the checklists' vars here"
-        );
+        let namespace = env
+            .context
+            .as_ref()
+            .and_then(|c| contexts.namespaces.get(c));
+        match namespace {
+            Some(ns) => {
+                let _ = writeln!(
+                    out,
+                    "vars = {{ namespace = {} }}   # the context's namespace; override other vars here too",
+                    quote(ns)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "# vars = {{ namespace = \"my-app\" }}   # override the checklists' vars here"
+                );
+            }
+        }
     }
     out
 }
@@ -224,6 +259,7 @@ mod tests {
     fn named(names: &[&str]) -> Contexts {
         Contexts {
             names: names.iter().map(|s| s.to_string()).collect(),
+            namespaces: [("staging".to_string(), "shop".to_string())].into(),
             error: None,
         }
     }
@@ -252,10 +288,15 @@ mod tests {
             named(&["dev", "staging", "production"]),
             Contexts {
                 names: Vec::new(),
+                namespaces: Default::default(),
                 error: Some("no file".into()),
             },
         ] {
             let text = config_text(&contexts);
+            if contexts.error.is_none() {
+                // The context's namespace is written as the env's var.
+                assert!(text.contains("vars = { namespace = \"shop\" }"), "{text}");
+            }
             let config = crate::config::Config::parse(crate::diag::Source::new(
                 "gonogo.toml",
                 text.as_str(),
