@@ -20,31 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fake_kube::{FakeKube, ResourceDef, write_kubeconfig};
+use fake_kube::{FakeKube, ResourceDef, base64, write_kubeconfig};
 use serde_json::json;
 use tty::{Tty, lock};
 
 /// The planted value. Long and odd enough that it cannot occur by chance.
 const SECRET: &str = "Zq8xv-PLANTED-91c4-s3cr3t";
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// The forms the value could leak in: as is, base64 (a Secret's `data`),
 /// and base64 without its padding (part of a longer encoded string).

@@ -81,6 +81,10 @@ impl Default for FakeOptions {
     }
 }
 
+// Not every user of this module needs it.
+#[allow(unused_imports)]
+pub use protobuf::base64;
+
 /// Ways a broken or hostile API server answers a read of objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Misbehavior {
@@ -2309,7 +2313,8 @@ mod protobuf {
         Some(object)
     }
 
-    fn base64(bytes: &[u8]) -> String {
+    /// Standard base64 with padding, as a Secret's `data` holds values.
+    pub fn base64(bytes: &[u8]) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
         for chunk in bytes.chunks(3) {
