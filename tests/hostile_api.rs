@@ -7,6 +7,8 @@
 
 #![cfg(unix)]
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
 #[path = "support/tty.rs"]
@@ -72,14 +74,10 @@ struct Ran {
 
 fn check(dir: &Path, kubeconfig: &Path, extra: &[&str]) -> Ran {
     let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+    let mut child = binary::gonogo(dir)
         .args(["check", "--format", "json"])
         .args(extra)
-        .current_dir(dir)
         .env("KUBECONFIG", kubeconfig)
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("home/config"))
-        .env("XDG_DATA_HOME", dir.join("home/data"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
