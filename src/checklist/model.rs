@@ -233,6 +233,10 @@ impl ProbeSpec {
 pub struct Expect {
     pub source: String,
     pub program: Arc<cel::Program>,
+    /// The program's expression with the evaluation meter's calls in it
+    /// (`probe::cel::meter::guard`): what is evaluated; `program` is what
+    /// is read (the names, the paths, the explanation's shape).
+    pub guarded: Arc<cel::IdedExpr>,
     /// What of each variable the expression reads, and how it is bound:
     /// as a view over the JSON, or (for the few expressions that compare
     /// built lists or maps with data) converted, only the fields it names

@@ -6,6 +6,8 @@
 //!
 //! The expression is evaluated again piece by piece over the same values
 //! the probe bound; nothing here can change an outcome, only explain it.
+//! Those pieces are metered as the evaluation was (`cel::meter`): an
+//! explanation that would cost more than the limits is cut short.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use cel::{Context, Value};
 
-use super::cel::{ENV, Path, Step, path_of, to_cel_needed};
+use super::cel::{ENV, Path, Step, meter, path_of, to_cel_needed};
 use crate::doc::Json;
 
 /// How many reasons an explanation gives at most; the rest are counted.
@@ -23,6 +25,16 @@ const MAX_REASONS: usize = 3;
 /// cannot be said). With `withhold`, values are never shown (a Secret's
 /// data): the explanation names the path and the test only.
 pub fn why_false(
+    expect: &crate::checklist::model::Expect,
+    vars: &[(&str, Json<'_>)],
+    withhold: bool,
+) -> Option<String> {
+    let (why, stop) = meter::run(meter::Limits::default(), || explain(expect, vars, withhold));
+    // Cut short, an explanation may blame the wrong thing: none is better.
+    why.filter(|_| stop.is_none())
+}
+
+fn explain(
     expect: &crate::checklist::model::Expect,
     vars: &[(&str, Json<'_>)],
     withhold: bool,
@@ -61,6 +73,14 @@ pub fn failing_fields(
     expect: &crate::checklist::model::Expect,
     vars: &[(&str, Json<'_>)],
 ) -> Vec<Path> {
+    let (found, stop) = meter::run(meter::Limits::default(), || blamed(expect, vars));
+    if stop.is_some() {
+        return Vec::new();
+    }
+    found
+}
+
+fn blamed(expect: &crate::checklist::model::Expect, vars: &[(&str, Json<'_>)]) -> Vec<Path> {
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in vars {
         context.add_variable_from_value(*name, to_cel_needed(*value, expect.reads.of_var(name)));
@@ -121,7 +141,7 @@ fn culprits(expr: &IdedExpr, ctx: &Context, scope: &HashMap<String, Path>, out: 
                     .filter(|side| !is_literal(side))
                     .for_each(|side| out.extend(path_in(side, scope))),
                 (operators::IN, [item, list]) => {
-                    let in_map = matches!(ctx.resolve(list), Ok(Value::Map(_)));
+                    let in_map = matches!(eval(ctx, list), Ok(Value::Map(_)));
                     out.extend(match &item.expr {
                         Expr::Literal(LiteralValue::String(key)) if in_map => {
                             field(path_of(list, scope), key.inner())
@@ -145,15 +165,18 @@ fn culprits(expr: &IdedExpr, ctx: &Context, scope: &HashMap<String, Path>, out: 
                 _ => None,
             };
             // `exists` and the rest: no one element is to blame.
-            let (Some(predicate), Ok(Value::List(items))) = (predicate, ctx.resolve(&c.iter_range))
+            let (Some(predicate), Ok(Value::List(items))) = (predicate, eval(ctx, &c.iter_range))
             else {
                 out.extend(range);
                 return;
             };
             for (i, item) in items.iter().enumerate() {
+                if !meter::step() {
+                    break;
+                }
                 let mut inner = ctx.new_inner_scope();
                 inner.add_variable_from_value(c.iter_var.clone(), item.clone());
-                if !matches!(inner.resolve(predicate), Ok(Value::Bool(false))) {
+                if !matches!(eval(&inner, predicate), Ok(Value::Bool(false))) {
                     continue;
                 }
                 let mut bound = scope.clone();
@@ -232,7 +255,7 @@ impl Explainer {
                         [left, right],
                     ) => vec![self.comparison(op, left, right, ctx)],
                     (operators::IN, [item, list]) => {
-                        let in_map = matches!(ctx.resolve(list), Ok(Value::Map(_)));
+                        let in_map = matches!(eval(ctx, list), Ok(Value::Map(_)));
                         vec![match (in_map, is_literal(item)) {
                             (true, true) => format!("{} has no key {}", text(list), text(item)),
                             (true, false) => format!(
@@ -307,7 +330,7 @@ impl Explainer {
         let Some(predicate) = step.args.get(1) else {
             return vec![format!("{} is false", text(expr))];
         };
-        let Ok(Value::List(items)) = ctx.resolve(&c.iter_range) else {
+        let Ok(Value::List(items)) = eval(ctx, &c.iter_range) else {
             return vec![format!("{} is false", text(expr))];
         };
         let range = text(&c.iter_range);
@@ -315,9 +338,12 @@ impl Explainer {
             operators::LOGICAL_AND => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
+                    if !meter::step() {
+                        break;
+                    }
                     let mut inner = ctx.new_inner_scope();
                     inner.add_variable_from_value(c.iter_var.clone(), item.clone());
-                    if matches!(inner.resolve(predicate), Ok(Value::Bool(false))) {
+                    if matches!(eval(&inner, predicate), Ok(Value::Bool(false))) {
                         // A plain path names the element by index; a
                         // computed range (containers and init containers
                         // joined) by its name only.
@@ -384,7 +410,7 @@ impl Explainer {
         if self.secret_value(expr) {
             return "‹withheld›".into();
         }
-        match ctx.resolve(expr) {
+        match eval(ctx, expr) {
             Ok(v) => show(&v),
             Err(_) => "not there".into(),
         }
@@ -395,7 +421,7 @@ impl Explainer {
         if is_literal(expr) {
             return text(expr);
         }
-        match (self.secret_value(expr), ctx.resolve(expr)) {
+        match (self.secret_value(expr), eval(ctx, expr)) {
             (false, Ok(v)) => format!("{} ({})", text(expr), show(&v)),
             _ => text(expr),
         }
@@ -461,8 +487,13 @@ fn strip_var(why: &str, var: &str) -> String {
     out
 }
 
+/// `expr` evaluated in `ctx`, guarded as `cel::evaluate` guards it.
+fn eval(ctx: &Context, expr: &IdedExpr) -> Result<Value, cel::ExecutionError> {
+    ctx.resolve(&meter::guard(expr))
+}
+
 fn is_false(expr: &IdedExpr, ctx: &Context) -> bool {
-    matches!(ctx.resolve(expr), Ok(Value::Bool(false)))
+    matches!(eval(ctx, expr), Ok(Value::Bool(false)))
 }
 
 /// `object.spec.containers`: a variable and fields, nothing computed.

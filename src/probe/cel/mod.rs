@@ -28,6 +28,8 @@ use crate::doc::{Json, Kind, Number};
 
 pub use super::names::{NameError, Shape, check_names, variables};
 
+pub mod meter;
+
 /// A syntax error inside an expression; `offset` is a byte offset into the
 /// expression text, so the loader can map it to the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub enum EvalError {
     MissingField(String),
     /// It evaluated to something other than a bool.
     NotBool(String),
+    /// It would have taken more than one evaluation may.
+    Stopped(meter::Stop),
     Other(String),
 }
 
@@ -51,6 +55,7 @@ impl std::fmt::Display for EvalError {
         match self {
             EvalError::MissingField(path) => write!(f, "no field {path}"),
             EvalError::NotBool(got) => write!(f, "expected true or false, got {got}"),
+            EvalError::Stopped(stop) => write!(f, "{stop}"),
             EvalError::Other(m) => f.write_str(m),
         }
     }
@@ -70,6 +75,8 @@ fn build_env() -> Env {
         .expect("the lists extension declares nothing the stdlib has");
     env.add_extension(quantity::extension)
         .expect("quantity() declares nothing the stdlib has");
+    env.add_extension(meter::extension)
+        .expect("the meter's calls are named so that nothing else can be");
     env
 }
 
@@ -110,9 +117,11 @@ fn compile_anew(source: &str) -> Result<Expect, SyntaxError> {
         })?;
     check_regexes(program.expression(), &program)?;
     let reads = Arc::new(Reads::of(program.expression()));
+    let guarded = Arc::new(meter::guard(program.expression()));
     Ok(Expect {
         source: source.to_string(),
         program: Arc::new(program),
+        guarded,
         reads,
         id: Expect::next_id(),
     })
@@ -700,10 +709,26 @@ pub fn check(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<(), (super::V
 /// Evaluates `expect` with the named JSON values bound as variables, as
 /// views of the JSON unless the expression needs them converted (see
 /// `Binding`).
+///
+/// It is metered (see `meter`): an expression that would loop or build
+/// past the limits is stopped, and says so.
 pub fn evaluate(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool, EvalError> {
-    match expect.reads.binding() {
+    evaluate_within(expect, vars, meter::Limits::default())
+}
+
+/// `evaluate` within other limits than the usual ones.
+pub fn evaluate_within(
+    expect: &Expect,
+    vars: &[(&str, Json<'_>)],
+    limits: meter::Limits,
+) -> Result<bool, EvalError> {
+    let (result, stop) = meter::run(limits, || match expect.reads.binding() {
         Binding::View => evaluate_viewed(expect, vars),
         Binding::Converted => evaluate_converted(expect, vars),
+    });
+    match stop {
+        Some(stop) => Err(EvalError::Stopped(stop)),
+        None => result,
     }
 }
 
@@ -716,7 +741,7 @@ fn evaluate_viewed(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool, E
     for (name, value) in vars {
         context.add_variable_as_val(*name, json_view::bind(*value));
     }
-    let result = Value::resolve_val(expect.program.expression(), &context)
+    let result = Value::resolve_val(&expect.guarded, &context)
         .map(|value| value.downcast_ref::<CelBool>().map(|b| *b.inner()));
     match result {
         Ok(Some(holds)) => Ok(holds),
@@ -732,7 +757,7 @@ fn evaluate_converted(expect: &Expect, vars: &[(&str, Json<'_>)]) -> Result<bool
     for (name, value) in vars {
         context.add_variable_from_value(*name, to_cel_needed(*value, expect.reads.of_var(name)));
     }
-    match expect.program.execute(&context) {
+    match Value::resolve(&expect.guarded, &context) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(EvalError::NotBool(describe(&other))),
         Err(e) => Err(eval_error(e, expect, vars)),
