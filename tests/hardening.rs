@@ -322,6 +322,71 @@ fn hostile_manifests_are_refused_at_a_position() {
     }
 }
 
+/// An `expect` that would loop a trillion times, or build a gigabyte
+/// string, is stopped with a reason (the probe is an `error`), and the
+/// items beside it are checked as usual.
+#[test]
+fn an_expect_that_would_never_finish_is_stopped_with_a_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let item = |id: &str, expect: &str| {
+        format!(
+            "[[sections.items]]\nid = \"{id}\"\ntitle = \"{id}\"\n\
+             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n\
+             expect = \"{expect}\"\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("c.toml"),
+        format!(
+            "{HEAD}{}{}{}",
+            item(
+                "loops",
+                "lists.range(1000000).all(x, lists.range(1000000).all(y, x + y >= 0))"
+            ),
+            item("huge", "'%.999999999f'.format([1.0]).size() > 0"),
+            item("plain", "object.data.mode == 'strict'"),
+        ),
+    )
+    .expect("checklist");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
+         [[environments]]\nname = \"dev\"\n",
+    )
+    .expect("config");
+    let snapshot = dir.path().join("cm.yaml");
+    std::fs::write(
+        &snapshot,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: d}\ndata: {mode: strict}\n",
+    )
+    .expect("manifest");
+    let out = gonogo(dir.path())
+        .args(["check", "--format", "json", "--snapshot"])
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    let items = report["checklists"][0]["sections"][0]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("items: {report}"));
+    let item = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {report}"))
+    };
+    for id in ["loops", "huge"] {
+        assert_eq!(item(id)["status"], "error", "{id}: {}", item(id));
+        let summary = item(id)["summary"].as_str().expect("a summary");
+        assert!(
+            summary.starts_with("expect could not be evaluated on d/x: stopped: it "),
+            "{id}: {summary}"
+        );
+    }
+    assert_eq!(item("plain")["status"], "pass", "{}", item("plain"));
+}
+
 /// A checklist cannot run code by being opened: a `command` probe is
 /// refused without `--allow-exec`, a repository's own config cannot trust
 /// it, and a trust entry in the user's config pins the file's content, so

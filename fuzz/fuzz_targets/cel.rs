@@ -6,8 +6,10 @@
 //! explains why an expression is false), and its names checked against
 //! the kube probe's variables.
 //!
-//! Nothing is bounded here on purpose: if evaluation hangs (a timeout) or
-//! blows up memory, that is a finding, as is any panic.
+//! Evaluation is metered (`cel::meter`: a step and a time limit), as it is
+//! in gonogo: an expression stopped by the meter is a normal result. A
+//! hang or a blow-up of memory past the meter is a finding, as is any
+//! panic.
 
 #![no_main]
 
