@@ -39,10 +39,11 @@ impl Drop for Scratch {
 
 /// Removes every registered folder now: for a signal that ends the session
 /// (the terminal may be gone, and what follows may not get far) and for a
-/// panic.
+/// panic. They stay registered: a write still under way may make one
+/// again, and the last call before the process ends removes it once more.
 pub fn remove_all() {
-    for path in folders().drain(..) {
-        let _ = std::fs::remove_dir_all(&path);
+    for path in folders().iter() {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 

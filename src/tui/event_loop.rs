@@ -187,6 +187,9 @@ fn stop_signals() -> UnboundedReceiver<()> {
                         // way get this long; then the process ends anyway.
                         tokio::spawn(async {
                             tokio::time::sleep(AFTER_SIGNAL).await;
+                            // A write that was under way may have made
+                            // the folder again.
+                            crate::scratch::remove_all();
                             std::process::exit(1);
                         });
                     }
