@@ -1736,3 +1736,51 @@ fn detail_of_a_tls_item_shows_every_certificate_of_the_chain() {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
 }
+
+/// The header says the cluster is unreachable only when reading it failed:
+/// an `expect` that cannot be judged (stopped by the meter, a field that is
+/// not there) was read from the cluster all the same.
+#[test]
+fn an_expression_error_is_not_an_unreachable_cluster() {
+    let kube = [
+        "db-secret",
+        "replicas",
+        "memory-limits",
+        "disruption-budget",
+    ];
+    let mut r = Review::dev(false);
+    for id in kube {
+        r.h.probe_result(
+            id,
+            outcome(
+                Verdict::Error,
+                &format!(
+                    "{}shop-dev/checkout: stopped: it needs more than 1,000,000 steps",
+                    gonogo::probe::kube::UNJUDGED
+                ),
+                json!({}),
+                "14:04:58",
+            ),
+        );
+    }
+    let [colour, _] = themes();
+    let tabs = row(&r.h.render(&colour, WIDE.0, WIDE.1), 1);
+    assert!(!tabs.contains("unreachable"), "{tabs:?}");
+    assert!(
+        tabs.contains("checkout-dev"),
+        "the context is named: {tabs:?}"
+    );
+    for id in kube {
+        r.h.probe_result(
+            id,
+            outcome(
+                Verdict::Error,
+                "cannot reach the cluster (context checkout-dev): connection refused",
+                json!({}),
+                "14:05:30",
+            ),
+        );
+    }
+    let tabs = row(&r.h.render(&colour, WIDE.0, WIDE.1), 1);
+    assert!(tabs.contains("unreachable"), "{tabs:?}");
+}

@@ -467,6 +467,10 @@ pub(super) fn in_line(
     Ok(holds != (probe.quantifier == Quantifier::None))
 }
 
+/// How the summary of a probe that read its objects but could not judge
+/// one begins: the cluster answered, the checklist is at fault.
+pub const UNJUDGED: &str = "expect could not be evaluated on ";
+
 /// Why `expect` could not be judged on `object`.
 fn unjudged(probe: &KubeProbe, object: &Obj, e: EvalError) -> String {
     let id = id_of(object);
@@ -475,17 +479,14 @@ fn unjudged(probe: &KubeProbe, object: &Obj, e: EvalError) -> String {
         // judged, which is the checklist's mistake (guard it with `has()`),
         // so the probe is an error naming both.
         EvalError::MissingField(path) => format!(
-            "expect could not be evaluated on {id}: it reads {}, which is not there (guard it with has())",
+            "{UNJUDGED}{id}: it reads {}, which is not there (guard it with has())",
             sanitize(&path, false)
         ),
         // A Secret's values may show in a type error; never echo it.
         _ if is_secret(probe) => format!(
-            "expect could not be evaluated on {id}: expect did not give true or false (details withheld for Secrets)"
+            "{UNJUDGED}{id}: expect did not give true or false (details withheld for Secrets)"
         ),
-        e => format!(
-            "expect could not be evaluated on {id}: {}",
-            sanitize(&e.to_string(), false)
-        ),
+        e => format!("{UNJUDGED}{id}: {}", sanitize(&e.to_string(), false)),
     }
 }
 

@@ -122,7 +122,10 @@ impl App {
                 }
                 let Some(o) = outcomes.get(id) else { continue };
                 any = true;
-                if o.verdict != Verdict::Error {
+                // An expression that cannot be judged on an object was
+                // read from the cluster all the same.
+                let read = o.evidence.summary.starts_with(crate::probe::kube::UNJUDGED);
+                if o.verdict != Verdict::Error || read {
                     return Link::Up;
                 }
                 if latest_error.is_none_or(|l| l.evidence.taken_at < o.evidence.taken_at) {
