@@ -387,6 +387,56 @@ fn an_expect_that_would_never_finish_is_stopped_with_a_reason() {
     assert_eq!(item("plain")["status"], "pass", "{}", item("plain"));
 }
 
+/// A `kube` probe evaluates its `expect` once per object: each evaluation
+/// within the limits, they still stop at the probe's own timeout, with a
+/// reason, not one object's limit times the number of objects later.
+#[test]
+fn evaluations_over_many_objects_stop_at_the_probes_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // About 800,000 steps, under the limit for one evaluation: a fraction of
+    // a second each in a release build, more in a debug one; the 40
+    // objects together take far longer than the probe's timeout.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        format!(
+            "{HEAD}[[sections.items]]\nid = \"each\"\ntitle = \"each\"\n\
+             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n\
+             timeout = \"1s\"\n\
+             expect = \"lists.range(800).all(x, lists.range(1000).all(y, x + y >= 0))\"\n"
+        ),
+    )
+    .expect("checklist");
+    std::fs::write(
+        dir.path().join("gonogo.toml"),
+        "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
+         [[environments]]\nname = \"dev\"\n",
+    )
+    .expect("config");
+    let snapshot = dir.path().join("cms.yaml");
+    let manifests: Vec<String> = (0..40)
+        .map(|i| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}, namespace: d}}\n")
+        })
+        .collect();
+    std::fs::write(&snapshot, manifests.join("---\n")).expect("manifests");
+    let out = gonogo(dir.path())
+        .args(["check", "--format", "json", "--snapshot"])
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    let item = &report["checklists"][0]["sections"][0]["items"][0];
+    assert_eq!(item["status"], "error", "{item}");
+    let summary = item["summary"].as_str().expect("a summary");
+    assert!(
+        summary.starts_with("expect could not be evaluated on d/cm")
+            && summary
+                .contains(": stopped: the probe's timeout passed while it was being evaluated"),
+        "{summary}"
+    );
+}
+
 /// A checklist cannot run code by being opened: a `command` probe is
 /// refused without `--allow-exec`, a repository's own config cannot trust
 /// it, and a trust entry in the user's config pins the file's content, so

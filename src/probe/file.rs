@@ -23,7 +23,12 @@ const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 pub async fn run(probe: &FileProbe, base_dir: &Path) -> Outcome {
     let probe = probe.clone();
     let root = base_dir.join(&probe.root);
-    match tokio::task::spawn_blocking(move || check(&probe, &root)).await {
+    let deadline = super::cel::meter::probe_deadline();
+    match tokio::task::spawn_blocking(move || {
+        super::cel::meter::blocking_until(deadline, || check(&probe, &root))
+    })
+    .await
+    {
         Ok(outcome) => outcome,
         Err(e) => Outcome::error(format!("the file scan stopped: {e}")),
     }

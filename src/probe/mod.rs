@@ -147,7 +147,9 @@ pub async fn run_carrying(
     carry: &mut Carry,
 ) -> Outcome {
     let started = std::time::Instant::now();
-    let fut = run_kind(spec, ctx, carry);
+    // The timeout also stops CEL evaluations, which are synchronous work
+    // the timer below cannot interrupt.
+    let fut = cel::meter::until(started + timeout, run_kind(spec, ctx, carry));
     let mut outcome = match tokio::time::timeout(timeout, fut).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::error(format!("timed out after {}", humanize(timeout))),

@@ -23,7 +23,9 @@
 //! Past `STEP_LIMIT` steps, or `TIME_LIMIT` of wall time (for work between
 //! charges, such as comparing two large objects in every turn of a loop),
 //! every further charge fails, which ends each loop at its next turn, and
-//! the evaluation is reported as stopped whatever it returned. The limits
+//! the evaluation is reported as stopped whatever it returned. A probe run
+//! (`until`) also stops its evaluations at its own timeout, so that one
+//! evaluation per object cannot add up past it. The limits
 //! are far above any expression a checklist needs (the bundled ones take
 //! well under a thousand steps per object) and far below what hurts.
 //!
@@ -66,6 +68,9 @@ pub enum Stop {
     Steps(u64),
     /// It ran longer than this.
     Time(Duration),
+    /// The probe it was evaluated for ran out of time (its `timeout`),
+    /// across all the evaluations it made.
+    ProbeTimeout,
 }
 
 impl std::fmt::Display for Stop {
@@ -81,6 +86,10 @@ impl std::fmt::Display for Stop {
                 f,
                 "stopped: it ran longer than {} s, the most one evaluation may take",
                 limit.as_secs_f64()
+            ),
+            Stop::ProbeTimeout => f.write_str(
+                "stopped: the probe's timeout passed while it was being evaluated \
+                 (it evaluates once per object: this expression costs too much on each)",
             ),
         }
     }
@@ -119,12 +128,62 @@ struct Meter {
     limits: Limits,
     left: u64,
     deadline: Instant,
+    /// Whether `deadline` is the probe's, not this evaluation's own.
+    probes: bool,
     since_clock: u32,
     stop: Option<Stop>,
 }
 
+impl Meter {
+    fn late(&self) -> Stop {
+        if self.probes {
+            Stop::ProbeTimeout
+        } else {
+            Stop::Time(self.limits.time)
+        }
+    }
+}
+
 thread_local! {
     static METER: RefCell<Option<Meter>> = const { RefCell::new(None) };
+    /// The deadline of the probe this thread works for outside the async
+    /// runtime (`blocking_until`).
+    static BLOCKING_DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+tokio::task_local! {
+    /// The deadline of the probe this task runs (`until`).
+    static PROBE_DEADLINE: Instant;
+}
+
+/// Runs `probe` (one run of a probe) with every evaluation it makes
+/// stopped at `deadline` as well: a `kube` probe evaluates once per object,
+/// and the per-evaluation limits alone would let ten thousand objects take
+/// ten thousand times as long.
+pub async fn until<F: std::future::Future>(deadline: Instant, probe: F) -> F::Output {
+    PROBE_DEADLINE.scope(deadline, probe).await
+}
+
+/// The deadline of the probe being run, if any: to hand to work moved to a
+/// blocking thread (`blocking_until`).
+pub fn probe_deadline() -> Option<Instant> {
+    PROBE_DEADLINE
+        .try_with(|d| *d)
+        .ok()
+        .or_else(|| BLOCKING_DEADLINE.get())
+}
+
+/// Runs `f` on this (blocking) thread with evaluations stopped at
+/// `deadline` as well, as `until` does for a task.
+pub fn blocking_until<T>(deadline: Option<Instant>, f: impl FnOnce() -> T) -> T {
+    struct Reset(Option<Instant>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            BLOCKING_DEADLINE.set(self.0);
+        }
+    }
+    let _reset = Reset(BLOCKING_DEADLINE.replace(deadline));
+    f()
 }
 
 /// Runs `f` (which evaluates guarded expressions) under a fresh meter, and
@@ -135,13 +194,23 @@ pub fn run<T>(limits: Limits, f: impl FnOnce() -> T) -> (T, Option<Stop>) {
     if nested {
         return (f(), None);
     }
+    let now = Instant::now();
+    let own = now + limits.time;
+    let (deadline, probes) = match probe_deadline() {
+        Some(probe) if probe < own => (probe, true),
+        _ => (own, false),
+    };
+    // A probe past its deadline evaluates nothing more, even an
+    // expression too cheap to look at the clock.
+    let stop = (probes && now >= deadline).then_some(Stop::ProbeTimeout);
     METER.with_borrow_mut(|m| {
         *m = Some(Meter {
             limits,
             left: limits.steps,
-            deadline: Instant::now() + limits.time,
+            deadline,
+            probes,
             since_clock: 0,
-            stop: None,
+            stop,
         })
     });
     // Taken down even if `f` panics, so the next evaluation on this
@@ -176,7 +245,7 @@ fn charge(steps: u64) -> Result<(), ExecutionError> {
                 if m.since_clock >= CLOCK_EVERY {
                     m.since_clock = 0;
                     if Instant::now() >= m.deadline {
-                        m.stop = Some(Stop::Time(m.limits.time));
+                        m.stop = Some(m.late());
                     }
                 }
             }
@@ -696,6 +765,44 @@ mod tests {
         };
         let result = evaluate_within(&expect, &[("object", doc.root())], limits);
         assert_eq!(stopped(result), Stop::Time(Duration::from_millis(100)));
+    }
+
+    /// Inside a probe run, evaluations also stop at the probe's deadline,
+    /// in the async runtime (`until`) and on a blocking thread alike.
+    #[test]
+    fn a_probes_deadline_stops_its_evaluations() {
+        let object = json!({ "n": 1 });
+        let doc = Doc::from_value(&object);
+        let vars = [("object", doc.root())];
+        let cheap = compile("object.n == 1").expect("compiles");
+        let costly = compile("lists.range(1000000).all(x, x >= 0)").expect("compiles");
+        let far = Limits {
+            steps: u64::MAX,
+            time: Duration::from_secs(3600),
+        };
+        // Past the deadline, not even a cheap expression is evaluated.
+        let past = Some(Instant::now() - Duration::from_secs(1));
+        let result = blocking_until(past, || evaluate_within(&cheap, &vars, far));
+        assert_eq!(stopped(result), Stop::ProbeTimeout);
+        // Outside a probe's run there is no such deadline.
+        assert_eq!(evaluate_within(&cheap, &vars, far), Ok(true));
+        let soon = Instant::now() + Duration::from_millis(50);
+        let result = blocking_until(Some(soon), || evaluate_within(&costly, &vars, far));
+        assert_eq!(stopped(result), Stop::ProbeTimeout);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let soon = Instant::now() + Duration::from_millis(50);
+        let result = runtime.block_on(until(soon, async { evaluate_within(&costly, &vars, far) }));
+        assert_eq!(stopped(result), Stop::ProbeTimeout);
+        assert!(
+            Stop::ProbeTimeout
+                .to_string()
+                .starts_with("stopped: the probe's timeout passed"),
+            "{}",
+            Stop::ProbeTimeout
+        );
     }
 
     #[test]
