@@ -143,6 +143,102 @@ fn a_full_disk_loses_nothing_already_recorded() {
     assert!(said(&verify).contains("ok: 4 events"), "{}", said(&verify));
 }
 
+/// A state folder that cannot be written (mounted read-only, as a
+/// snapshot of a bastion's disk may be) refuses a new decision with the
+/// reason, and what was recorded stays as it was. As root a folder's mode
+/// does not stop writes, so there the folder is bound read-only in a mount
+/// namespace of the command's own (`unshare -m`); otherwise its mode is
+/// taken away.
+#[test]
+fn a_read_only_state_folder_refuses_writes_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    for n in 0..2 {
+        let out = decide(&state, &["note", "dr-drill", &format!("note {n}")]);
+        assert!(out.status.success(), "{}", said(&out));
+    }
+    let log = state.join("shop/staging.jsonl");
+    let before = std::fs::read(&log).expect("log");
+    let args = [
+        "--state-dir",
+        state.to_str().expect("a UTF-8 path"),
+        "--operator",
+        "alice",
+        "--env",
+        "staging",
+        "note",
+        "dr-drill",
+        "one more",
+    ];
+    let home = dir.path().join("home");
+    let run = |mut cmd: std::process::Command| {
+        cmd.current_dir(review_dir())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("KUBECONFIG", home.join("none"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs")
+    };
+    // Bound read-only over itself, for this command only.
+    let mut bound = std::process::Command::new("unshare");
+    bound
+        .args(["-m", "sh", "-c"])
+        .arg("mount --bind -o ro \"$1\" \"$1\" || exit 97; shift; exec \"$@\"")
+        .arg("sh")
+        .arg(&state)
+        .arg(env!("CARGO_BIN_EXE_gonogo"))
+        .args(args);
+    let mut out = run(bound);
+    if out.status.code() == Some(97) || said(&out).contains("unshare:") {
+        // No mount namespace here: take the write permission away instead.
+        let folders = [state.clone(), state.join("shop")];
+        for f in &folders {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+        }
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        if std::fs::OpenOptions::new().append(true).open(&log).is_ok() {
+            eprintln!("skipped: neither a read-only mount nor a mode stops writes here");
+            return;
+        }
+        let mut plain = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"));
+        plain.args(args);
+        out = run(plain);
+        for f in &folders {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        }
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    assert_ne!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(
+        said(&out).contains("Read-only file system") || said(&out).contains("Permission denied"),
+        "the reason is given: {}",
+        said(&out)
+    );
+    assert!(
+        said(&out).contains("staging.jsonl"),
+        "and the file: {}",
+        said(&out)
+    );
+    assert!(!said(&out).contains("panicked"), "{}", said(&out));
+    assert_eq!(
+        std::fs::read(&log).expect("log"),
+        before,
+        "nothing recorded changed"
+    );
+    let verify = gonogo(&review_dir())
+        .arg("log")
+        .arg("--verify")
+        .arg(&log)
+        .output()
+        .expect("runs");
+    assert!(said(&verify).contains("ok: 2 events"), "{}", said(&verify));
+    // Writable again, the next decision is recorded after the others.
+    let out = decide(&state, &["note", "dr-drill", "writable again"]);
+    assert!(out.status.success(), "{}", said(&out));
+}
+
 /// Runs `gonogo validate FILE` on `text` written as FILE in a fresh folder.
 fn validate(name: &str, text: &[u8]) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
