@@ -290,12 +290,14 @@ pub(super) fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload(TICK, "@tick(dyn)", vec![DYN_TYPE], tick)?;
     env.add_overload(KEEP, "@keep(dyn)", vec![DYN_TYPE], keep)?;
     env.add_overload(GROW, "@grow(dyn)", vec![DYN_TYPE], grow)?;
+    // Each takes the call's target and then its arguments, of any type: a
+    // wrong one is the delegated call's own error.
     let dyns = |n: usize| (0..n).map(|_| DYN_TYPE).collect::<Vec<_>>();
-    for arity in 1..=4 {
-        env.add_overload(REPLACE, &format!("@replace/{arity}"), dyns(arity), replace)?;
-        env.add_overload(JOIN, &format!("@join/{arity}"), dyns(arity), join)?;
-        env.add_overload(FORMAT, &format!("@format/{arity}"), dyns(arity), format)?;
-    }
+    env.add_overload(REPLACE, "@replace/3", dyns(3), replace)?;
+    env.add_overload(REPLACE, "@replace/4", dyns(4), replace)?;
+    env.add_overload(JOIN, "@join/1", dyns(1), join)?;
+    env.add_overload(JOIN, "@join/2", dyns(2), join)?;
+    env.add_overload(FORMAT, "@format/2", dyns(2), format)?;
     env.add_overload(DISTINCT, "@distinct/1", dyns(1), distinct)?;
     Ok(())
 }
