@@ -80,67 +80,117 @@ fn state_is_owner_only_and_a_log_others_can_read_is_pointed_out() {
     );
 }
 
-/// The append that does not fit (a file-size limit stands in for a full
-/// disk) is refused with the reason, and every event before it is still
-/// there and verifies; the next append, with room again, goes through.
-#[test]
-fn a_full_disk_loses_nothing_already_recorded() {
+/// A state folder in a fresh temporary one, holding `notes` notes on
+/// `dr-drill` in `shop/staging`; the log's path and bytes.
+struct Noted {
+    dir: tempfile::TempDir,
+    state: PathBuf,
+    log: PathBuf,
+    before: Vec<u8>,
+}
+
+fn noted(notes: usize) -> Noted {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state");
-    for n in 0..3 {
+    for n in 0..notes {
         let out = decide(&state, &["note", "dr-drill", &format!("note {n}")]);
         assert!(out.status.success(), "{}", said(&out));
     }
     let log = state.join("shop/staging.jsonl");
     let before = std::fs::read(&log).expect("log");
+    Noted {
+        dir,
+        state,
+        log,
+        before,
+    }
+}
+
+impl Noted {
+    /// The arguments of one more note, with `text`.
+    fn one_more<'a>(&'a self, text: &'a str) -> Vec<&'a str> {
+        let state = self.state.to_str().expect("a UTF-8 path");
+        let who = ["--operator", "alice", "--env", "staging"];
+        let mut args = vec!["--state-dir", state];
+        args.extend(who);
+        args.extend(["note", "dr-drill", text]);
+        args
+    }
+
+    /// `program` (which runs gonogo, its last arguments) in the review
+    /// folder, with a home of the test's own.
+    fn through(&self, program: &str, args: &[&std::ffi::OsStr]) -> Output {
+        let home = self.dir.path().join("home");
+        std::process::Command::new(program)
+            .args(args)
+            .current_dir(review_dir())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("KUBECONFIG", home.join("none"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs")
+    }
+
+    /// A write refused for `reasons` left what was recorded untouched,
+    /// and it verifies; then, with the disk back, one more goes through.
+    fn refused_and_kept(&self, out: &Output, reasons: &[&str], events: usize) {
+        assert_ne!(out.status.code(), Some(0), "{}", said(out));
+        assert!(
+            reasons.iter().any(|r| said(out).contains(r)),
+            "the reason is given: {}",
+            said(out)
+        );
+        assert!(
+            said(out).contains("staging.jsonl"),
+            "and the file: {}",
+            said(out)
+        );
+        assert!(!said(out).contains("panicked"), "{}", said(out));
+        let after = std::fs::read(&self.log).expect("log");
+        assert!(
+            after.starts_with(&self.before),
+            "what was recorded is untouched"
+        );
+        self.verifies(events);
+        let out = decide(&self.state, &["note", "dr-drill", "room again"]);
+        assert!(out.status.success(), "{}", said(&out));
+        self.verifies(events + 1);
+    }
+
+    fn verifies(&self, events: usize) {
+        let verify = gonogo(&review_dir())
+            .arg("log")
+            .arg("--verify")
+            .arg(&self.log)
+            .output()
+            .expect("runs");
+        assert_eq!(verify.status.code(), Some(0), "{}", said(&verify));
+        let ok = format!("ok: {events} events");
+        assert!(said(&verify).contains(&ok), "{}", said(&verify));
+    }
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(Into::into).collect()
+}
+
+/// An append that does not fit (a file-size limit stands in for a full
+/// disk) is refused with the reason, and every event before it is still
+/// there and verifies; the next append, with room again, goes through.
+#[test]
+fn a_full_disk_loses_nothing_already_recorded() {
+    let noted = noted(3);
     // Room for what is there and a few bytes more, not for another event.
-    let blocks = before.len() / 512 + 1;
+    let blocks = noted.before.len() / 512 + 1;
     let long_note = "x".repeat(4096);
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -f {blocks}; trap '' XFSZ; exec \"$0\" \"$@\""
-        ))
-        .arg(env!("CARGO_BIN_EXE_gonogo"))
-        .arg("--state-dir")
-        .arg(&state)
-        .args(["--operator", "alice", "--env", "staging"])
-        .args(["note", "dr-drill", &long_note])
-        .current_dir(review_dir())
-        .env("HOME", dir.path().join("home"))
-        .env("XDG_CONFIG_HOME", dir.path().join("home/config"))
-        .env("XDG_DATA_HOME", dir.path().join("home/data"))
-        .env("KUBECONFIG", dir.path().join("none"))
-        .output()
-        .expect("runs");
-    assert_ne!(out.status.code(), Some(0), "{}", said(&out));
-    assert!(
-        said(&out).contains("File too large") || said(&out).contains("No space"),
-        "the reason is given: {}",
-        said(&out)
-    );
-    assert!(!said(&out).contains("panicked"), "{}", said(&out));
-    let after = std::fs::read(&log).expect("log");
-    assert!(after.starts_with(&before), "what was recorded is untouched");
-
-    let verify = gonogo(&review_dir())
-        .arg("log")
-        .arg("--verify")
-        .arg(&log)
-        .output()
-        .expect("runs");
-    assert_eq!(verify.status.code(), Some(0), "{}", said(&verify));
-    assert!(said(&verify).contains("ok: 3 events"), "{}", said(&verify));
-
-    let out = decide(&state, &["note", "dr-drill", "room again"]);
-    assert!(out.status.success(), "{}", said(&out));
-    let verify = gonogo(&review_dir())
-        .arg("log")
-        .arg("--verify")
-        .arg(&log)
-        .output()
-        .expect("runs");
-    assert!(said(&verify).contains("ok: 4 events"), "{}", said(&verify));
+    let limit = format!("ulimit -f {blocks}; trap '' XFSZ; exec \"$0\" \"$@\"");
+    let mut args = os(&["-c", &limit, env!("CARGO_BIN_EXE_gonogo")]);
+    args.extend(os(&noted.one_more(&long_note)));
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let out = noted.through("sh", &args);
+    noted.refused_and_kept(&out, &["File too large", "No space"], 3);
 }
 
 /// A state folder that cannot be written (mounted read-only, as a
@@ -151,92 +201,41 @@ fn a_full_disk_loses_nothing_already_recorded() {
 /// taken away.
 #[test]
 fn a_read_only_state_folder_refuses_writes_and_loses_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("state");
-    for n in 0..2 {
-        let out = decide(&state, &["note", "dr-drill", &format!("note {n}")]);
-        assert!(out.status.success(), "{}", said(&out));
-    }
-    let log = state.join("shop/staging.jsonl");
-    let before = std::fs::read(&log).expect("log");
-    let args = [
-        "--state-dir",
-        state.to_str().expect("a UTF-8 path"),
-        "--operator",
-        "alice",
-        "--env",
-        "staging",
-        "note",
-        "dr-drill",
-        "one more",
-    ];
-    let home = dir.path().join("home");
-    let run = |mut cmd: std::process::Command| {
-        cmd.current_dir(review_dir())
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("KUBECONFIG", home.join("none"))
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("runs")
-    };
+    let noted = noted(2);
+    let gonogo_args = os(&noted.one_more("one more"));
     // Bound read-only over itself, for this command only.
-    let mut bound = std::process::Command::new("unshare");
-    bound
-        .args(["-m", "sh", "-c"])
-        .arg("mount --bind -o ro \"$1\" \"$1\" || exit 97; shift; exec \"$@\"")
-        .arg("sh")
-        .arg(&state)
-        .arg(env!("CARGO_BIN_EXE_gonogo"))
-        .args(args);
-    let mut out = run(bound);
+    let bind = "mount --bind -o ro \"$1\" \"$1\" || exit 97; shift; exec \"$@\"";
+    let mut args = os(&["-m", "sh", "-c", bind, "sh"]);
+    args.push(noted.state.clone().into());
+    args.push(env!("CARGO_BIN_EXE_gonogo").into());
+    args.extend(gonogo_args.iter().cloned());
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let mut out = noted.through("unshare", &args);
     if out.status.code() == Some(97) || said(&out).contains("unshare:") {
         // No mount namespace here: take the write permission away instead.
-        let folders = [state.clone(), state.join("shop")];
-        for f in &folders {
-            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o500)).expect("chmod");
-        }
-        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o400)).expect("chmod");
-        if std::fs::OpenOptions::new().append(true).open(&log).is_ok() {
+        let folders = [noted.state.clone(), noted.state.join("shop")];
+        let set = |mode: u32, file: u32| {
+            for f in &folders {
+                std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            }
+            std::fs::set_permissions(&noted.log, std::fs::Permissions::from_mode(file))
+                .expect("chmod");
+        };
+        set(0o500, 0o400);
+        if std::fs::OpenOptions::new()
+            .append(true)
+            .open(&noted.log)
+            .is_ok()
+        {
+            set(0o700, 0o600);
             eprintln!("skipped: neither a read-only mount nor a mode stops writes here");
             return;
         }
-        let mut plain = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"));
-        plain.args(args);
-        out = run(plain);
-        for f in &folders {
-            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-        }
-        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let args: Vec<&std::ffi::OsStr> = gonogo_args.iter().map(|a| a.as_os_str()).collect();
+        out = noted.through(env!("CARGO_BIN_EXE_gonogo"), &args);
+        set(0o700, 0o600);
     }
-    assert_ne!(out.status.code(), Some(0), "{}", said(&out));
-    assert!(
-        said(&out).contains("Read-only file system") || said(&out).contains("Permission denied"),
-        "the reason is given: {}",
-        said(&out)
-    );
-    assert!(
-        said(&out).contains("staging.jsonl"),
-        "and the file: {}",
-        said(&out)
-    );
-    assert!(!said(&out).contains("panicked"), "{}", said(&out));
-    assert_eq!(
-        std::fs::read(&log).expect("log"),
-        before,
-        "nothing recorded changed"
-    );
-    let verify = gonogo(&review_dir())
-        .arg("log")
-        .arg("--verify")
-        .arg(&log)
-        .output()
-        .expect("runs");
-    assert!(said(&verify).contains("ok: 2 events"), "{}", said(&verify));
-    // Writable again, the next decision is recorded after the others.
-    let out = decide(&state, &["note", "dr-drill", "writable again"]);
-    assert!(out.status.success(), "{}", said(&out));
+    noted.refused_and_kept(&out, &["Read-only file system", "Permission denied"], 2);
 }
 
 /// Runs `gonogo validate FILE` on `text` written as FILE in a fresh folder.
@@ -336,27 +335,52 @@ fn huge_checklists_load_or_fail_item_by_item() {
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
 }
 
-/// Manifests built to hurt a YAML reader: nested past any real object,
-/// aliases that expand exponentially ("billion laughs"), a key twice, and
-/// JSON nested deep. Each is refused at its position, quickly and in
-/// bounded memory.
-#[test]
-fn hostile_manifests_are_refused_at_a_position() {
+/// A review of one checklist whose items are `kube` probes of ConfigMaps,
+/// each `(id, lines of its probe table)`, and nothing bundled.
+fn configmap_review(items: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("c.toml"),
-        format!(
-            "{HEAD}[[sections.items]]\nid = \"cm\"\ntitle = \"CM\"\n\
-             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n"
-        ),
-    )
-    .expect("checklist");
+    let items: String = items
+        .iter()
+        .map(|(id, probe)| {
+            format!(
+                "[[sections.items]]\nid = \"{id}\"\ntitle = \"{id}\"\n\
+                 [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n{probe}"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("c.toml"), format!("{HEAD}{items}")).expect("checklist");
     std::fs::write(
         dir.path().join("gonogo.toml"),
         "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
          [[environments]]\nname = \"dev\"\n",
     )
     .expect("config");
+    dir
+}
+
+/// `check --format json` of the review in `dir` over `snapshot`: its items
+/// by id.
+fn checked_items(dir: &Path, snapshot: &Path) -> Vec<serde_json::Value> {
+    let out = gonogo(dir)
+        .args(["check", "--format", "json", "--snapshot"])
+        .arg(snapshot)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    report["checklists"][0]["sections"][0]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("items: {report}"))
+        .clone()
+}
+
+/// Manifests built to hurt a YAML reader: nested past any real object,
+/// aliases that expand exponentially ("billion laughs"), a key twice, and
+/// JSON nested deep. Each is refused at its position, quickly and in
+/// bounded memory.
+#[test]
+fn hostile_manifests_are_refused_at_a_position() {
+    let dir = configmap_review(&[("cm", "")]);
     let head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: d}\n";
     let mut laughs = format!(
         "{head}data:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
@@ -423,54 +447,29 @@ fn hostile_manifests_are_refused_at_a_position() {
 /// items beside it are checked as usual.
 #[test]
 fn an_expect_that_would_never_finish_is_stopped_with_a_reason() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let item = |id: &str, expect: &str| {
-        format!(
-            "[[sections.items]]\nid = \"{id}\"\ntitle = \"{id}\"\n\
-             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n\
-             expect = \"{expect}\"\n"
-        )
-    };
-    std::fs::write(
-        dir.path().join("c.toml"),
-        format!(
-            "{HEAD}{}{}{}",
-            item(
-                "loops",
-                "lists.range(1000000).all(x, lists.range(1000000).all(y, x + y >= 0))"
-            ),
-            item("huge", "'%.999999999f'.format([1.0]).size() > 0"),
-            item("plain", "object.data.mode == 'strict'"),
+    let dir = configmap_review(&[
+        (
+            "loops",
+            "expect = \"lists.range(1000000).all(x, lists.range(1000000).all(y, x + y >= 0))\"\n",
         ),
-    )
-    .expect("checklist");
-    std::fs::write(
-        dir.path().join("gonogo.toml"),
-        "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
-         [[environments]]\nname = \"dev\"\n",
-    )
-    .expect("config");
+        (
+            "huge",
+            "expect = \"'%.999999999f'.format([1.0]).size() > 0\"\n",
+        ),
+        ("plain", "expect = \"object.data.mode == 'strict'\"\n"),
+    ]);
     let snapshot = dir.path().join("cm.yaml");
     std::fs::write(
         &snapshot,
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: d}\ndata: {mode: strict}\n",
     )
     .expect("manifest");
-    let out = gonogo(dir.path())
-        .args(["check", "--format", "json", "--snapshot"])
-        .arg(&snapshot)
-        .output()
-        .expect("runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
-    let items = report["checklists"][0]["sections"][0]["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("items: {report}"));
+    let items = checked_items(dir.path(), &snapshot);
     let item = |id: &str| {
         items
             .iter()
             .find(|i| i["id"] == id)
-            .unwrap_or_else(|| panic!("{id}: {report}"))
+            .unwrap_or_else(|| panic!("{id}: {items:?}"))
     };
     for id in ["loops", "huge"] {
         assert_eq!(item(id)["status"], "error", "{id}: {}", item(id));
@@ -488,26 +487,14 @@ fn an_expect_that_would_never_finish_is_stopped_with_a_reason() {
 /// reason, not one object's limit times the number of objects later.
 #[test]
 fn evaluations_over_many_objects_stop_at_the_probes_timeout() {
-    let dir = tempfile::tempdir().expect("tempdir");
     // About 800,000 steps, under the limit for one evaluation: a fraction of
     // a second each in a release build, more in a debug one; the 40
     // objects together take far longer than the probe's timeout.
-    std::fs::write(
-        dir.path().join("c.toml"),
-        format!(
-            "{HEAD}[[sections.items]]\nid = \"each\"\ntitle = \"each\"\n\
-             [sections.items.probe]\nkind = \"kube\"\nresource = \"v1/ConfigMap\"\n\
-             timeout = \"1s\"\n\
-             expect = \"lists.range(800).all(x, lists.range(1000).all(y, x + y >= 0))\"\n"
-        ),
-    )
-    .expect("checklist");
-    std::fs::write(
-        dir.path().join("gonogo.toml"),
-        "builtin = false\nchecklists = [\"c.toml\"]\nstate_dir = \"state\"\n\
-         [[environments]]\nname = \"dev\"\n",
-    )
-    .expect("config");
+    let dir = configmap_review(&[(
+        "each",
+        "timeout = \"1s\"\n\
+         expect = \"lists.range(800).all(x, lists.range(1000).all(y, x + y >= 0))\"\n",
+    )]);
     let snapshot = dir.path().join("cms.yaml");
     let manifests: Vec<String> = (0..40)
         .map(|i| {
@@ -515,14 +502,8 @@ fn evaluations_over_many_objects_stop_at_the_probes_timeout() {
         })
         .collect();
     std::fs::write(&snapshot, manifests.join("---\n")).expect("manifests");
-    let out = gonogo(dir.path())
-        .args(["check", "--format", "json", "--snapshot"])
-        .arg(&snapshot)
-        .output()
-        .expect("runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
-    let item = &report["checklists"][0]["sections"][0]["items"][0];
+    let items = checked_items(dir.path(), &snapshot);
+    let item = &items[0];
     assert_eq!(item["status"], "error", "{item}");
     let summary = item["summary"].as_str().expect("a summary");
     assert!(
