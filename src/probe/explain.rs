@@ -170,13 +170,14 @@ fn culprits(expr: &IdedExpr, ctx: &Context, scope: &HashMap<String, Path>, out: 
                 out.extend(range);
                 return;
             };
+            let guarded = meter::guard(predicate);
             for (i, item) in items.iter().enumerate() {
                 if !meter::step() {
                     break;
                 }
                 let mut inner = ctx.new_inner_scope();
                 inner.add_variable_from_value(c.iter_var.clone(), item.clone());
-                if !matches!(eval(&inner, predicate), Ok(Value::Bool(false))) {
+                if !matches!(inner.resolve(&guarded), Ok(Value::Bool(false))) {
                     continue;
                 }
                 let mut bound = scope.clone();
@@ -337,13 +338,14 @@ impl Explainer {
         match step.func_name.as_str() {
             operators::LOGICAL_AND => {
                 let mut out = Vec::new();
+                let guarded = meter::guard(predicate);
                 for (i, item) in items.iter().enumerate() {
                     if !meter::step() {
                         break;
                     }
                     let mut inner = ctx.new_inner_scope();
                     inner.add_variable_from_value(c.iter_var.clone(), item.clone());
-                    if matches!(eval(&inner, predicate), Ok(Value::Bool(false))) {
+                    if matches!(inner.resolve(&guarded), Ok(Value::Bool(false))) {
                         // A plain path names the element by index; a
                         // computed range (containers and init containers
                         // joined) by its name only.

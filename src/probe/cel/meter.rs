@@ -266,8 +266,8 @@ pub fn step() -> bool {
 /// What holding `value` costs: its elements, or its bytes; nothing for a
 /// number or a bool.
 fn size(value: &dyn Val) -> u64 {
-    if let Some(s) = value.downcast_ref::<CelString>() {
-        return s.inner().len() as u64 / BYTES_PER_STEP;
+    if let Some(len) = string_len(value) {
+        return len / BYTES_PER_STEP;
     }
     let Some(sizer) = value.as_sizer() else {
         return 0;
@@ -279,10 +279,12 @@ fn size(value: &dyn Val) -> u64 {
     }
 }
 
+fn as_str(value: &dyn Val) -> Option<&str> {
+    value.downcast_ref::<CelString>().map(|s| s.inner())
+}
+
 fn string_len(value: &dyn Val) -> Option<u64> {
-    value
-        .downcast_ref::<CelString>()
-        .map(|s| s.inner().len() as u64)
+    as_str(value).map(|s| s.len() as u64)
 }
 
 /// Registers the guard calls.
@@ -292,46 +294,82 @@ pub(super) fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload(GROW, "@grow(dyn)", vec![DYN_TYPE], grow)?;
     // Each takes the call's target and then its arguments, of any type: a
     // wrong one is the delegated call's own error.
-    let dyns = |n: usize| (0..n).map(|_| DYN_TYPE).collect::<Vec<_>>();
-    env.add_overload(REPLACE, "@replace/3", dyns(3), replace)?;
-    env.add_overload(REPLACE, "@replace/4", dyns(4), replace)?;
-    env.add_overload(JOIN, "@join/1", dyns(1), join)?;
-    env.add_overload(JOIN, "@join/2", dyns(2), join)?;
-    env.add_overload(FORMAT, "@format/2", dyns(2), format)?;
-    env.add_overload(DISTINCT, "@distinct/1", dyns(1), distinct)?;
+    for call in DELEGATED {
+        for &count in call.arguments {
+            let types = (0..=count).map(|_| DYN_TYPE).collect();
+            let id = format!("{}/{}", call.guard, count + 1);
+            env.add_overload(call.guard, &id, types, call.charge)?;
+        }
+    }
     Ok(())
 }
 
 const TICK: &str = "@tick";
 const KEEP: &str = "@keep";
 const GROW: &str = "@grow";
-const REPLACE: &str = "@replace";
-const JOIN: &str = "@join";
-const FORMAT: &str = "@format";
-const DISTINCT: &str = "@distinct";
+
+/// A member function charged for what it would build before it runs:
+/// `guard` rewrites `target.member(args)` with one of `arguments` as
+/// `guard(target, args)`, which `charge` and then makes the call.
+struct Delegated {
+    member: &'static str,
+    arguments: &'static [usize],
+    guard: &'static str,
+    charge: cel::common::functions::Function,
+}
+
+const DELEGATED: &[Delegated] = &[
+    Delegated {
+        member: "replace",
+        arguments: &[2, 3],
+        guard: "@replace",
+        charge: replace,
+    },
+    Delegated {
+        member: "join",
+        arguments: &[0, 1],
+        guard: "@join",
+        charge: join,
+    },
+    Delegated {
+        member: "format",
+        arguments: &[1],
+        guard: "@format",
+        charge: format,
+    },
+    Delegated {
+        member: "distinct",
+        arguments: &[0],
+        guard: "@distinct",
+        charge: distinct,
+    },
+];
+
+/// The only argument of a guard call.
+fn only<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let count = args.len();
+    let [value] =
+        <[_; 1]>::try_from(args).map_err(|_| ExecutionError::invalid_argument_count(1, count))?;
+    Ok(value)
+}
 
 /// One loop turn: a step, then its argument as it is.
-fn tick<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+fn tick<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     charge(1)?;
-    args.pop()
-        .ok_or_else(|| ExecutionError::invalid_argument_count(1, 0))
+    only(args)
 }
 
 /// One turn of a `map`, and the value it keeps: a step and its size, then
 /// the value.
-fn keep<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
-    let value = args
-        .pop()
-        .ok_or_else(|| ExecutionError::invalid_argument_count(1, 0))?;
+fn keep<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let value = only(args)?;
     charge(1 + size(value.as_ref()))?;
     Ok(value)
 }
 
 /// What a `+` built: its size (nothing for a number), then the value.
-fn grow<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
-    let value = args
-        .pop()
-        .ok_or_else(|| ExecutionError::invalid_argument_count(1, 0))?;
+fn grow<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let value = only(args)?;
     charge(size(value.as_ref()))?;
     Ok(value)
 }
@@ -345,25 +383,21 @@ fn replace<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Executio
             .and_then(|n| n.downcast_ref::<cel::common::types::CelInt>())
             .and_then(|n| u64::try_from(*n.inner()).ok());
         if let (Some(this), Some(from), Some(to)) = (
-            this.downcast_ref::<CelString>(),
-            this_str(from.as_ref()),
+            as_str(this.as_ref()),
+            as_str(from.as_ref()),
             string_len(to.as_ref()),
         ) {
             let found = if from.is_empty() {
-                this.inner().chars().count() as u64 + 1
+                this.chars().count() as u64 + 1
             } else {
-                this.inner().matches(from).count() as u64
+                this.matches(from).count() as u64
             };
             let found = limit.map_or(found, |n| found.min(n));
-            let longest = this.inner().len() as u64 + found.saturating_mul(to);
+            let longest = this.len() as u64 + found.saturating_mul(to);
             charge(1 + longest / BYTES_PER_STEP)?;
         }
     }
     delegate("replace", args)
-}
-
-fn this_str(value: &dyn Val) -> Option<&str> {
-    value.downcast_ref::<CelString>().map(|s| s.inner())
 }
 
 /// `list.join([sep])`: the length of the joined string, then the call.
@@ -391,7 +425,7 @@ fn join<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionEr
 fn format<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     if let [this, list] = args.as_slice() {
         let mut steps = 1;
-        if let Some(text) = this_str(this.as_ref()) {
+        if let Some(text) = as_str(this.as_ref()) {
             steps += text.len() as u64 / BYTES_PER_STEP;
             steps += precisions(text) / BYTES_PER_STEP;
         }
@@ -472,24 +506,13 @@ pub fn guard(expr: &IdedExpr) -> IdedExpr {
         Expr::Call(call) => {
             let args: Vec<IdedExpr> = call.args.iter().map(guard).collect();
             let target = call.target.as_deref().map(guard);
-            let is_member = |name: &str, arities: &[usize]| {
-                call.func_name == name && target.is_some() && arities.contains(&args.len())
-            };
-            let delegated = if is_member("replace", &[2, 3]) {
-                Some(REPLACE)
-            } else if is_member("join", &[0, 1]) {
-                Some(JOIN)
-            } else if is_member("format", &[1]) {
-                Some(FORMAT)
-            } else if is_member("distinct", &[0]) {
-                Some(DISTINCT)
-            } else {
-                None
-            };
-            if let (Some(name), Some(target)) = (delegated, &target) {
+            let delegated = DELEGATED
+                .iter()
+                .find(|d| d.member == call.func_name && d.arguments.contains(&args.len()));
+            if let (Some(delegated), Some(target)) = (delegated, &target) {
                 let mut all = vec![target.clone()];
                 all.extend(args);
-                return node(global(name, all));
+                return node(global(delegated.guard, all));
             }
             let guarded = node(Expr::Call(CallExpr {
                 func_name: call.func_name.clone(),
